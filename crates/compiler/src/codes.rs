@@ -1,0 +1,44 @@
+//! Stable diagnostic codes. Tools match on these, so a code never changes meaning.
+//! TY00xx: reading the YAML. TY01xx: compose structure. TY02xx: interpolation.
+//! TY03xx: semantic checks. TY04xx: the operator's policy and options.
+
+pub const YAML_SYNTAX: &str = "TY0001";
+pub const DUPLICATE_KEY: &str = "TY0002";
+pub const MULTIPLE_DOCUMENTS: &str = "TY0003";
+pub const ROOT_NOT_MAPPING: &str = "TY0004";
+pub const INPUT_TOO_LARGE: &str = "TY0005";
+pub const NESTING_TOO_DEEP: &str = "TY0006";
+pub const ALIAS_EXPANSION: &str = "TY0007";
+pub const INVALID_MERGE: &str = "TY0008";
+pub const UNKNOWN_ALIAS: &str = "TY0009";
+
+pub const UNKNOWN_KEY: &str = "TY0101";
+pub const NOT_TRANSLATED: &str = "TY0102";
+pub const WRONG_TYPE: &str = "TY0103";
+pub const DEPRECATED_ALIAS: &str = "TY0104";
+pub const MISSING_KEY: &str = "TY0105";
+pub const INVALID_VALUE: &str = "TY0106";
+
+pub const UNSET_VARIABLE: &str = "TY0201";
+pub const REQUIRED_VARIABLE: &str = "TY0202";
+pub const INVALID_INTERPOLATION: &str = "TY0203";
+
+pub const INVALID_NAME: &str = "TY0301";
+pub const NAME_TOO_LONG: &str = "TY0302";
+pub const INVALID_PORT: &str = "TY0303";
+pub const PORT_CLASH: &str = "TY0304";
+pub const UNKNOWN_VOLUME: &str = "TY0305";
+pub const UNKNOWN_DEPENDENCY: &str = "TY0306";
+pub const INVALID_QUANTITY: &str = "TY0307";
+pub const NO_SERVICES: &str = "TY0308";
+pub const INVALID_VOLUME: &str = "TY0309";
+pub const INVALID_COMMAND: &str = "TY0310";
+pub const INVALID_DURATION: &str = "TY0311";
+pub const REQUEST_ABOVE_LIMIT: &str = "TY0312";
+
+pub const HOST_PATH_REFUSED: &str = "TY0401";
+pub const PRIVILEGED_REFUSED: &str = "TY0402";
+pub const CAP_ADD_REFUSED: &str = "TY0403";
+pub const ROOT_REFUSED: &str = "TY0404";
+pub const ABOVE_POLICY_MAX: &str = "TY0405";
+pub const INVALID_OPTION: &str = "TY0406";

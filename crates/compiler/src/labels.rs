@@ -1,0 +1,76 @@
+//! Label and annotation keys put on every object of a system. Status and delete find a system
+//! by these labels, so every shell uses these constants instead of spelling keys again.
+
+/// `executor=tycho`: every object Tycho made (Tycho-compatible key).
+pub const EXECUTOR: &str = "executor";
+pub const EXECUTOR_VALUE: &str = "tycho";
+/// The instance's GUID (Tycho-compatible key).
+pub const GUID: &str = "tycho-guid";
+/// The owner, sanitised to a label value (Tycho-compatible key).
+pub const USERNAME: &str = "username";
+pub const NAME: &str = "app.kubernetes.io/name";
+pub const INSTANCE: &str = "app.kubernetes.io/instance";
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_VALUE: &str = "tycho";
+
+/// The owner exactly as given (a label value cannot hold every username).
+pub const ANNOTATION_USERNAME: &str = "tycho.io/username";
+/// The system name as given.
+pub const ANNOTATION_SYSTEM_NAME: &str = "tycho.io/system-name";
+/// JSON list of the published ports: `[{"service","containerPort","port","protocol"}]`.
+pub const ANNOTATION_PORTS: &str = "tycho.io/ports";
+/// JSON of the requested resources of the whole pod: `{"cpu","memory","gpus"}`.
+pub const ANNOTATION_RESOURCES: &str = "tycho.io/resources";
+
+/// Selector that matches every object of every system Tycho made.
+pub fn all_systems_selector() -> String {
+    format!("{EXECUTOR}={EXECUTOR_VALUE}")
+}
+
+/// Selector for one system.
+pub fn system_selector(guid: &str) -> String {
+    format!("{EXECUTOR}={EXECUTOR_VALUE},{GUID}={guid}")
+}
+
+/// Selector for the systems of one user.
+pub fn user_selector(username: &str) -> String {
+    format!(
+        "{EXECUTOR}={EXECUTOR_VALUE},{USERNAME}={}",
+        username_label(username)
+    )
+}
+
+/// A username as a label value: at most 63 characters of `[A-Za-z0-9._-]`, starting and ending
+/// alphanumeric. Other characters become `-`; an empty result becomes `unknown`.
+pub fn username_label(username: &str) -> String {
+    let mapped: String = username
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    let trimmed = mapped.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if trimmed.is_empty() {
+        "unknown".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_become_valid_label_values() {
+        assert_eq!(username_label("alice"), "alice");
+        assert_eq!(username_label("alice@example.org"), "alice-example.org");
+        assert_eq!(username_label("@@"), "unknown");
+        assert_eq!(username_label(&"x".repeat(100)).len(), 63);
+    }
+}

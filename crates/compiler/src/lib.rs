@@ -1,0 +1,93 @@
+//! Tycho's compiler: compose text → typed model → plan of Kubernetes objects.
+//!
+//! Pure: no I/O, no clock, no randomness. The same bytes and options in give the same manifests
+//! out, natively and in WebAssembly.
+//!
+//! ```
+//! let options = tycho_compiler::CompileOptions { guid: "abc123".into(), ..Default::default() };
+//! let compiled = tycho_compiler::compile("services:\n  web:\n    image: nginx\n", &options);
+//! let plan = compiled.plan.expect("compiles");
+//! assert_eq!(plan.deployment.metadata.name.as_deref(), Some("system-abc123"));
+//! ```
+
+pub mod codes;
+pub mod diagnostic;
+mod interpolate;
+pub mod labels;
+mod load;
+pub mod model;
+pub mod options;
+pub mod plan;
+mod quantity;
+mod render;
+mod shell_words;
+mod yaml;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use options::{CompileOptions, EgressMode, Policy, ResourceSpec, ServiceType};
+pub use plan::{KubeObject, NotTranslated, Plan, PublishedPort};
+
+/// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
+pub const MAX_SYSTEM_NAME: usize = 30;
+/// Longest GUID (a UUID in hex without dashes).
+pub const MAX_GUID: usize = 32;
+
+/// The result of compiling: a plan when there are no errors, and every diagnostic either way.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub plan: Option<Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads and plans `text`, returning the plan (when error-free) and all diagnostics, sorted by
+/// position.
+pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
+    let loaded = load::load(text, &options.env);
+    let mut diagnostics = loaded.diagnostics;
+    let mut plan = None;
+    if let Some(system) = loaded.system {
+        let planned = plan::plan(&system, text, options);
+        diagnostics.extend(planned.diagnostics);
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            plan = Some(planned.plan);
+        }
+    }
+    diagnostics.sort_by_key(|d| (d.line, d.column, d.severity));
+    diagnostics.dedup();
+    Compiled { plan, diagnostics }
+}
+
+/// Diagnostics only: everything [`compile`] would report.
+pub fn validate(text: &str, options: &CompileOptions) -> Vec<Diagnostic> {
+    compile(text, options).diagnostics
+}
+
+/// A stable GUID derived from the input, for offline compiles that were given none
+/// (so compiling the same file twice gives the same names).
+pub fn content_guid(text: &str, name: &str) -> String {
+    // FNV-1a, 64 bits twice with different offsets: stable across platforms, no dependency.
+    let hash = |seed: u64| {
+        let mut h = seed;
+        for b in name.bytes().chain([0]).chain(text.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        h
+    };
+    format!(
+        "{:016x}{:016x}",
+        hash(0xcbf2_9ce4_8422_2325),
+        hash(0x6c62_272e_07bb_0142)
+    )
+}
+
+/// The library version, as the wasm facade and the API report it.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

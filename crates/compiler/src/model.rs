@@ -1,0 +1,171 @@
+//! The typed compose model: what a system asks for, independent of Kubernetes.
+//!
+//! Every item keeps the [`Pos`] of the text it came from so later checks (in the planner) can
+//! still point at the right line.
+
+use std::collections::BTreeMap;
+
+/// Where something was written: JSON Pointer plus 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct System {
+    /// Top-level `name:`, if any.
+    pub name: Option<String>,
+    pub services: Vec<Service>,
+    /// Top-level `volumes:` declarations.
+    pub volumes: Vec<VolumeDecl>,
+    /// Accepted keys that are not translated, with the reason.
+    pub not_translated: Vec<(String, Pos, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Service {
+    pub name: String,
+    pub pos: Pos,
+    pub image: String,
+    /// Overrides the image's ENTRYPOINT (Kubernetes `command`).
+    pub entrypoint: Option<Vec<String>>,
+    /// Overrides the image's CMD (Kubernetes `args`).
+    pub command: Option<Vec<String>>,
+    pub environment: Vec<(String, String)>,
+    pub ports: Vec<Port>,
+    /// Container ports reachable inside the system only.
+    pub expose: Vec<Port>,
+    pub volumes: Vec<Mount>,
+    pub tmpfs: Vec<Tmpfs>,
+    pub shm_size: Option<Sized>,
+    pub resources: Resources,
+    pub replicas: Option<(u32, Pos)>,
+    pub healthcheck: Option<Healthcheck>,
+    pub liveness_probe: Option<serde_json::Value>,
+    pub readiness_probe: Option<serde_json::Value>,
+    pub labels: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    pub user: Option<User>,
+    pub read_only: bool,
+    pub privileged: Option<Pos>,
+    pub cap_add: Vec<(String, Pos)>,
+    pub cap_drop: Vec<String>,
+    pub stdin_open: bool,
+    pub tty: bool,
+    pub extra_hosts: Vec<(String, String)>,
+    pub pull_policy: Option<String>,
+    pub stop_grace_period: Option<i64>,
+    pub depends_on: Vec<(String, Pos)>,
+    pub security_context: SecurityContext,
+}
+
+/// A container port, possibly published on the system's Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub container: u16,
+    /// The port on the Service; `None` publishes on the container port (or, for `expose`,
+    /// does not publish).
+    pub published: Option<u16>,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub source: MountSource,
+    pub target: String,
+    pub read_only: bool,
+    pub subpath: Option<String>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountSource {
+    /// A named volume declared under top-level `volumes:`.
+    Named(String),
+    /// An existing claim (Tycho's `pvc://claim/subpath`).
+    Claim(String),
+    /// A host path (bind mount), subject to the policy.
+    HostPath(String),
+    /// An anonymous volume: scratch space for the pod's lifetime.
+    Anonymous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tmpfs {
+    pub target: String,
+    pub size: Option<u64>,
+    pub pos: Pos,
+}
+
+/// A byte size with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sized {
+    pub bytes: u64,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub limits: ResourceAmounts,
+    pub reservations: ResourceAmounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResourceAmounts {
+    /// Millicores.
+    pub cpu: Option<(u64, Pos)>,
+    pub memory: Option<(u64, Pos)>,
+    pub gpus: Option<(u32, Pos)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Healthcheck {
+    pub test: HealthTest,
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub retries: Option<i32>,
+    pub start_period: Option<i64>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthTest {
+    /// `["CMD", …]`: run directly.
+    Exec(Vec<String>),
+    /// `["CMD-SHELL", "…"]` or a plain string: run through `/bin/sh -c`.
+    Shell(String),
+    /// `["NONE"]` or `disable: true`.
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: i64,
+    pub gid: Option<i64>,
+    pub pos: Pos,
+}
+
+/// Tycho's per-service `securityContext`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecurityContext {
+    pub run_as_user: Option<(i64, Pos)>,
+    pub run_as_group: Option<i64>,
+    pub fs_group: Option<i64>,
+    pub run_as_non_root: Option<(bool, Pos)>,
+    pub allow_privilege_escalation: Option<(bool, Pos)>,
+    pub read_only_root_filesystem: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VolumeDecl {
+    pub name: String,
+    /// `external: true`: an existing claim with this name is mounted instead of a new one.
+    pub external: Option<String>,
+    pub size: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub pos: Pos,
+}

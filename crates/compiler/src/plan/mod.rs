@@ -1,0 +1,110 @@
+//! model → plan: the only place where Kubernetes objects are shaped.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to run one system: typed objects plus facts the shells show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// System name (DNS-1123 label).
+    pub name: String,
+    pub guid: String,
+    pub username: String,
+    /// Every object of the system has this name or starts with it: `<name>-<guid>`.
+    pub object_name: String,
+    /// One pod holds every compose service as a container (Tycho's layout).
+    pub deployment: Deployment,
+    /// Present when any port is published.
+    pub service: Option<Service>,
+    /// Present unless the policy turns network policies off.
+    pub network_policy: Option<NetworkPolicy>,
+    /// One claim per named volume.
+    pub claims: Vec<PersistentVolumeClaim>,
+    pub ports: Vec<PublishedPort>,
+    /// Compose keys that were accepted but have no Kubernetes translation.
+    pub not_translated: Vec<NotTranslated>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedPort {
+    /// The compose service (= container) that listens.
+    pub service: String,
+    pub container_port: u16,
+    /// The port on the Kubernetes Service.
+    pub port: u16,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotTranslated {
+    /// The compose key, e.g. `networks` or `build`.
+    pub key: String,
+    /// JSON Pointer of the key.
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// Why, in plain words.
+    pub reason: String,
+}
+
+/// One object of a plan, serialised with its `apiVersion` and `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum KubeObject {
+    Deployment(Deployment),
+    Service(Service),
+    NetworkPolicy(NetworkPolicy),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+}
+
+impl Plan {
+    /// The objects in apply order: claims and policy first, then the Service and the Deployment.
+    pub fn objects(&self) -> Vec<KubeObject> {
+        let mut objects: Vec<KubeObject> = Vec::new();
+        objects.extend(
+            self.claims
+                .iter()
+                .cloned()
+                .map(KubeObject::PersistentVolumeClaim),
+        );
+        objects.extend(self.network_policy.clone().map(KubeObject::NetworkPolicy));
+        objects.extend(self.service.clone().map(KubeObject::Service));
+        objects.push(KubeObject::Deployment(self.deployment.clone()));
+        objects
+    }
+
+    /// The objects as JSON values, in [`Plan::objects`] order.
+    pub fn to_json_objects(&self) -> Vec<serde_json::Value> {
+        self.objects()
+            .iter()
+            .map(|o| serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
+            .collect()
+    }
+
+    /// A `v1/List` of the objects, which `kubectl apply -f -` accepts as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.to_json_objects()})
+    }
+
+    /// Multi-document YAML in stable order, which `kubectl apply -f -` accepts.
+    pub fn to_yaml(&self) -> String {
+        crate::render::documents(&self.to_json_objects())
+    }
+}
+
+pub(crate) struct Planned {
+    pub plan: Plan,
+    pub diagnostics: Vec<crate::Diagnostic>,
+}
+
+pub(crate) fn plan(
+    _system: &crate::model::System,
+    _text: &str,
+    _options: &crate::CompileOptions,
+) -> Planned {
+    unimplemented!("being written")
+}
