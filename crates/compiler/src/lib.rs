@@ -91,3 +91,34 @@ pub fn content_guid(text: &str, name: &str) -> String {
 pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
+
+/// Bytes read from a file → text, or a diagnostic at the first byte that is not UTF-8.
+pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+        Diagnostic {
+            severity: Severity::Error,
+            code: codes::YAML_SYNTAX.into(),
+            message: format!(
+                "the file is not UTF-8 text (byte {} is invalid)",
+                e.valid_up_to()
+            ),
+            path: String::new(),
+            line,
+            column,
+        }
+    })
+}
+
+/// Reads an operator policy written as YAML or JSON (every key optional).
+pub fn parse_policy(text: &str) -> Result<Policy, String> {
+    let (root, _) = yaml::parse(text);
+    let root = root.map_err(|e| format!("{}:{}: {}", e.line, e.column, e.message))?;
+    let json = root
+        .map(|node| node.to_json())
+        .unwrap_or_else(|| serde_json::json!({}));
+    serde_json::from_value(json).map_err(|e| format!("invalid policy: {e}"))
+}

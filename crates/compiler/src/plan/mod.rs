@@ -5,6 +5,13 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::{Deserialize, Serialize};
 
+mod build;
+mod checks;
+mod network;
+mod pod;
+
+pub(crate) use build::plan;
+
 /// Everything needed to run one system: typed objects plus facts the shells show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -94,17 +101,4 @@ impl Plan {
     pub fn to_yaml(&self) -> String {
         crate::render::documents(&self.to_json_objects())
     }
-}
-
-pub(crate) struct Planned {
-    pub plan: Plan,
-    pub diagnostics: Vec<crate::Diagnostic>,
-}
-
-pub(crate) fn plan(
-    _system: &crate::model::System,
-    _text: &str,
-    _options: &crate::CompileOptions,
-) -> Planned {
-    unimplemented!("being written")
 }

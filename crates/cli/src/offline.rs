@@ -1,0 +1,266 @@
+//! `tycho compile` and `tycho validate`: the compiler on a local file, no server needed.
+
+use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tycho_compiler::{CompileOptions, Diagnostic, diagnostic};
+
+#[derive(Args)]
+pub struct InputArgs {
+    /// The compose file (`-` for standard input).
+    #[arg(short = 'f', long = "file", default_value = "docker-compose.yaml")]
+    pub file: PathBuf,
+    /// A variable for `$VAR` interpolation (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A file of KEY=VALUE lines; by default the `.env` beside the compose file, if any.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// System name; by default the file's top-level `name:` or its folder's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Operator policy (YAML or JSON) to check against.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: Output,
+    /// Instance GUID; by default one derived from the input, so output is stable.
+    #[arg(long)]
+    pub guid: Option<String>,
+    /// Namespace to write into the objects.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Owner written into labels.
+    #[arg(long)]
+    pub username: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// `human` (like rustc) or `json`.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Output {
+    Yaml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub fn compile(args: &CompileArgs) -> ExitCode {
+    let (text, mut options) = match read_input(&args.input) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    options.guid = args.guid.clone().unwrap_or_default();
+    options.namespace = args.namespace.clone().unwrap_or_default();
+    if let Some(user) = &args.username {
+        options.username = user.clone();
+    }
+    let compiled = tycho_compiler::compile(&text, &options);
+    eprint!(
+        "{}",
+        diagnostic::render(
+            &compiled.diagnostics,
+            &display_name(&args.input.file),
+            &text
+        )
+    );
+    let Some(plan) = compiled.plan else {
+        return ExitCode::FAILURE;
+    };
+    match args.output {
+        Output::Yaml => print!("{}", plan.to_yaml()),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn validate(args: &ValidateArgs) -> ExitCode {
+    let (text, options) = match read_input(&args.input) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let diagnostics = tycho_compiler::validate(&text, &options);
+    report(&diagnostics, args.format, &args.input.file, &text)
+}
+
+fn report(diagnostics: &[Diagnostic], format: Format, file: &Path, text: &str) -> ExitCode {
+    match format {
+        Format::Human if diagnostics.is_empty() => println!("{}: ok", display_name(file)),
+        Format::Human => print!(
+            "{}",
+            diagnostic::render(diagnostics, &display_name(file), text)
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(diagnostics).unwrap_or_default()
+        ),
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn display_name(file: &Path) -> String {
+    if file == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        file.display().to_string()
+    }
+}
+
+/// Reads the compose file, env and policy; on failure prints why and returns the exit code.
+fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), ExitCode> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let bytes = if args.file == Path::new("-") {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
+            .map_err(|e| fail(format!("reading standard input: {e}")))?;
+        buffer
+    } else {
+        std::fs::read(&args.file)
+            .map_err(|e| fail(format!("cannot read {}: {e}", args.file.display())))?
+    };
+    let text = match tycho_compiler::decode(&bytes) {
+        Ok(text) => text.to_string(),
+        Err(d) => {
+            eprint!(
+                "{}",
+                diagnostic::render(&[d], &display_name(&args.file), "")
+            );
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    let mut env = BTreeMap::new();
+    let default_env_file = args
+        .file
+        .parent()
+        .map(|dir| dir.join(".env"))
+        .filter(|p| p.is_file());
+    if let Some(path) = args.env_file.clone().or(default_env_file) {
+        let content = std::fs::read_to_string(&path)
+            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+        env.extend(parse_env_file(&content).map_err(|m| fail(format!("{}: {m}", path.display())))?);
+    }
+    for pair in &args.env {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| fail(format!("--env {pair}: expected KEY=VALUE")))?;
+        env.insert(key.to_string(), value.to_string());
+    }
+    let policy = match &args.policy {
+        Some(path) => {
+            let content = std::fs::read_to_string(path)
+                .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+            tycho_compiler::parse_policy(&content)
+                .map_err(|m| fail(format!("{}: {m}", path.display())))?
+        }
+        None => Default::default(),
+    };
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&args.file, &text));
+    Ok((
+        text,
+        CompileOptions {
+            name,
+            env,
+            policy,
+            ..Default::default()
+        },
+    ))
+}
+
+/// The folder's name as a DNS label (compose names projects after their folder), unless the
+/// file names itself with a top-level `name:` (then the compiler uses that).
+fn default_name(file: &Path, text: &str) -> String {
+    if text.lines().any(|l| l.starts_with("name:")) {
+        return String::new();
+    }
+    let folder = std::fs::canonicalize(file)
+        .ok()
+        .and_then(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let label: String = folder
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(tycho_compiler::MAX_SYSTEM_NAME)
+        .collect();
+    let label = label
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .trim_start_matches(|c: char| c.is_ascii_digit());
+    label.to_string()
+}
+
+/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes allowed.
+pub fn parse_env_file(content: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for (i, line) in content.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected KEY=VALUE", i + 1))?;
+        let value = value.trim();
+        let unquoted = ['"', '\'']
+            .iter()
+            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+            .unwrap_or(value);
+        pairs.push((key.trim().to_string(), unquoted.to_string()));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files() {
+        let pairs = parse_env_file("# c\nA=1\nexport B=\"two words\"\n\nC='x=y'\n").unwrap();
+        assert_eq!(
+            pairs,
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "x=y".into())
+            ]
+        );
+        assert!(parse_env_file("oops").is_err());
+    }
+}

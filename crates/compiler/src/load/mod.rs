@@ -1,0 +1,265 @@
+//! compose text → typed model, with diagnostics.
+//!
+//! Order of work: read the YAML tree (positions kept), interpolate `$VARS` in every string value,
+//! then walk the tree with one function per compose section. Every key is either translated,
+//! reported as "not translated", or an error (unknown keys must not pass: typos matter).
+
+mod catalog;
+mod ports;
+mod reader;
+mod service;
+
+pub use service::is_dns_label;
+mod volumes;
+
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::interpolate::interpolate;
+use crate::model::{MountSource, System, VolumeDecl};
+use crate::yaml::{self, Node, Value};
+use reader::{NotTranslated, Reader, child};
+use std::collections::BTreeMap;
+
+pub struct Loaded {
+    pub system: Option<System>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn load(text: &str, env: &BTreeMap<String, String>) -> Loaded {
+    let (parsed, findings) = yaml::parse(text);
+    let mut diagnostics: Vec<Diagnostic> = findings.into_iter().map(yaml_diagnostic).collect();
+    let root = match parsed {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code: codes::ROOT_NOT_MAPPING.into(),
+                message: "the file is empty; a compose file needs a `services:` mapping".into(),
+                path: String::new(),
+                line: 1,
+                column: 1,
+            });
+            return Loaded {
+                system: None,
+                diagnostics,
+            };
+        }
+        Err(error) => {
+            diagnostics.push(yaml_diagnostic(error));
+            return Loaded {
+                system: None,
+                diagnostics,
+            };
+        }
+    };
+    let mut reader = Reader::default();
+    let mut root = root;
+    interpolate_tree(&mut root, "", env, &mut reader);
+    let system = load_system(&root, env, &mut reader);
+    diagnostics.extend(reader.diagnostics);
+    Loaded {
+        system,
+        diagnostics,
+    }
+}
+
+fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: e.code.into(),
+        message: e.message,
+        path: String::new(),
+        line: e.line,
+        column: e.column,
+    }
+}
+
+/// Replaces every string value by its interpolation, reporting findings at their character.
+fn interpolate_tree(
+    node: &mut Node,
+    path: &str,
+    env: &BTreeMap<String, String>,
+    reader: &mut Reader,
+) {
+    match &mut node.value {
+        Value::Str(s) if s.contains('$') => {
+            let (output, findings) = interpolate(s, env);
+            for f in findings {
+                let column = match node.content_offset {
+                    Some(offset) => node.column + offset + f.offset,
+                    None => node.column,
+                };
+                reader.push(f.severity, f.code, f.message, path, node.line, column);
+            }
+            *s = output;
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                interpolate_tree(item, &child(path, &i.to_string()), env, reader);
+            }
+        }
+        Value::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                let key_text = key.text();
+                interpolate_tree(value, &child(path, &key_text), env, reader);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> Option<System> {
+    let Value::Map(entries) = &root.value else {
+        r.error(
+            codes::ROOT_NOT_MAPPING,
+            format!(
+                "a compose file is a mapping with a `services:` key, but this file is {}",
+                root.kind()
+            ),
+            root,
+            "",
+        );
+        return None;
+    };
+    let mut system = System::default();
+    let mut services_node = None;
+    let mut top_not_translated = Vec::new();
+    for (key, value) in entries {
+        let name = key.text();
+        let path = child("", &name);
+        match name.as_str() {
+            "version" => {} // obsolete in the compose spec; accepted and ignored, as compose does
+            "name" => system.name = r.string(value, &path),
+            "services" => services_node = Some((key, value)),
+            "volumes" => {
+                system.volumes = volume_declarations(value, &path, r, &mut top_not_translated)
+            }
+            _ => r.other_key(key, &path, catalog::TOP_LEVEL, &mut top_not_translated),
+        }
+    }
+    r.diagnostics_from_not_translated(&top_not_translated);
+    system.not_translated = top_not_translated;
+    let Some((services_key, services)) = services_node else {
+        r.error(
+            codes::MISSING_KEY,
+            "the file has no `services:`; it must define at least one service",
+            root,
+            "",
+        );
+        return None;
+    };
+    let service_entries = r.map(services, "/services").unwrap_or(&[]);
+    if service_entries.is_empty() {
+        r.error(
+            codes::NO_SERVICES,
+            "`services:` is empty; define at least one service",
+            services_key,
+            "/services",
+        );
+    }
+    for (key, value) in service_entries {
+        let path = child("/services", &key.text());
+        if let Some(service) =
+            service::load_service(key, value, &path, env, r, &mut system.not_translated)
+        {
+            system.services.push(service);
+        }
+    }
+    check_references(&system, r);
+    Some(system)
+}
+
+fn volume_declarations(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    not_translated: &mut Vec<NotTranslated>,
+) -> Vec<VolumeDecl> {
+    let mut declarations = Vec::new();
+    for (key, value) in r.map(node, path).unwrap_or(&[]) {
+        let name = key.text();
+        let vpath = child(path, &name);
+        let mut decl = VolumeDecl {
+            name: name.clone(),
+            pos: r.pos(key, &vpath),
+            ..Default::default()
+        };
+        let mut external_name = None;
+        let mut external = false;
+        for (k, v) in r.map(value, &vpath).unwrap_or(&[]) {
+            let kname = k.text();
+            let kpath = child(&vpath, &kname);
+            match kname.as_str() {
+                "external" => match &v.value {
+                    Value::Map(_) => {
+                        external = true;
+                        for (ek, ev) in r.map(v, &kpath).unwrap_or(&[]) {
+                            if ek.text() == "name" {
+                                external_name = r.string(ev, &child(&kpath, "name"));
+                            } else {
+                                r.unknown_key(ek, &child(&kpath, &ek.text()), &["name"]);
+                            }
+                        }
+                    }
+                    _ => external = r.bool(v, &kpath).unwrap_or(false),
+                },
+                "name" => external_name = r.string(v, &kpath),
+                "labels" => decl.labels = r.string_map(v, &kpath).into_iter().collect(),
+                "driver_opts" => {
+                    for (ok, ov) in r.map(v, &kpath).unwrap_or(&[]) {
+                        if ok.text() == "size" {
+                            decl.size = r.string(ov, &child(&kpath, "size"));
+                        } else {
+                            let opath = child(&kpath, &ok.text());
+                            r.not_translated(
+                                ok,
+                                &opath,
+                                "driver options other than `size` do not apply to claims",
+                                not_translated,
+                            );
+                        }
+                    }
+                }
+                "x-tycho-size" => decl.size = r.string(v, &kpath),
+                _ => r.other_key(k, &kpath, catalog::VOLUME, not_translated),
+            }
+        }
+        if external {
+            decl.external = Some(external_name.unwrap_or_else(|| name.clone()));
+        }
+        declarations.push(decl);
+    }
+    declarations
+}
+
+/// Checks that need the whole file: named volumes declared, depends_on targets defined.
+fn check_references(system: &System, r: &mut Reader) {
+    let names: Vec<&str> = system.services.iter().map(|s| s.name.as_str()).collect();
+    for service in &system.services {
+        for (target, pos) in &service.depends_on {
+            if !names.contains(&target.as_str()) {
+                r.at(
+                    Severity::Error,
+                    codes::UNKNOWN_DEPENDENCY,
+                    format!(
+                        "`{}` depends on `{target}`, which is not a service in this file",
+                        service.name
+                    ),
+                    pos,
+                );
+            }
+        }
+        for mount in &service.volumes {
+            if let MountSource::Named(volume) = &mount.source {
+                if !system.volumes.iter().any(|d| &d.name == volume) {
+                    r.at(
+                        Severity::Error,
+                        codes::UNKNOWN_VOLUME,
+                        format!("volume `{volume}` is not declared under the top-level `volumes:`"),
+                        &mount.pos,
+                    );
+                }
+            }
+        }
+    }
+}

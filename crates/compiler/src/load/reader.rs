@@ -1,0 +1,343 @@
+//! Typed access to YAML nodes, each failure reported as a diagnostic at the node.
+
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Pos;
+use crate::yaml::{Node, Value};
+
+/// A compose key with no Kubernetes translation, and why.
+pub type NotTranslated = (String, Pos, String);
+
+#[derive(Default)]
+pub struct Reader {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Appends a JSON Pointer segment (escaping `~` and `/`).
+pub fn child(path: &str, key: &str) -> String {
+    format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
+impl Reader {
+    pub fn pos(&self, node: &Node, path: &str) -> Pos {
+        Pos {
+            path: path.to_string(),
+            line: node.line,
+            column: node.column,
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        message: String,
+        path: &str,
+        line: usize,
+        column: usize,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code: code.into(),
+            message,
+            path: path.into(),
+            line,
+            column,
+        });
+    }
+
+    pub fn at(&mut self, severity: Severity, code: &str, message: String, pos: &Pos) {
+        self.push(severity, code, message, &pos.path, pos.line, pos.column);
+    }
+
+    pub fn error(&mut self, code: &str, message: impl Into<String>, node: &Node, path: &str) {
+        self.push(
+            Severity::Error,
+            code,
+            message.into(),
+            path,
+            node.line,
+            node.column,
+        );
+    }
+
+    pub fn warn(&mut self, code: &str, message: impl Into<String>, node: &Node, path: &str) {
+        self.push(
+            Severity::Warning,
+            code,
+            message.into(),
+            path,
+            node.line,
+            node.column,
+        );
+    }
+
+    fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
+        let message = format!(
+            "`{}` must be {expected}, but it is {}",
+            last_segment(path),
+            node.kind()
+        );
+        self.error(codes::WRONG_TYPE, message, node, path);
+    }
+
+    /// A mapping's entries; `null` reads as an empty mapping.
+    pub fn map<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [(Node, Node)]> {
+        match &node.value {
+            Value::Map(entries) => Some(entries),
+            Value::Null => Some(&[]),
+            _ => {
+                self.wrong_type(node, path, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// A list's items; `null` reads as an empty list.
+    pub fn list<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            Value::Null => Some(&[]),
+            _ => {
+                self.wrong_type(node, path, "a list");
+                None
+            }
+        }
+    }
+
+    /// A string; numbers and booleans are taken as their text, as compose does.
+    pub fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(node.text()),
+            _ => {
+                self.wrong_type(node, path, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, node: &Node, path: &str) -> Option<bool> {
+        match &node.value {
+            Value::Bool(b) => Some(*b),
+            Value::Str(s) if s == "true" || s == "false" => Some(s == "true"),
+            _ => {
+                self.wrong_type(node, path, "true or false");
+                None
+            }
+        }
+    }
+
+    /// An integer, also from a string holding one (the result of interpolation).
+    pub fn int(&mut self, node: &Node, path: &str) -> Option<i64> {
+        match &node.value {
+            Value::Int(i) => Some(*i),
+            Value::Str(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
+            _ => {
+                self.wrong_type(node, path, "a whole number");
+                None
+            }
+        }
+    }
+
+    /// A whole number in `0..=max`.
+    pub fn count(&mut self, node: &Node, path: &str, max: i64) -> Option<i64> {
+        let value = self.int(node, path)?;
+        if !(0..=max).contains(&value) {
+            self.error(
+                codes::INVALID_VALUE,
+                format!(
+                    "`{}` must be between 0 and {max}, not {value}",
+                    last_segment(path)
+                ),
+                node,
+                path,
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A list of strings, or a single string as a one-item list.
+    pub fn strings(&mut self, node: &Node, path: &str) -> Vec<(String, Pos)> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let ipath = child(path, &i.to_string());
+                    self.string(item, &ipath)
+                        .map(|s| (s, self.pos(item, &ipath)))
+                })
+                .collect(),
+            Value::Null => Vec::new(),
+            _ => self
+                .string(node, path)
+                .map(|s| vec![(s, self.pos(node, path))])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `KEY=value` list or `KEY: value` mapping (environment, labels, annotations).
+    /// List entries without `=` get `None`.
+    pub fn key_values(&mut self, node: &Node, path: &str) -> Vec<(String, Option<String>, Pos)> {
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let ipath = child(path, &i.to_string());
+                    let text = self.string(item, &ipath)?;
+                    let pos = self.pos(item, &ipath);
+                    Some(match text.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string()), pos),
+                        None => (text, None, pos),
+                    })
+                })
+                .collect(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| {
+                    let kpath = child(path, &k.text());
+                    let value = match v.value {
+                        Value::Null => None,
+                        _ => self.string(v, &kpath),
+                    };
+                    (k.text(), value, self.pos(k, &kpath))
+                })
+                .collect(),
+            Value::Null => Vec::new(),
+            _ => {
+                self.wrong_type(node, path, "a list of KEY=value or a mapping");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Like [`Reader::key_values`], with missing values as empty strings.
+    pub fn string_map(&mut self, node: &Node, path: &str) -> Vec<(String, String)> {
+        self.key_values(node, path)
+            .into_iter()
+            .map(|(k, v, _)| (k, v.unwrap_or_default()))
+            .collect()
+    }
+
+    /// A key that is not handled explicitly: extension, known but not translated, or unknown.
+    pub fn other_key(
+        &mut self,
+        key: &Node,
+        path: &str,
+        catalog: &[(&str, &str)],
+        not_translated: &mut Vec<NotTranslated>,
+    ) {
+        let name = key.text();
+        if name.starts_with("x-") {
+            return;
+        }
+        if let Some((_, reason)) = catalog.iter().find(|(k, _)| *k == name) {
+            if !reason.is_empty() {
+                self.not_translated(key, path, reason, not_translated);
+                return;
+            }
+        }
+        let known: Vec<&str> = catalog.iter().map(|(k, _)| *k).collect();
+        self.unknown_key(key, path, &known);
+    }
+
+    pub fn not_translated(
+        &mut self,
+        key: &Node,
+        path: &str,
+        reason: &str,
+        list: &mut Vec<NotTranslated>,
+    ) {
+        list.push((key.text(), self.pos(key, path), reason.to_string()));
+    }
+
+    /// Turns collected "not translated" items into warnings.
+    pub fn diagnostics_from_not_translated(&mut self, list: &[NotTranslated]) {
+        for (key, pos, reason) in list {
+            self.at(
+                Severity::Warning,
+                codes::NOT_TRANSLATED,
+                format!("not translated: {key} ({reason})"),
+                pos,
+            );
+        }
+    }
+
+    pub fn unknown_key(&mut self, key: &Node, path: &str, known: &[&str]) {
+        let name = key.text();
+        let hint = closest(&name, known)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        let parent = parent_name(path);
+        self.error(
+            codes::UNKNOWN_KEY,
+            format!("unknown key `{name}` in {parent}{hint}"),
+            key,
+            path,
+        );
+    }
+}
+
+fn last_segment(path: &str) -> String {
+    path.rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+fn parent_name(path: &str) -> String {
+    let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+    if parent.is_empty() {
+        "the top level".into()
+    } else {
+        format!("`{parent}`")
+    }
+}
+
+/// The known key nearest to `name` by edit distance, when near enough to be a typo.
+fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_keys_only() {
+        assert_eq!(closest("imgae", &["image", "ports"]), Some("image"));
+        assert_eq!(
+            closest("enviroment", &["environment", "entrypoint"]),
+            Some("environment")
+        );
+        assert_eq!(closest("banana", &["image", "ports"]), None);
+    }
+
+    #[test]
+    fn json_pointer_escapes() {
+        assert_eq!(child("/services", "a/b~c"), "/services/a~1b~0c");
+    }
+}

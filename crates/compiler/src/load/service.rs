@@ -1,0 +1,630 @@
+//! One compose service → [`Service`].
+
+use super::catalog;
+use super::reader::{NotTranslated, Reader, child};
+use super::{ports, volumes};
+use crate::codes;
+use crate::model::{HealthTest, Healthcheck, Pos, ResourceAmounts, Service, User};
+use crate::quantity;
+use crate::shell_words;
+use crate::yaml::{Node, Value};
+use std::collections::BTreeMap;
+
+pub fn load_service(
+    key: &Node,
+    node: &Node,
+    path: &str,
+    env: &BTreeMap<String, String>,
+    r: &mut Reader,
+    not_translated: &mut Vec<NotTranslated>,
+) -> Option<Service> {
+    let name = key.text();
+    check_service_name(&name, key, path, r);
+    let mut service = Service {
+        name: name.clone(),
+        pos: r.pos(key, path),
+        ..Default::default()
+    };
+    let entries = r.map(node, path)?;
+    let mut image_seen = false;
+    let mut own_not_translated = Vec::new();
+    for (k, v) in entries {
+        let kname = k.text();
+        let kpath = child(path, &kname);
+        match kname.as_str() {
+            "image" => {
+                image_seen = true;
+                service.image = r.string(v, &kpath).unwrap_or_default();
+                if service.image.trim().is_empty() {
+                    r.error(
+                        codes::INVALID_VALUE,
+                        format!("service `{name}` has an empty `image`"),
+                        v,
+                        &kpath,
+                    );
+                }
+            }
+            "command" => service.command = command(v, &kpath, r),
+            "entrypoint" => service.entrypoint = command(v, &kpath, r),
+            "environment" | "env" => {
+                if kname == "env" {
+                    r.warn(
+                        codes::DEPRECATED_ALIAS,
+                        "`env:` is Tycho's spelling; compose calls it `environment:` (read the same way)",
+                        k,
+                        &kpath,
+                    );
+                }
+                for (var, value, _) in r.key_values(v, &kpath) {
+                    // `- NAME` without a value takes it from the request env, or is left out.
+                    let value = value.or_else(|| env.get(&var).cloned());
+                    if let Some(value) = value {
+                        service.environment.retain(|(existing, _)| existing != &var);
+                        service.environment.push((var, value));
+                    }
+                }
+            }
+            "ports" => service.ports = ports::load_ports(v, &kpath, true, r),
+            "expose" => service.expose = ports::load_ports(v, &kpath, false, r),
+            "volumes" => service.volumes = volumes::load_mounts(v, &kpath, r, &mut service.tmpfs),
+            "tmpfs" => service.tmpfs.extend(volumes::load_tmpfs(v, &kpath, r)),
+            "shm_size" => service.shm_size = volumes::size(v, &kpath, r),
+            "deploy" => deploy(v, &kpath, &mut service, r, &mut own_not_translated),
+            "cpus" => service.resources.limits.cpu = cpus(v, &kpath, r),
+            "mem_limit" => service.resources.limits.memory = memory(v, &kpath, r),
+            "mem_reservation" => service.resources.reservations.memory = memory(v, &kpath, r),
+            "gpus" => service.resources.limits.gpus = gpus(v, &kpath, r),
+            "healthcheck" => {
+                service.healthcheck = healthcheck(v, &kpath, r, &mut own_not_translated)
+            }
+            "labels" | "annotations" => {
+                service.labels.extend(r.string_map(v, &kpath));
+            }
+            "working_dir" => service.working_dir = r.string(v, &kpath),
+            "user" => service.user = user(v, &kpath, r, &mut own_not_translated, k),
+            "read_only" => service.read_only = r.bool(v, &kpath).unwrap_or(false),
+            "privileged" => {
+                if r.bool(v, &kpath) == Some(true) {
+                    service.privileged = Some(r.pos(v, &kpath));
+                }
+            }
+            "cap_add" => service.cap_add = r.strings(v, &kpath),
+            "cap_drop" => {
+                service.cap_drop = r.strings(v, &kpath).into_iter().map(|(s, _)| s).collect()
+            }
+            "stdin_open" => service.stdin_open = r.bool(v, &kpath).unwrap_or(false),
+            "tty" => service.tty = r.bool(v, &kpath).unwrap_or(false),
+            "extra_hosts" => service.extra_hosts = extra_hosts(v, &kpath, r),
+            "pull_policy" => {
+                service.pull_policy = pull_policy(v, &kpath, r, &mut own_not_translated, k)
+            }
+            "stop_grace_period" => service.stop_grace_period = duration(v, &kpath, r),
+            "depends_on" => service.depends_on = depends_on(v, &kpath, r, &mut own_not_translated),
+            "restart" => restart(v, &kpath, r, &mut own_not_translated, k),
+            "scale" => service.replicas = replicas(v, &kpath, r),
+            "securityContext" => security_context(v, &kpath, &mut service, r),
+            "ext" => ext(v, &kpath, &mut service, r),
+            _ => r.other_key(k, &kpath, catalog::SERVICE, &mut own_not_translated),
+        }
+    }
+    if !image_seen {
+        let hint = if entries.iter().any(|(k, _)| k.text() == "build") {
+            "; Tycho does not build images, so `build:` needs an `image:` beside it"
+        } else {
+            ""
+        };
+        r.error(
+            codes::MISSING_KEY,
+            format!("service `{name}` has no `image`{hint}"),
+            key,
+            path,
+        );
+    }
+    r.diagnostics_from_not_translated(&own_not_translated);
+    not_translated.extend(own_not_translated);
+    Some(service)
+}
+
+/// Service names become container names and host aliases: DNS-1123 labels.
+fn check_service_name(name: &str, key: &Node, path: &str, r: &mut Reader) {
+    if name.len() > 63 {
+        r.error(
+            codes::NAME_TOO_LONG,
+            format!(
+                "service name `{name}` is {} characters; Kubernetes allows 63",
+                name.len()
+            ),
+            key,
+            path,
+        );
+    } else if !is_dns_label(name) {
+        r.error(
+            codes::INVALID_NAME,
+            format!("service name `{name}` cannot name a container: use lowercase letters, digits and `-`, starting and ending with a letter or digit"),
+            key,
+            path,
+        );
+    }
+}
+
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// `command`/`entrypoint`: a list as is, or a string split like a shell would.
+fn command(node: &Node, path: &str, r: &mut Reader) -> Option<Vec<String>> {
+    match &node.value {
+        Value::Seq(_) => Some(r.strings(node, path).into_iter().map(|(s, _)| s).collect()),
+        Value::Null => None,
+        _ => {
+            let text = r.string(node, path)?;
+            match shell_words::split(&text) {
+                Ok(words) => Some(words),
+                Err(at) => {
+                    let column = node.column + node.content_offset.unwrap_or(0) + at;
+                    r.push(
+                        crate::Severity::Error,
+                        codes::INVALID_COMMAND,
+                        "this quote is never closed".into(),
+                        path,
+                        node.line,
+                        if node.content_offset.is_some() {
+                            column
+                        } else {
+                            node.column
+                        },
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn deploy(
+    node: &Node,
+    path: &str,
+    service: &mut Service,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+) {
+    for (k, v) in r.map(node, path).unwrap_or(&[]) {
+        let kname = k.text();
+        let kpath = child(path, &kname);
+        match kname.as_str() {
+            "replicas" => service.replicas = replicas(v, &kpath, r),
+            "mode" => match r.string(v, &kpath).as_deref() {
+                Some("replicated" | "replicated-job") | None => {}
+                Some(_) => {
+                    r.not_translated(k, &kpath, "only replicated services are supported", nt)
+                }
+            },
+            "resources" => {
+                for (rk, rv) in r.map(v, &kpath).unwrap_or(&[]) {
+                    let rname = rk.text();
+                    let rpath = child(&kpath, &rname);
+                    match rname.as_str() {
+                        "limits" => {
+                            resource_amounts(rv, &rpath, &mut service.resources.limits, r, nt)
+                        }
+                        "reservations" => {
+                            resource_amounts(rv, &rpath, &mut service.resources.reservations, r, nt)
+                        }
+                        _ => r.unknown_key(rk, &rpath, &["limits", "reservations"]),
+                    }
+                }
+            }
+            _ => r.other_key(k, &kpath, catalog::DEPLOY, nt),
+        }
+    }
+}
+
+fn replicas(node: &Node, path: &str, r: &mut Reader) -> Option<(u32, Pos)> {
+    r.count(node, path, 100)
+        .map(|n| (n as u32, r.pos(node, path)))
+}
+
+fn resource_amounts(
+    node: &Node,
+    path: &str,
+    amounts: &mut ResourceAmounts,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+) {
+    for (k, v) in r.map(node, path).unwrap_or(&[]) {
+        let kname = k.text();
+        let kpath = child(path, &kname);
+        match kname.as_str() {
+            "cpus" => amounts.cpu = cpus(v, &kpath, r),
+            "memory" => amounts.memory = memory(v, &kpath, r),
+            "gpus" => amounts.gpus = gpus(v, &kpath, r),
+            "devices" => {
+                if let Some(count) = device_gpus(v, &kpath, r, nt) {
+                    amounts.gpus = Some(count);
+                }
+            }
+            _ => r.other_key(k, &kpath, catalog::RESOURCE_AMOUNTS, nt),
+        }
+    }
+}
+
+fn cpus(node: &Node, path: &str, r: &mut Reader) -> Option<(u64, Pos)> {
+    let text = r.string(node, path)?;
+    match quantity::parse_cpus(&text) {
+        Some(milli) => Some((milli, r.pos(node, path))),
+        None => {
+            r.error(
+                codes::INVALID_QUANTITY,
+                format!("`{text}` is not a CPU amount; write e.g. 0.5 or 2"),
+                node,
+                path,
+            );
+            None
+        }
+    }
+}
+
+fn memory(node: &Node, path: &str, r: &mut Reader) -> Option<(u64, Pos)> {
+    let text = r.string(node, path)?;
+    match quantity::parse_compose_bytes(&text) {
+        Some(bytes) => Some((bytes, r.pos(node, path))),
+        None => {
+            r.error(
+                codes::INVALID_QUANTITY,
+                format!("`{text}` is not a memory size; write e.g. 512M or 2G"),
+                node,
+                path,
+            );
+            None
+        }
+    }
+}
+
+/// Tycho's `gpus: N` (in resources) and compose's service-level `gpus: all | N`.
+fn gpus(node: &Node, path: &str, r: &mut Reader) -> Option<(u32, Pos)> {
+    if node.as_str() == Some("all") {
+        r.warn(
+            codes::INVALID_VALUE,
+            "`gpus: all` cannot be requested from a cluster; one GPU is requested",
+            node,
+            path,
+        );
+        return Some((1, r.pos(node, path)));
+    }
+    if let Value::Seq(items) = &node.value {
+        // compose's long form: a list of device requests, like deploy.resources.*.devices.
+        let requested: i64 = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let ipath = child(path, &i.to_string());
+                let count = r
+                    .map(item, &ipath)?
+                    .iter()
+                    .find(|(k, _)| k.text() == "count")?;
+                r.count(&count.1, &child(&ipath, "count"), 64)
+            })
+            .sum();
+        return Some((requested.max(1) as u32, r.pos(node, path)));
+    }
+    r.count(node, path, 64)
+        .map(|n| (n as u32, r.pos(node, path)))
+}
+
+/// GPUs from compose `devices: [{capabilities: [gpu], count: N}]`.
+fn device_gpus(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+) -> Option<(u32, Pos)> {
+    let mut total = 0u32;
+    let mut found = false;
+    for (i, device) in r.list(node, path).unwrap_or(&[]).iter().enumerate() {
+        let dpath = child(path, &i.to_string());
+        let mut is_gpu = false;
+        let mut count = 1u32;
+        for (k, v) in r.map(device, &dpath).unwrap_or(&[]) {
+            let kname = k.text();
+            let kpath = child(&dpath, &kname);
+            match kname.as_str() {
+                "capabilities" => is_gpu = r.strings(v, &kpath).iter().any(|(c, _)| c == "gpu"),
+                "count" => {
+                    count = if v.as_str() == Some("all") {
+                        r.warn(
+                            codes::INVALID_VALUE,
+                            "`count: all` cannot be requested from a cluster; one GPU is requested",
+                            v,
+                            &kpath,
+                        );
+                        1
+                    } else {
+                        r.count(v, &kpath, 64).unwrap_or(1) as u32
+                    }
+                }
+                "driver" => {}
+                _ => r.other_key(k, &kpath, catalog::DEVICE, nt),
+            }
+        }
+        if is_gpu {
+            found = true;
+            total += count;
+        } else {
+            r.warn(
+                codes::NOT_TRANSLATED,
+                "not translated: devices (only GPU devices are requested)",
+                device,
+                &dpath,
+            );
+        }
+    }
+    found.then(|| (total, r.pos(node, path)))
+}
+
+fn healthcheck(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+) -> Option<Healthcheck> {
+    let mut check = Healthcheck {
+        test: HealthTest::Disabled,
+        interval: None,
+        timeout: None,
+        retries: None,
+        start_period: None,
+        pos: r.pos(node, path),
+    };
+    let mut disabled = false;
+    let mut has_test = false;
+    for (k, v) in r.map(node, path)? {
+        let kname = k.text();
+        let kpath = child(path, &kname);
+        match kname.as_str() {
+            "test" => {
+                has_test = true;
+                check.test = health_test(v, &kpath, r)?;
+            }
+            "interval" => check.interval = duration(v, &kpath, r),
+            "timeout" => check.timeout = duration(v, &kpath, r),
+            "start_period" => check.start_period = duration(v, &kpath, r),
+            "retries" => check.retries = r.count(v, &kpath, 1000).map(|n| n as i32),
+            "disable" => disabled = r.bool(v, &kpath).unwrap_or(false),
+            _ => r.other_key(k, &kpath, catalog::HEALTHCHECK, nt),
+        }
+    }
+    if disabled || !has_test || check.test == HealthTest::Disabled {
+        return None;
+    }
+    Some(check)
+}
+
+fn health_test(node: &Node, path: &str, r: &mut Reader) -> Option<HealthTest> {
+    if let Value::Seq(_) = node.value {
+        let words: Vec<String> = r.strings(node, path).into_iter().map(|(s, _)| s).collect();
+        return match words.split_first() {
+            Some((first, rest)) if first == "CMD" && !rest.is_empty() => {
+                Some(HealthTest::Exec(rest.to_vec()))
+            }
+            Some((first, rest)) if first == "CMD-SHELL" && !rest.is_empty() => {
+                Some(HealthTest::Shell(rest.join(" ")))
+            }
+            Some((first, _)) if first == "NONE" => Some(HealthTest::Disabled),
+            _ => {
+                r.error(codes::INVALID_VALUE, "a healthcheck test list starts with CMD, CMD-SHELL or NONE, followed by the command", node, path);
+                None
+            }
+        };
+    }
+    r.string(node, path).map(HealthTest::Shell)
+}
+
+fn duration(node: &Node, path: &str, r: &mut Reader) -> Option<i64> {
+    let text = r.string(node, path)?;
+    let seconds = quantity::parse_duration_seconds(&text);
+    if seconds.is_none() {
+        r.error(
+            codes::INVALID_DURATION,
+            format!("`{text}` is not a duration; write e.g. 30s, 1m30s or 500ms"),
+            node,
+            path,
+        );
+    }
+    seconds
+}
+
+fn user(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+    key: &Node,
+) -> Option<User> {
+    let text = r.string(node, path)?;
+    let (uid, gid) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text.as_str(), None),
+    };
+    let Ok(uid) = uid.parse::<i64>() else {
+        r.not_translated(
+            key,
+            path,
+            "Kubernetes needs a numeric user id (e.g. `1000` or `1000:100`)",
+            nt,
+        );
+        return None;
+    };
+    let gid = match gid.map(str::parse::<i64>) {
+        Some(Ok(g)) => Some(g),
+        Some(Err(_)) => {
+            r.not_translated(key, path, "Kubernetes needs a numeric group id", nt);
+            None
+        }
+        None => None,
+    };
+    Some(User {
+        uid,
+        gid,
+        pos: r.pos(node, path),
+    })
+}
+
+fn extra_hosts(node: &Node, path: &str, r: &mut Reader) -> Vec<(String, String)> {
+    let mut hosts = Vec::new();
+    for (host, ip, pos) in r.key_values(node, path) {
+        // compose writes `host:ip` in lists and `host=ip` in newer files.
+        let (host, ip) = match ip {
+            Some(ip) => (host, ip),
+            None => match host.split_once(':') {
+                Some((h, i)) => (h.to_string(), i.to_string()),
+                None => {
+                    r.at(
+                        crate::Severity::Error,
+                        codes::INVALID_VALUE,
+                        format!("`{host}` is not HOST:IP"),
+                        &pos,
+                    );
+                    continue;
+                }
+            },
+        };
+        hosts.push((host, ip.trim_matches(['[', ']']).to_string()));
+    }
+    hosts
+}
+
+fn pull_policy(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+    key: &Node,
+) -> Option<String> {
+    let text = r.string(node, path)?;
+    match text.as_str() {
+        "always" => Some("Always".into()),
+        "never" => Some("Never".into()),
+        "missing" | "if_not_present" => Some("IfNotPresent".into()),
+        "build" => {
+            r.not_translated(key, path, "images are not built on the cluster", nt);
+            None
+        }
+        other => {
+            r.error(codes::INVALID_VALUE, format!("pull_policy `{other}` is not one of always, never, missing, if_not_present, build"), node, path);
+            None
+        }
+    }
+}
+
+fn depends_on(
+    node: &Node,
+    path: &str,
+    r: &mut Reader,
+    nt: &mut Vec<NotTranslated>,
+) -> Vec<(String, Pos)> {
+    let targets: Vec<(String, Pos)> = match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| {
+                let kpath = child(path, &k.text());
+                for (ck, _) in r.map(v, &kpath).unwrap_or(&[]) {
+                    let cpath = child(&kpath, &ck.text());
+                    if ck.text() != "required" {
+                        r.other_key(ck, &cpath, catalog::DEPENDS_ON, nt);
+                    }
+                }
+                (k.text(), r.pos(k, &kpath))
+            })
+            .collect(),
+        _ => r.strings(node, path),
+    };
+    targets
+}
+
+fn restart(node: &Node, path: &str, r: &mut Reader, nt: &mut Vec<NotTranslated>, key: &Node) {
+    match r.string(node, path).as_deref() {
+        Some("always" | "unless-stopped") | None => {}
+        Some(policy) if policy == "no" || policy.starts_with("on-failure") => {
+            r.not_translated(key, path, "pods of a Deployment always restart", nt)
+        }
+        Some(other) => r.error(
+            codes::INVALID_VALUE,
+            format!("restart `{other}` is not one of no, always, on-failure, unless-stopped"),
+            node,
+            path,
+        ),
+    }
+}
+
+fn security_context(node: &Node, path: &str, service: &mut Service, r: &mut Reader) {
+    let sc = &mut service.security_context;
+    for (k, v) in r.map(node, path).unwrap_or(&[]) {
+        let kname = k.text();
+        let kpath = child(path, &kname);
+        let pos = r.pos(v, &kpath);
+        match kname.as_str() {
+            "runAsUser" => sc.run_as_user = r.int(v, &kpath).map(|u| (u, pos)),
+            "runAsGroup" => sc.run_as_group = r.int(v, &kpath),
+            "fsGroup" => sc.fs_group = r.int(v, &kpath),
+            "runAsNonRoot" => sc.run_as_non_root = r.bool(v, &kpath).map(|b| (b, pos)),
+            "allowPrivilegeEscalation" => {
+                sc.allow_privilege_escalation = r.bool(v, &kpath).map(|b| (b, pos))
+            }
+            "readOnlyRootFilesystem" => sc.read_only_root_filesystem = r.bool(v, &kpath),
+            "privileged" => {
+                if r.bool(v, &kpath) == Some(true) {
+                    service.privileged = Some(pos);
+                }
+            }
+            _ => {
+                let known: Vec<&str> = catalog::SECURITY_CONTEXT.iter().map(|(k, _)| *k).collect();
+                r.unknown_key(k, &kpath, &known);
+            }
+        }
+    }
+}
+
+/// Tycho's `ext: {kube: {livenessProbe, readinessProbe}}`: Kubernetes probes written directly.
+fn ext(node: &Node, path: &str, service: &mut Service, r: &mut Reader) {
+    for (k, v) in r.map(node, path).unwrap_or(&[]) {
+        let kpath = child(path, &k.text());
+        if k.text() != "kube" {
+            r.unknown_key(k, &kpath, &["kube"]);
+            continue;
+        }
+        for (pk, pv) in r.map(v, &kpath).unwrap_or(&[]) {
+            let pname = pk.text();
+            let ppath = child(&kpath, &pname);
+            let slot = match pname.as_str() {
+                "livenessProbe" => &mut service.liveness_probe,
+                "readinessProbe" => &mut service.readiness_probe,
+                _ => {
+                    r.unknown_key(pk, &ppath, &["livenessProbe", "readinessProbe"]);
+                    continue;
+                }
+            };
+            let json = pv.to_json();
+            match serde_json::from_value::<k8s_openapi::api::core::v1::Probe>(json.clone()) {
+                Ok(_) if json.is_object() => *slot = Some(json),
+                Ok(_) => r.error(
+                    codes::WRONG_TYPE,
+                    format!("`{pname}` must be a Kubernetes Probe mapping"),
+                    pv,
+                    &ppath,
+                ),
+                Err(e) => r.error(
+                    codes::INVALID_VALUE,
+                    format!("`{pname}` is not a valid Kubernetes Probe: {e}"),
+                    pv,
+                    &ppath,
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Assembles a [`Plan`] from the model: names and labels, then the pod, Service, policy, claims.
+
+use super::{NotTranslated, Plan, PublishedPort, checks, network, pod};
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::labels;
+use crate::model::System;
+use crate::options::CompileOptions;
+use crate::{MAX_GUID, MAX_SYSTEM_NAME};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+pub(crate) struct Planned {
+    pub plan: Plan,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What every object of one system shares.
+pub(crate) struct Identity {
+    pub name: String,
+    pub guid: String,
+    pub object_name: String,
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Identity {
+    /// Metadata for an object of this system, named `name`.
+    pub fn meta(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: self.namespace.clone(),
+            labels: Some(self.labels.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// The labels that select this system's pods.
+    pub fn selector(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(labels::GUID.to_string(), self.guid.clone())])
+    }
+}
+
+pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Planned {
+    let mut diagnostics = Vec::new();
+    let identity = identity(system, text, options, &mut diagnostics);
+    checks::check(system, &options.policy, &mut diagnostics);
+    let ports = published_ports(system);
+    let claims = pod::claims(system, &identity, &options.policy, &mut diagnostics);
+    let deployment = pod::deployment(system, &identity, options, &ports, &mut diagnostics);
+    let service = network::service(&identity, &ports, options);
+    let network_policy = network::network_policy(&identity, &ports, options);
+    let not_translated = system
+        .not_translated
+        .iter()
+        .map(|(key, pos, reason)| NotTranslated {
+            key: key.clone(),
+            path: pos.path.clone(),
+            line: pos.line,
+            column: pos.column,
+            reason: reason.clone(),
+        })
+        .collect();
+    let plan = Plan {
+        name: identity.name.clone(),
+        guid: identity.guid.clone(),
+        username: options.username.clone(),
+        object_name: identity.object_name.clone(),
+        deployment,
+        service,
+        network_policy,
+        claims,
+        ports,
+        not_translated,
+    };
+    Planned { plan, diagnostics }
+}
+
+fn identity(
+    system: &System,
+    text: &str,
+    options: &CompileOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Identity {
+    let name = [options.name.as_str(), system.name.as_deref().unwrap_or("")]
+        .into_iter()
+        .find(|n| !n.is_empty())
+        .unwrap_or("system")
+        .to_string();
+    if name.len() > MAX_SYSTEM_NAME || !crate::load::is_dns_label(&name) {
+        diagnostics.push(option_error(format!(
+            "system name `{name}` must be at most {MAX_SYSTEM_NAME} lowercase letters, digits or `-`, starting and ending with a letter or digit"
+        )));
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        diagnostics.push(option_error(format!(
+            "system name `{name}` must start with a letter (it names a Kubernetes Service)"
+        )));
+    }
+    let guid = if options.guid.is_empty() {
+        crate::content_guid(text, &name)
+    } else {
+        options.guid.clone()
+    };
+    if guid.len() > MAX_GUID
+        || !guid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        diagnostics.push(option_error(format!(
+            "GUID `{guid}` must be at most {MAX_GUID} lowercase letters and digits"
+        )));
+    }
+    let object_name = format!("{name}-{guid}");
+    let labels = BTreeMap::from([
+        (
+            labels::EXECUTOR.to_string(),
+            labels::EXECUTOR_VALUE.to_string(),
+        ),
+        (labels::GUID.to_string(), guid.clone()),
+        (
+            labels::USERNAME.to_string(),
+            labels::username_label(&options.username),
+        ),
+        (labels::NAME.to_string(), name.clone()),
+        (labels::INSTANCE.to_string(), object_name.clone()),
+        (
+            labels::MANAGED_BY.to_string(),
+            labels::MANAGED_BY_VALUE.to_string(),
+        ),
+    ]);
+    let namespace = (!options.namespace.is_empty()).then(|| options.namespace.clone());
+    Identity {
+        name,
+        guid,
+        object_name,
+        namespace,
+        labels,
+    }
+}
+
+fn option_error(message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: codes::INVALID_OPTION.into(),
+        message,
+        path: String::new(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// Every port under `ports:`, once per Service port, in file order.
+fn published_ports(system: &System) -> Vec<PublishedPort> {
+    let mut ports: Vec<PublishedPort> = Vec::new();
+    for service in &system.services {
+        for port in &service.ports {
+            let published = PublishedPort {
+                service: service.name.clone(),
+                container_port: port.container,
+                port: port.published.unwrap_or(port.container),
+                protocol: port.protocol.clone(),
+            };
+            // Clashing Service ports are reported by the checks; keep the first.
+            if !ports
+                .iter()
+                .any(|p| p.port == published.port && p.protocol == published.protocol)
+            {
+                ports.push(published);
+            }
+        }
+    }
+    ports
+}
