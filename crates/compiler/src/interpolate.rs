@@ -265,7 +265,7 @@ mod tests {
         ("${SET", "", &[(0, codes::INVALID_INTERPOLATION)]),
         ("${}", "", &[(0, codes::INVALID_INTERPOLATION)]),
         ("${SET*x}", "", &[(0, codes::INVALID_INTERPOLATION)]),
-        ("${UNSET:-${NOPE}}", "", &[(10, codes::UNSET_VARIABLE)]),
+        ("${UNSET:-${NOPE}}", "", &[(9, codes::UNSET_VARIABLE)]),
         ("é$UNSET", "é", &[(1, codes::UNSET_VARIABLE)]),
     ];
 

@@ -160,7 +160,7 @@ mod tests {
         let value = json!({"a": {"b": [1, {"c": "x", "d": []}], "e": {}}, "f": "true"});
         assert_eq!(
             documents(&[value]),
-            "---\na:\n  b:\n  - 1\n  - c: x\n    d: []\n  e: {}\nf: \"true\"\n"
+            "---\na:\n  b:\n    - 1\n    - c: x\n      d: []\n  e: {}\nf: \"true\"\n"
         );
     }
 

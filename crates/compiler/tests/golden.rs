@@ -1,0 +1,157 @@
+//! Golden tests: every catalog system and every original Tycho sample compiles to the reviewed
+//! manifests in `tests/golden/`, or fails with the reviewed diagnostics.
+//!
+//! After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test -p tycho-compiler
+//! --test golden` and review the diff like code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tycho_compiler::{CompileOptions, compile, diagnostic};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// (golden file stem, compose file) for every system we promise to handle.
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let samples = repo_root().join("../shared/tycho-samples");
+    let catalog = repo_root().join("assets/catalog");
+    let mut found = Vec::new();
+    for (prefix, dir) in [("catalog", &catalog), ("sample", &samples)] {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{} must exist: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("readable entry").path();
+            let file = path.join("docker-compose.yaml");
+            if file.is_file() {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                found.push((format!("{prefix}-{name}"), file));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn env_beside(file: &Path) -> BTreeMap<String, String> {
+    let Ok(text) = std::fs::read_to_string(file.with_file_name(".env")) else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The manifests followed by the rendered diagnostics, as one reviewable text.
+fn render(stem: &str, file: &Path) -> String {
+    let text = std::fs::read_to_string(file).expect("fixture is readable");
+    let folder = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let options = CompileOptions {
+        // Catalog files name themselves; samples are named after their folder, as the CLI does.
+        name: if text.contains("\nname:") || text.starts_with("name:") {
+            String::new()
+        } else {
+            folder
+        },
+        guid: "0123456789abcdef".into(),
+        username: "alice".into(),
+        namespace: "tycho".into(),
+        env: env_beside(file),
+        ..Default::default()
+    };
+    let compiled = compile(&text, &options);
+    let mut out = String::new();
+    if let Some(plan) = &compiled.plan {
+        out.push_str(&plan.to_yaml());
+    }
+    out.push_str("### diagnostics\n");
+    out.push_str(&diagnostic::render(
+        &compiled.diagnostics,
+        &format!("{stem}.yaml"),
+        &text,
+    ));
+    out
+}
+
+#[test]
+fn every_fixture_matches_its_golden_file() {
+    let fixtures = fixtures();
+    assert!(
+        fixtures.len() >= 13,
+        "expected the catalog and the nine samples, found {}",
+        fixtures.len()
+    );
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut mismatches = Vec::new();
+    for (stem, file) in &fixtures {
+        let actual = render(stem, file);
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(format!("{stem}.out"));
+        if update {
+            std::fs::write(&golden, &actual).expect("golden file is writable");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        if expected != actual {
+            mismatches.push(format!(
+                "{} (rerun with UPDATE_GOLDEN=1 and review the diff)",
+                golden.display()
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "golden mismatches:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn catalog_systems_compile_without_errors() {
+    for (stem, file) in fixtures().iter().filter(|(s, _)| s.starts_with("catalog-")) {
+        let out = render(stem, file);
+        assert!(
+            out.contains("kind: Deployment"),
+            "{stem} must compile:\n{out}"
+        );
+        assert!(
+            !out.contains("error["),
+            "{stem} must have no errors:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn samples_that_fail_name_the_line() {
+    for (stem, file) in fixtures().iter().filter(|(s, _)| s.starts_with("sample-")) {
+        let out = render(stem, file);
+        if !out.contains("kind: Deployment") {
+            let has_position = out
+                .lines()
+                .any(|l| l.contains(&format!("{stem}.yaml:")) && l.contains("-->"));
+            assert!(
+                has_position && out.contains("error["),
+                "{stem} fails without a positioned error:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn compiling_twice_gives_identical_bytes() {
+    for (stem, file) in fixtures() {
+        assert_eq!(
+            render(&stem, &file),
+            render(&stem, &file),
+            "{stem} is not deterministic"
+        );
+    }
+}
