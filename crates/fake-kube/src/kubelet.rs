@@ -1,0 +1,375 @@
+//! Simulated kubelet and scheduler: the status a pod gets from the `PodBehavior` of its
+//! images, and the Events they would record. Also the ResourceQuota admission verdict, since it
+//! depends on the same per-image behaviors.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::PodBehavior;
+use crate::kinds::EVENTS;
+use crate::store::{Store, Timer, name_of, str_at, uid_of};
+use crate::util::now_rfc3339;
+
+pub(crate) const UNSCHEDULABLE_MSG: &str = "0/3 nodes are available: 3 Insufficient cpu.";
+const NODE: &str = "fake-node-1";
+const HOST_IP: &str = "10.0.0.11";
+
+/// Knobs set through `FakeKube` that shape simulated pods.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SimConfig {
+    pub behaviors: Vec<(String, PodBehavior)>,
+    pub ready_delay: Duration,
+}
+
+impl SimConfig {
+    /// The last registered behavior whose pattern the image contains; Ready otherwise.
+    pub(crate) fn behavior_for(&self, image: &str) -> PodBehavior {
+        self.behaviors
+            .iter()
+            .rev()
+            .find(|(pat, _)| image.contains(pat.as_str()))
+            .map(|(_, b)| b.clone())
+            .unwrap_or(PodBehavior::Ready)
+    }
+
+    fn images_behavior(&self, pod_spec: &Value) -> PodBehavior {
+        containers(pod_spec)
+            .iter()
+            .map(|c| self.behavior_for(str_at(c, "/image")))
+            .max_by_key(severity)
+            .unwrap_or(PodBehavior::Ready)
+    }
+}
+
+/// Which behavior wins when containers of one pod disagree: the one that stops the pod earliest.
+fn severity(b: &PodBehavior) -> u8 {
+    match b {
+        PodBehavior::Ready => 0,
+        PodBehavior::Pending => 1,
+        PodBehavior::CrashLoopBackOff => 2,
+        PodBehavior::ImagePullBackOff => 3,
+        PodBehavior::InvalidImageName => 4,
+        PodBehavior::Unschedulable => 5,
+        PodBehavior::QuotaExceeded => 6,
+    }
+}
+
+fn containers(pod_spec: &Value) -> Vec<Value> {
+    pod_spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub(crate) fn is_pod_ready(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| str_at(c, "/type") == "Ready" && str_at(c, "/status") == "True")
+}
+
+fn cond(type_: &str, ok: bool, reason: Option<&str>, message: Option<&str>, now: &str) -> Value {
+    let mut c = json!({"type": type_, "status": if ok { "True" } else { "False" },
+        "lastProbeTime": null, "lastTransitionTime": now});
+    if let Some(r) = reason {
+        c["reason"] = json!(r);
+    }
+    if let Some(m) = message {
+        c["message"] = json!(m);
+    }
+    c
+}
+
+/// The kubelet's view of one container, by the behavior of its image.
+fn container_status(
+    store: &mut Store,
+    c: &Value,
+    b: &PodBehavior,
+    delayed: bool,
+    pod: &Value,
+    now: &str,
+) -> Value {
+    let (name, image) = (str_at(c, "/name"), str_at(c, "/image"));
+    let running = json!({
+        "name": name, "image": image, "imageID": format!("sha256:{}", store.rng.hex(64)),
+        "containerID": format!("containerd://{}", store.rng.hex(64)),
+        "ready": true, "started": true, "restartCount": 0,
+        "state": {"running": {"startedAt": now}}, "lastState": {},
+    });
+    let waiting = |reason: &str, message: Option<String>| {
+        let mut w = json!({"reason": reason});
+        if let Some(m) = message {
+            w["message"] = json!(m);
+        }
+        json!({"name": name, "image": image, "imageID": "", "ready": false, "started": false,
+            "restartCount": 0, "state": {"waiting": w}, "lastState": {}})
+    };
+    match b {
+        PodBehavior::Ready if !delayed => running,
+        PodBehavior::Ready | PodBehavior::Pending => waiting("ContainerCreating", None),
+        PodBehavior::ImagePullBackOff => waiting(
+            "ImagePullBackOff",
+            Some(format!("Back-off pulling image \"{image}\"")),
+        ),
+        PodBehavior::InvalidImageName => {
+            waiting("InvalidImageName", Some(invalid_image_msg(image)))
+        }
+        PodBehavior::CrashLoopBackOff => {
+            let mut s = running;
+            s["ready"] = json!(false);
+            s["started"] = json!(false);
+            s["restartCount"] = json!(5);
+            s["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
+                "back-off 2m40s restarting failed container={name} pod={}_{}({})",
+                name_of(pod), str_at(pod, "/metadata/namespace"), uid_of(pod))}});
+            s["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
+                "startedAt": now, "finishedAt": now, "containerID": s["containerID"].clone()}});
+            s
+        }
+        // Pod-level behaviors never reach the kubelet; callers handle them.
+        PodBehavior::Unschedulable | PodBehavior::QuotaExceeded => {
+            waiting("ContainerCreating", None)
+        }
+    }
+}
+
+fn invalid_image_msg(image: &str) -> String {
+    format!(
+        "Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": invalid reference format"
+    )
+}
+
+/// The full `.status` of a pod; `delayed` keeps would-be-Ready containers in ContainerCreating.
+pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delayed: bool) -> Value {
+    let now = now_rfc3339();
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    let qos = if containers(&spec).iter().any(|c| {
+        c.pointer("/resources/requests").is_some() || c.pointer("/resources/limits").is_some()
+    }) {
+        "Burstable"
+    } else {
+        "BestEffort"
+    };
+    if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
+        return json!({"phase": "Pending", "qosClass": qos, "conditions": [
+            cond("PodScheduled", false, Some("Unschedulable"), Some(UNSCHEDULABLE_MSG), &now)]});
+    }
+    let prev = pod.get("status");
+    let behaviors: Vec<(Value, PodBehavior)> = containers(&spec)
+        .into_iter()
+        .map(|c| {
+            let b = sim.behavior_for(str_at(&c, "/image"));
+            (c, b)
+        })
+        .collect();
+    let statuses: Vec<Value> = behaviors
+        .iter()
+        .map(|(c, b)| container_status(store, c, b, delayed, pod, &now))
+        .collect();
+    let unready: Vec<&str> = statuses
+        .iter()
+        .filter(|s| s["ready"] != json!(true))
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
+    let pending = statuses.iter().any(|s| {
+        matches!(
+            str_at(s, "/state/waiting/reason"),
+            "ContainerCreating" | "ImagePullBackOff" | "InvalidImageName"
+        )
+    });
+    let ready = unready.is_empty();
+    let not_ready_msg = format!("containers with unready status: [{}]", unready.join(" "));
+    let (reason, msg) = if ready {
+        (None, None)
+    } else {
+        (Some("ContainersNotReady"), Some(not_ready_msg.as_str()))
+    };
+    let pod_ip = match prev.and_then(|s| s.get("podIP")).and_then(Value::as_str) {
+        Some(ip) => ip.to_string(),
+        None => store.alloc_pod_ip(),
+    };
+    let start = prev
+        .and_then(|s| s.get("startTime"))
+        .cloned()
+        .unwrap_or(json!(now));
+    json!({
+        "phase": if pending { "Pending" } else { "Running" },
+        "conditions": [
+            cond("PodReadyToStartContainers", true, None, None, &now),
+            cond("Initialized", true, None, None, &now),
+            cond("Ready", ready, reason, msg, &now),
+            cond("ContainersReady", ready, reason, msg, &now),
+            cond("PodScheduled", true, None, None, &now),
+        ],
+        "hostIP": HOST_IP, "hostIPs": [{"ip": HOST_IP}],
+        "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
+        "startTime": start, "qosClass": qos,
+        "containerStatuses": statuses,
+    })
+}
+
+/// Defaults and status for a pod about to be stored (API-created or controller-created).
+pub(crate) fn prepare_pod(store: &mut Store, sim: &SimConfig, pod: &mut Value) {
+    let spec = &mut pod["spec"];
+    for (k, v) in [
+        ("restartPolicy", "Always"),
+        ("dnsPolicy", "ClusterFirst"),
+        ("schedulerName", "default-scheduler"),
+    ] {
+        if spec.get(k).is_none() {
+            spec[k] = json!(v);
+        }
+    }
+    let delayed = !sim.ready_delay.is_zero();
+    if sim.images_behavior(&pod["spec"]) != PodBehavior::Unschedulable {
+        pod["spec"]["nodeName"] = json!(NODE);
+    }
+    pod["status"] = pod_status(store, sim, pod, delayed);
+    if delayed {
+        let timer = Timer::PodReady {
+            namespace: str_at(pod, "/metadata/namespace").into(),
+            name: name_of(pod).into(),
+            uid: uid_of(pod).into(),
+        };
+        store.add_timer(Instant::now() + sim.ready_delay, timer);
+    }
+}
+
+/// Stores an Event about `involved`, the way kubelet/scheduler/controllers report trouble.
+pub(crate) fn record_event(
+    store: &mut Store,
+    involved: &Value,
+    field_path: Option<String>,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let ns = str_at(involved, "/metadata/namespace").to_string();
+    let now = now_rfc3339();
+    let mut obj_ref = json!({"apiVersion": involved["apiVersion"], "kind": involved["kind"],
+        "name": name_of(involved), "namespace": ns, "uid": uid_of(involved),
+        "resourceVersion": involved["metadata"]["resourceVersion"]});
+    if let Some(f) = field_path {
+        obj_ref["fieldPath"] = json!(f);
+    }
+    let event = json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("{}.{}", name_of(involved), store.rng.hex(16)), "namespace": ns,
+            "uid": store.rng.uuid(), "creationTimestamp": now},
+        "involvedObject": obj_ref, "reason": reason, "message": message, "type": type_,
+        "count": 1, "firstTimestamp": now, "lastTimestamp": now, "eventTime": null,
+        "source": {"component": component, "host": NODE},
+        "reportingComponent": component, "reportingInstance": NODE,
+    });
+    store.insert(&EVENTS, event);
+}
+
+/// Events the kubelet/scheduler would emit for a freshly stored pod.
+pub(crate) fn pod_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
+        record_event(
+            store,
+            pod,
+            None,
+            "Warning",
+            "FailedScheduling",
+            UNSCHEDULABLE_MSG,
+            "default-scheduler",
+        );
+        return;
+    }
+    for c in containers(&spec) {
+        let (name, image) = (str_at(&c, "/name"), str_at(&c, "/image"));
+        let field = Some(format!("spec.containers{{{name}}}"));
+        match sim.behavior_for(image) {
+            PodBehavior::ImagePullBackOff => {
+                let msg = format!(
+                    "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": \"{image}\": not found"
+                );
+                record_event(
+                    store,
+                    pod,
+                    field.clone(),
+                    "Warning",
+                    "Failed",
+                    &msg,
+                    "kubelet",
+                );
+                record_event(
+                    store,
+                    pod,
+                    field,
+                    "Normal",
+                    "BackOff",
+                    &format!("Back-off pulling image \"{image}\""),
+                    "kubelet",
+                );
+            }
+            PodBehavior::InvalidImageName => {
+                record_event(
+                    store,
+                    pod,
+                    field.clone(),
+                    "Warning",
+                    "InspectFailed",
+                    &invalid_image_msg(image),
+                    "kubelet",
+                );
+                record_event(
+                    store,
+                    pod,
+                    field,
+                    "Warning",
+                    "Failed",
+                    "Error: InvalidImageName",
+                    "kubelet",
+                );
+            }
+            PodBehavior::CrashLoopBackOff => {
+                let msg = format!(
+                    "Back-off restarting failed container {name} in pod {}_{}({})",
+                    name_of(pod),
+                    str_at(pod, "/metadata/namespace"),
+                    uid_of(pod)
+                );
+                record_event(store, pod, field, "Warning", "BackOff", &msg, "kubelet");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Why the ResourceQuota admission plugin refuses a pod with this spec (the part after
+/// `pods "x" is forbidden: `).
+pub(crate) fn quota_reason(spec: &Value) -> String {
+    let req = |res: &str, default: &str| {
+        let vals: Vec<String> = containers(spec)
+            .iter()
+            .filter_map(|c| {
+                c.pointer(&format!("/resources/requests/{res}"))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+            .collect();
+        if vals.is_empty() {
+            default.to_string()
+        } else {
+            vals.join("+")
+        }
+    };
+    format!(
+        "exceeded quota: compute-resources, requested: requests.cpu={},requests.memory={}, used: requests.cpu=2,requests.memory=4Gi, limited: requests.cpu=2,requests.memory=4Gi",
+        req("cpu", "100m"),
+        req("memory", "128Mi")
+    )
+}
+
+/// True when the pod spec's images are set up to be refused by quota.
+pub(crate) fn quota_refuses(sim: &SimConfig, pod_spec: &Value) -> bool {
+    sim.images_behavior(pod_spec) == PodBehavior::QuotaExceeded
+}

@@ -1,0 +1,203 @@
+//! An in-process fake Kubernetes API server for Tycho's integration tests.
+//!
+//! It speaks the real API's paths, verbs, `Status` errors and watch stream, so tests drive it
+//! with the real `kube::Client`; a small simulation of the Deployment/ReplicaSet controllers and
+//! the kubelet gives pods and Deployments believable status, with per-image failure modes.
+//! [`TestCluster`] lets the same test run against a real cluster instead (see
+//! `TYCHO_TEST_KUBECONFIG`).
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::api::{Api, PostParams};
+//!
+//! let fake = tycho_fake_kube::FakeKube::start().await;
+//! let cms: Api<ConfigMap> = Api::default_namespaced(fake.client());
+//! let cm = serde_json::from_value(serde_json::json!({"metadata": {"name": "c"}})).unwrap();
+//! cms.create(&PostParams::default(), &cm).await.unwrap();
+//! assert_eq!(fake.object_count(), 2); // the "default" namespace and the ConfigMap
+//! # }
+//! ```
+
+mod controller;
+mod defaults;
+mod harness;
+mod kinds;
+mod kubelet;
+mod ops;
+mod patch;
+mod routes;
+mod selector;
+mod state;
+mod status;
+mod store;
+mod util;
+mod validate;
+mod watch;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use harness::TestCluster;
+
+use state::{Injection, Shared};
+
+/// How the simulated kubelet/scheduler treats pods whose container image matches a pattern
+/// registered with [`FakeKube::set_image_behavior`]. Images that match nothing are `Ready`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodBehavior {
+    /// Running, all containers ready (after the ready delay, if one is set).
+    Ready,
+    /// Stays Pending with containers in ContainerCreating.
+    Pending,
+    /// Pending, container waiting `ImagePullBackOff`, plus `Failed` and `BackOff` Events.
+    ImagePullBackOff,
+    /// Pending, container waiting `InvalidImageName`, plus `InspectFailed` and `Failed` Events.
+    InvalidImageName,
+    /// Running but not ready, container waiting `CrashLoopBackOff` with restarts.
+    CrashLoopBackOff,
+    /// Pending with `PodScheduled=False` / `Unschedulable`, plus a `FailedScheduling` Event.
+    Unschedulable,
+    /// No pod is created: the ReplicaSet and Deployment get a `ReplicaFailure` condition, and a
+    /// direct pod create answers 403 Forbidden "exceeded quota".
+    QuotaExceeded,
+}
+
+/// A running fake API server. Cloning gives another handle to the same server.
+#[derive(Clone)]
+pub struct FakeKube {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl FakeKube {
+    /// Binds 127.0.0.1 on a free port and serves on a task of the current tokio runtime, so the
+    /// server lives as long as that runtime (one `#[tokio::test]`).
+    pub async fn start() -> FakeKube {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("fake-kube: cannot bind 127.0.0.1:0");
+        let addr = listener
+            .local_addr()
+            .expect("fake-kube: listener has no address");
+        let shared = Shared::new();
+        let app = routes::router(shared.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("fake-kube server stopped: {e}");
+            }
+        });
+        FakeKube { shared, addr }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A real `kube::Client` for this server with default namespace "default".
+    ///
+    /// Built with `default_retry = false`: kube's default policy retries 503/429/504 up to 15
+    /// times with exponential backoff (minutes in total), which would make `set_unreachable`
+    /// tests hang. Must be called inside a tokio runtime.
+    pub fn client(&self) -> kube::Client {
+        self.client_in("default")
+    }
+
+    /// Like [`FakeKube::client`], with another default namespace.
+    pub fn client_in(&self, namespace: &str) -> kube::Client {
+        let url = self.url().parse().expect("fake-kube: url is a valid URI");
+        let mut config = kube::Config::new(url);
+        config.default_namespace = namespace.to_string();
+        config.default_retry = false;
+        kube::Client::try_from(config).expect("fake-kube: cannot build kube::Client")
+    }
+
+    /// A kubeconfig (server = [`FakeKube::url`], no credentials) for a spawned process.
+    pub fn kubeconfig_yaml(&self, namespace: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: fake-kube
+  cluster:
+    server: {url}
+contexts:
+- name: fake-kube
+  context:
+    cluster: fake-kube
+    user: fake-kube
+    namespace: {namespace}
+current-context: fake-kube
+users:
+- name: fake-kube
+  user: {{}}
+preferences: {{}}
+",
+            url = self.url()
+        )
+    }
+
+    /// Makes the `n`-th (1-based) POST to `plural` (e.g. "services") from now on fail with a
+    /// `Status` of that `code` (reason chosen to match: 403 Forbidden, 409 AlreadyExists,
+    /// 422 Invalid, 500 InternalError, 503 ServiceUnavailable, …). Several may be queued.
+    pub fn fail_nth_create(&self, plural: &str, n: usize, code: u16) {
+        assert!(n >= 1, "fail_nth_create: n is 1-based");
+        let mut g = self.shared.lock();
+        let seen = g.creates_seen.get(plural).copied().unwrap_or(0);
+        g.injections.push(Injection {
+            plural: plural.to_string(),
+            at: seen + n,
+            code,
+        });
+    }
+
+    /// While true every request (even /healthz) answers 503 ServiceUnavailable, and open watch
+    /// streams are closed, as when the cluster goes down.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        let mut g = self.shared.lock();
+        g.unreachable = unreachable;
+        if unreachable {
+            g.watchers.clear();
+        }
+    }
+
+    /// Pods created from now on whose container image contains `image_contains` behave so. The
+    /// latest registration wins when several patterns match one image.
+    pub fn set_image_behavior(&self, image_contains: &str, behavior: PodBehavior) {
+        let mut g = self.shared.lock();
+        g.sim.behaviors.retain(|(p, _)| p != image_contains);
+        g.sim.behaviors.push((image_contains.to_string(), behavior));
+    }
+
+    /// Pods created from now on start Pending (ContainerCreating) and become Ready after
+    /// `delay`; Deployment status follows. Zero (the default) means Ready at once.
+    pub fn set_ready_delay(&self, delay: Duration) {
+        self.shared.lock().sim.ready_delay = delay;
+    }
+
+    /// Requests served since start or the last [`FakeKube::reset_requests`].
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().log.len()
+    }
+
+    /// Requests served, in order, as `"GET /api/v1/namespaces/x/pods?labelSelector=app=web"`
+    /// (query percent-decoded).
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.lock().log.clone()
+    }
+
+    pub fn reset_requests(&self) {
+        self.shared.lock().log.clear();
+    }
+
+    /// Every stored object of every kind, including namespaces ("default" exists from the
+    /// start, so a fresh server has 1) and Events.
+    pub fn object_count(&self) -> usize {
+        let mut g = self.shared.lock();
+        g.refresh();
+        self.shared.settle(&mut g);
+        g.store.count()
+    }
+}

@@ -1,0 +1,112 @@
+//! Shared server state behind one mutex: the store, the fault-injection knobs, the request log
+//! and the open watches. One lock keeps every request atomic, which is all a test double needs.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::controller;
+use crate::kubelet::SimConfig;
+use crate::store::{Change, Store};
+use crate::watch::{self, Watcher};
+
+/// How many past changes a watch can resume from before it gets 410 Expired.
+const HISTORY_LIMIT: usize = 10_000;
+
+#[derive(Debug)]
+pub(crate) struct Injection {
+    pub plural: String,
+    /// The value of the per-plural POST counter at which to fail.
+    pub at: usize,
+    pub code: u16,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub sim: SimConfig,
+    pub unreachable: bool,
+    pub creates_seen: HashMap<String, usize>,
+    pub injections: Vec<Injection>,
+    pub log: Vec<String>,
+    pub watchers: Vec<Watcher>,
+    pub history: VecDeque<Change>,
+    /// resourceVersion of the newest change dropped from `history`.
+    pub history_floor: u64,
+}
+
+impl Inner {
+    /// Runs simulated-controller work whose time has come (pods turning Ready, deadlines).
+    /// Called on every request so state is right whenever it is read, timers or not.
+    pub(crate) fn refresh(&mut self) {
+        for timer in self.store.due_timers(Instant::now()) {
+            controller::fire(&mut self.store, &self.sim, timer);
+        }
+    }
+
+    fn dispatch(&mut self) {
+        for change in std::mem::take(&mut self.store.changes) {
+            let line = watch::event_line(change.kind, &change.object);
+            self.watchers.retain(|w| {
+                if w.wants(&change) {
+                    w.tx.send(line.clone()).is_ok()
+                } else {
+                    !w.tx.is_closed()
+                }
+            });
+            self.history.push_back(change);
+            while self.history.len() > HISTORY_LIMIT {
+                if let Some(old) = self.history.pop_front() {
+                    self.history_floor = old.rv;
+                }
+            }
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                store: Store::new(),
+                sim: SimConfig::default(),
+                unreachable: false,
+                creates_seen: HashMap::new(),
+                injections: Vec::new(),
+                log: Vec::new(),
+                watchers: Vec::new(),
+                history: VecDeque::new(),
+                history_floor: 0,
+            }),
+        })
+    }
+
+    /// A panic in one handler must not wedge every later test request, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// After a write: tell watchers, and arm a wake-up for each new deadline so watchers also
+    /// see changes that happen with no request to trigger them.
+    pub(crate) fn settle(self: &Arc<Self>, inner: &mut Inner) {
+        inner.dispatch();
+        let deadlines = std::mem::take(&mut inner.store.new_deadlines);
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        for at in deadlines {
+            let weak = Arc::downgrade(self);
+            handle.spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                if let Some(shared) = weak.upgrade() {
+                    let mut g = shared.lock();
+                    g.refresh();
+                    shared.settle(&mut g);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! The subset of API-server validation that a compiler of Kubernetes objects can get wrong:
+//! names, labels, pod templates, selectors and service ports. Messages copy the real ones so a
+//! test failure against the fake reads like one against a cluster.
+
+use serde_json::Value;
+
+use crate::kinds::{self, Kind};
+use crate::status::Cause;
+
+const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1035_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const LABEL_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+fn is_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// Returns the reasons `s` is not a DNS-1123 subdomain (empty when it is one).
+pub(crate) fn dns1123_subdomain(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.len() > 253 {
+        errs.push("must be no more than 253 characters".to_string());
+    }
+    if !s.split('.').all(is_label) {
+        errs.push(SUBDOMAIN_MSG.to_string());
+    }
+    errs
+}
+
+pub(crate) fn dns1123_label(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.len() > 63 {
+        errs.push("must be no more than 63 characters".to_string());
+    }
+    if !is_label(s) {
+        errs.push(LABEL_MSG.to_string());
+    }
+    errs
+}
+
+pub(crate) fn dns1035_label(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.len() > 63 {
+        errs.push("must be no more than 63 characters".to_string());
+    }
+    if !is_label(s) || !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        errs.push(DNS1035_MSG.to_string());
+    }
+    errs
+}
+
+fn qualified_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+fn label_key_errors(key: &str) -> Vec<String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let mut errs = Vec::new();
+    if let Some(p) = prefix {
+        errs.extend(
+            dns1123_subdomain(p)
+                .into_iter()
+                .map(|e| format!("prefix part {e}")),
+        );
+    }
+    if name.len() > 63 {
+        errs.push("name part must be no more than 63 characters".into());
+    }
+    if !qualified_name_part(name) {
+        errs.push(LABEL_NAME_MSG.into());
+    }
+    errs
+}
+
+fn label_value_errors(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if v.len() > 63 {
+        errs.push("must be no more than 63 characters".into());
+    }
+    if !v.is_empty() && !qualified_name_part(v) {
+        errs.push(LABEL_VALUE_MSG.into());
+    }
+    errs
+}
+
+fn push_all(out: &mut Vec<Cause>, field: &str, value: &str, errs: Vec<String>) {
+    out.extend(errs.iter().map(|e| Cause::invalid(field, value, e)));
+}
+
+/// Name rule per kind, as in the real registry strategies.
+pub(crate) fn name_errors(kind: &Kind, name: &str) -> Vec<String> {
+    if kind == &kinds::SERVICES {
+        dns1035_label(name)
+    } else if kind == &kinds::NAMESPACES {
+        dns1123_label(name)
+    } else {
+        dns1123_subdomain(name)
+    }
+}
+
+pub(crate) fn labels(out: &mut Vec<Cause>, field: &str, labels: Option<&Value>) {
+    let Some(map) = labels.and_then(Value::as_object) else {
+        return;
+    };
+    for (k, v) in map {
+        push_all(out, field, k, label_key_errors(k));
+        match v.as_str() {
+            Some(s) => push_all(out, field, s, label_value_errors(s)),
+            None => out.push(Cause::invalid(
+                field,
+                &v.to_string(),
+                "label values must be strings",
+            )),
+        }
+    }
+}
+
+fn port_number(out: &mut Vec<Cause>, field: String, v: Option<&Value>) {
+    if let Some(n) = v
+        .and_then(Value::as_i64)
+        .filter(|n| !(1..=65535).contains(n))
+    {
+        out.push(Cause::invalid_num(
+            field,
+            n,
+            "must be between 1 and 65535, inclusive",
+        ));
+    }
+}
+
+/// IANA service names, which container port names must be.
+fn port_name_errors(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.len() > 15 {
+        errs.push("must be no more than 15 characters".into());
+    }
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".into());
+    }
+    if s.contains("--") {
+        errs.push("must not contain consecutive hyphens".into());
+    }
+    if !s.bytes().any(|c| c.is_ascii_lowercase()) {
+        errs.push("must contain at least one letter (a-z)".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        errs.push("must not begin or end with a hyphen".into());
+    }
+    errs
+}
+
+/// `spec` of a Pod or `spec.template.spec` of a Deployment/ReplicaSet.
+pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
+    let Some(spec) = spec else {
+        out.push(Cause::required(at));
+        return;
+    };
+    let volumes: Vec<&str> = spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .map(|vs| {
+            vs.iter()
+                .filter_map(|v| v.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (i, v) in volumes.iter().enumerate() {
+        push_all(out, &format!("{at}.volumes[{i}].name"), v, dns1123_label(v));
+        if volumes[..i].contains(v) {
+            out.push(Cause::duplicate(format!("{at}.volumes[{i}].name"), v));
+        }
+    }
+    let containers = spec.get("containers").and_then(Value::as_array);
+    if containers.is_none_or(|c| c.is_empty()) {
+        out.push(Cause::required(format!("{at}.containers")));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (group, list) in [
+        ("initContainers", spec.get("initContainers")),
+        ("containers", spec.get("containers")),
+    ] {
+        for (i, c) in list
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let f = format!("{at}.{group}[{i}]");
+            match c.get("name").and_then(Value::as_str) {
+                None | Some("") => out.push(Cause::required(format!("{f}.name"))),
+                Some(n) => {
+                    push_all(out, &format!("{f}.name"), n, dns1123_label(n));
+                    if seen.contains(&n) {
+                        out.push(Cause::duplicate(format!("{f}.name"), n));
+                    }
+                    seen.push(n);
+                }
+            }
+            if c.get("image")
+                .and_then(Value::as_str)
+                .is_none_or(|s| s.trim().is_empty())
+            {
+                out.push(Cause::required(format!("{f}.image")));
+            }
+            for (j, p) in c
+                .get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let pf = format!("{f}.ports[{j}]");
+                match p.get("containerPort") {
+                    None => out.push(Cause::required(format!("{pf}.containerPort"))),
+                    v => port_number(out, format!("{pf}.containerPort"), v),
+                }
+                if let Some(n) = p.get("name").and_then(Value::as_str) {
+                    push_all(out, &format!("{pf}.name"), n, port_name_errors(n));
+                }
+            }
+            for (j, m) in c
+                .get("volumeMounts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let n = m.get("name").and_then(Value::as_str).unwrap_or("");
+                if !volumes.contains(&n) {
+                    out.push(Cause::not_found(format!("{f}.volumeMounts[{j}].name"), n));
+                }
+                if m.get("mountPath")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    out.push(Cause::required(format!("{f}.volumeMounts[{j}].mountPath")));
+                }
+            }
+        }
+    }
+}
+
+fn template(out: &mut Vec<Cause>, spec: &Value) {
+    let selector = spec.pointer("/selector");
+    let tmpl_labels = spec
+        .pointer("/template/metadata/labels")
+        .and_then(Value::as_object);
+    match selector {
+        None => out.push(Cause::required("spec.selector")),
+        Some(sel) => {
+            let ml = sel.get("matchLabels").and_then(Value::as_object);
+            let exprs = sel.get("matchExpressions").and_then(Value::as_array);
+            if ml.is_none_or(|m| m.is_empty()) && exprs.is_none_or(|e| e.is_empty()) {
+                out.push(Cause::invalid(
+                    "spec.selector",
+                    &sel.to_string(),
+                    "empty selector is invalid for deployment",
+                ));
+            }
+            let matches = ml
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| tmpl_labels.and_then(|t| t.get(k)) == Some(v));
+            if !matches {
+                out.push(Cause::invalid(
+                    "spec.template.metadata.labels",
+                    &tmpl_labels
+                        .map(|t| Value::Object(t.clone()).to_string())
+                        .unwrap_or_default(),
+                    "`selector` does not match template `labels`",
+                ));
+            }
+        }
+    }
+    labels(
+        out,
+        "spec.template.metadata.labels",
+        spec.pointer("/template/metadata/labels"),
+    );
+    if let Some(r) = spec
+        .get("replicas")
+        .and_then(Value::as_i64)
+        .filter(|r| *r < 0)
+    {
+        out.push(Cause::invalid_num(
+            "spec.replicas",
+            r,
+            "must be greater than or equal to 0",
+        ));
+    }
+    if let Some(p) = spec
+        .pointer("/template/spec/restartPolicy")
+        .and_then(Value::as_str)
+        .filter(|p| *p != "Always")
+    {
+        out.push(Cause {
+            field: "spec.template.spec.restartPolicy".into(),
+            reason: "FieldValueNotSupported",
+            detail: format!("Unsupported value: \"{p}\": supported values: \"Always\""),
+        });
+    }
+    pod_spec(out, "spec.template.spec", spec.pointer("/template/spec"));
+}
+
+fn service(out: &mut Vec<Cause>, spec: Option<&Value>) {
+    let Some(spec) = spec else {
+        out.push(Cause::required("spec"));
+        return;
+    };
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(&ty) {
+        out.push(Cause {
+            field: "spec.type".into(),
+            reason: "FieldValueNotSupported",
+            detail: format!("Unsupported value: \"{ty}\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""),
+        });
+    }
+    let headless = spec.get("clusterIP").and_then(Value::as_str) == Some("None");
+    let ports = spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if ports.is_empty() && ty != "ExternalName" && !headless {
+        out.push(Cause::required("spec.ports"));
+    }
+    let mut seen = Vec::new();
+    for (i, p) in ports.iter().enumerate() {
+        let f = format!("spec.ports[{i}]");
+        match p.get("name").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() => {
+                push_all(out, &format!("{f}.name"), n, dns1123_label(n));
+                if seen.contains(&n.to_string()) {
+                    out.push(Cause::duplicate(format!("{f}.name"), n));
+                }
+                seen.push(n.to_string());
+            }
+            _ if ports.len() > 1 => out.push(Cause::required(format!("{f}.name"))),
+            _ => {}
+        }
+        match p.get("port") {
+            None => out.push(Cause::required(format!("{f}.port"))),
+            v => port_number(out, format!("{f}.port"), v),
+        }
+        if let Some(np) = p
+            .get("nodePort")
+            .and_then(Value::as_i64)
+            .filter(|n| *n != 0)
+        {
+            if ty == "ClusterIP" || ty == "ExternalName" {
+                out.push(Cause::forbidden(
+                    format!("{f}.nodePort"),
+                    &format!("may not be used when `type` is '{ty}'"),
+                ));
+            } else if !(30000..=32767).contains(&np) {
+                out.push(Cause::invalid_num(
+                    format!("{f}.nodePort"),
+                    np,
+                    "provided port is not in the valid range. The range of valid ports is 30000-32767",
+                ));
+            }
+        }
+    }
+}
+
+/// Everything the fake checks on a create or an update; an empty result means valid.
+pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
+    let mut out = Vec::new();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    push_all(&mut out, "metadata.name", name, name_errors(kind, name));
+    labels(&mut out, "metadata.labels", obj.pointer("/metadata/labels"));
+    if kind == &kinds::DEPLOYMENTS || kind == &kinds::REPLICASETS {
+        match obj.get("spec") {
+            Some(spec) => template(&mut out, spec),
+            None => out.push(Cause::required("spec")),
+        }
+    } else if kind == &kinds::PODS {
+        pod_spec(&mut out, "spec", obj.get("spec"));
+    } else if kind == &kinds::SERVICES {
+        service(&mut out, obj.get("spec"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn name_rules_differ_per_kind() {
+        assert!(name_errors(&kinds::DEPLOYMENTS, "web.v1").is_empty());
+        assert!(!name_errors(&kinds::SERVICES, "web.v1").is_empty());
+        assert!(!name_errors(&kinds::SERVICES, "1web").is_empty());
+        assert!(name_errors(&kinds::DEPLOYMENTS, "1web").is_empty());
+        assert!(!name_errors(&kinds::PODS, "Web").is_empty());
+        assert!(!name_errors(&kinds::SERVICES, &"a".repeat(64)).is_empty());
+        assert!(!name_errors(&kinds::NAMESPACES, "a.b").is_empty());
+    }
+
+    #[test]
+    fn deployment_selector_must_match_template() {
+        let d = json!({"metadata": {"name": "web"}, "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "other"}},
+                         "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
+        let causes = object(&kinds::DEPLOYMENTS, &d);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].field, "spec.template.metadata.labels");
+    }
+
+    #[test]
+    fn bad_labels_and_container_names_are_caught() {
+        let p = json!({"metadata": {"name": "p", "labels": {"ok": "fine", "bad key!": "x", "v": "-x"}},
+            "spec": {"containers": [{"name": "my_web", "image": "nginx",
+                "volumeMounts": [{"name": "missing", "mountPath": "/d"}]}]}});
+        let fields: Vec<String> = object(&kinds::PODS, &p)
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "metadata.labels",
+                "metadata.labels",
+                "spec.containers[0].name",
+                "spec.containers[0].volumeMounts[0].name"
+            ]
+        );
+    }
+
+    #[test]
+    fn multi_port_services_need_port_names() {
+        let s = json!({"metadata": {"name": "s"}, "spec": {"type": "ClusterIP",
+            "ports": [{"port": 80}, {"port": 443, "nodePort": 30001}]}});
+        let fields: Vec<String> = object(&kinds::SERVICES, &s)
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.ports[0].name",
+                "spec.ports[1].name",
+                "spec.ports[1].nodePort"
+            ]
+        );
+    }
+}
