@@ -5,14 +5,28 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tycho_compiler::{CompileOptions, compile};
 
-const SAMPLE: &str = include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
+const SAMPLE: &str =
+    include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
 
 fn bench(c: &mut Criterion) {
-    let options = CompileOptions { name: "jupyter-ds".into(), guid: "0123456789abcdef".into(), ..Default::default() };
-    assert!(compile(SAMPLE, &options).plan.is_some(), "the sample must compile");
-    c.bench_function("compile jupyter-ds sample", |b| b.iter(|| compile(black_box(SAMPLE), black_box(&options))));
+    let options = CompileOptions {
+        name: "jupyter-ds".into(),
+        guid: "0123456789abcdef".into(),
+        ..Default::default()
+    };
+    assert!(
+        compile(SAMPLE, &options).plan.is_some(),
+        "the sample must compile"
+    );
+    c.bench_function("compile jupyter-ds sample", |b| {
+        b.iter(|| compile(black_box(SAMPLE), black_box(&options)))
+    });
     c.bench_function("compile + render YAML", |b| {
-        b.iter(|| compile(black_box(SAMPLE), black_box(&options)).plan.map(|p| p.to_yaml()))
+        b.iter(|| {
+            compile(black_box(SAMPLE), black_box(&options))
+                .plan
+                .map(|p| p.to_yaml())
+        })
     });
 }
 

@@ -2,14 +2,24 @@
 //! profilers such as `valgrind --tool=callgrind`.
 use tycho_compiler::{CompileOptions, compile};
 
-const SAMPLE: &str = include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
+const SAMPLE: &str =
+    include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let options = CompileOptions { name: "jupyter-ds".into(), guid: "0123456789abcdef".into(), ..Default::default() };
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let options = CompileOptions {
+        name: "jupyter-ds".into(),
+        guid: "0123456789abcdef".into(),
+        ..Default::default()
+    };
     let mut objects = 0;
     for _ in 0..count {
-        objects += compile(SAMPLE, &options).plan.map_or(0, |p| p.objects().len());
+        objects += compile(SAMPLE, &options)
+            .plan
+            .map_or(0, |p| p.objects().len());
     }
     println!("{count} compiles, {objects} objects");
 }

@@ -234,7 +234,8 @@ mod tests {
     }
 
     /// (input, output, findings as (offset, code))
-    const TABLE: &[(&str, &str, &[(usize, &str)])] = &[
+    type Row = (&'static str, &'static str, &'static [(usize, &'static str)]);
+    const TABLE: &[Row] = &[
         ("plain", "plain", &[]),
         ("$SET", "value", &[]),
         ("${SET}", "value", &[]),

@@ -38,7 +38,7 @@ pub fn parse_compose_bytes(text: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = value * multiplier as f64;
-    (bytes.is_finite() && bytes >= 1.0 && bytes < 1e19).then(|| bytes.round() as u64)
+    (bytes.is_finite() && (1.0..1e19).contains(&bytes)).then(|| bytes.round() as u64)
 }
 
 /// A Kubernetes memory quantity (`256Mi`, `1G`, `1e9`, `1000`) → bytes.
@@ -69,7 +69,7 @@ pub fn parse_kube_bytes(text: &str) -> Option<u64> {
 
 /// Millicores → a Kubernetes CPU quantity (`2`, `500m`).
 pub fn format_cpu(milli: u64) -> String {
-    if milli % 1000 == 0 {
+    if milli.is_multiple_of(1000) {
         (milli / 1000).to_string()
     } else {
         format!("{milli}m")
@@ -84,7 +84,7 @@ pub fn format_bytes(bytes: u64) -> String {
         ("Mi", KI.pow(2)),
         ("Ki", KI),
     ] {
-        if bytes % size == 0 {
+        if bytes.is_multiple_of(size) {
             return format!("{}{suffix}", bytes / size);
         }
     }

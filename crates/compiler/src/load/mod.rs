@@ -250,15 +250,15 @@ fn check_references(system: &System, r: &mut Reader) {
             }
         }
         for mount in &service.volumes {
-            if let MountSource::Named(volume) = &mount.source {
-                if !system.volumes.iter().any(|d| &d.name == volume) {
-                    r.at(
-                        Severity::Error,
-                        codes::UNKNOWN_VOLUME,
-                        format!("volume `{volume}` is not declared under the top-level `volumes:`"),
-                        &mount.pos,
-                    );
-                }
+            if let MountSource::Named(volume) = &mount.source
+                && !system.volumes.iter().any(|d| &d.name == volume)
+            {
+                r.at(
+                    Severity::Error,
+                    codes::UNKNOWN_VOLUME,
+                    format!("volume `{volume}` is not declared under the top-level `volumes:`"),
+                    &mount.pos,
+                );
             }
         }
     }

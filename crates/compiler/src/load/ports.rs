@@ -94,12 +94,12 @@ fn short_syntax(text: &str, published: bool) -> Result<Spec, String> {
     } else {
         Some(range(published_text, text)?)
     };
-    if let Some(p) = published {
-        if p.1 - p.0 != container.1 - container.0 {
-            return Err(format!(
-                "`{text}`: the published range and the target range have different lengths"
-            ));
-        }
+    if let Some(p) = published
+        && p.1 - p.0 != container.1 - container.0
+    {
+        return Err(format!(
+            "`{text}`: the published range and the target range have different lengths"
+        ));
     }
     Ok(Spec {
         container,
@@ -191,16 +191,16 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader) -> Option<Spec> {
         );
         return None;
     };
-    if let Some((start, end)) = published {
-        if start != end {
-            r.error(
-                codes::INVALID_PORT,
-                "a single target cannot be published on a range",
-                node,
-                path,
-            );
-            return None;
-        }
+    if let Some((start, end)) = published
+        && start != end
+    {
+        r.error(
+            codes::INVALID_PORT,
+            "a single target cannot be published on a range",
+            node,
+            path,
+        );
+        return None;
     }
     Some(Spec {
         container: (target, target),
@@ -214,7 +214,9 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader) -> Option<Spec> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<(u32, u32, Option<(u32, u32)>, String), String> {
+    type Parsed = (u32, u32, Option<(u32, u32)>, String);
+
+    fn parse(text: &str) -> Result<Parsed, String> {
         short_syntax(text, true).map(|s| (s.container.0, s.container.1, s.published, s.protocol))
     }
 

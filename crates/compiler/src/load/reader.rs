@@ -233,11 +233,11 @@ impl Reader {
         if name.starts_with("x-") {
             return;
         }
-        if let Some((_, reason)) = catalog.iter().find(|(k, _)| *k == name) {
-            if !reason.is_empty() {
-                self.not_translated(key, path, reason, not_translated);
-                return;
-            }
+        if let Some((_, reason)) = catalog.iter().find(|(k, _)| *k == name)
+            && !reason.is_empty()
+        {
+            self.not_translated(key, path, reason, not_translated);
+            return;
         }
         let known: Vec<&str> = catalog.iter().map(|(k, _)| *k).collect();
         self.unknown_key(key, path, &known);

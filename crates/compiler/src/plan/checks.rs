@@ -102,29 +102,29 @@ fn host_paths(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
 
 fn privileges(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
     let name = &service.name;
-    if let Some(pos) = &service.privileged {
-        if !policy.allow_privileged {
-            error(
-                out,
-                codes::PRIVILEGED_REFUSED,
-                format!(
-                    "service `{name}` asks to run privileged, which the operator's policy does not allow"
-                ),
-                pos,
-            );
-        }
+    if let Some(pos) = &service.privileged
+        && !policy.allow_privileged
+    {
+        error(
+            out,
+            codes::PRIVILEGED_REFUSED,
+            format!(
+                "service `{name}` asks to run privileged, which the operator's policy does not allow"
+            ),
+            pos,
+        );
     }
-    if let Some((true, pos)) = &service.security_context.allow_privilege_escalation {
-        if !policy.allow_privileged {
-            error(
-                out,
-                codes::PRIVILEGED_REFUSED,
-                format!(
-                    "service `{name}` asks for privilege escalation, which the operator's policy does not allow"
-                ),
-                pos,
-            );
-        }
+    if let Some((true, pos)) = &service.security_context.allow_privilege_escalation
+        && !policy.allow_privileged
+    {
+        error(
+            out,
+            codes::PRIVILEGED_REFUSED,
+            format!(
+                "service `{name}` asks for privilege escalation, which the operator's policy does not allow"
+            ),
+            pos,
+        );
     }
     if !policy.allow_cap_add {
         for (capability, pos) in &service.cap_add {
@@ -166,33 +166,33 @@ fn privileges(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
 fn resources(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
     let limits = &service.resources.limits;
     let requests = &service.resources.reservations;
-    if let (Some((request, pos)), Some((limit, _))) = (&requests.cpu, &limits.cpu) {
-        if request > limit {
-            error(
-                out,
-                codes::REQUEST_ABOVE_LIMIT,
-                format!(
-                    "reserved cpus ({}) exceed the limit ({})",
-                    format_cpu(*request),
-                    format_cpu(*limit)
-                ),
-                pos,
-            );
-        }
+    if let (Some((request, pos)), Some((limit, _))) = (&requests.cpu, &limits.cpu)
+        && request > limit
+    {
+        error(
+            out,
+            codes::REQUEST_ABOVE_LIMIT,
+            format!(
+                "reserved cpus ({}) exceed the limit ({})",
+                format_cpu(*request),
+                format_cpu(*limit)
+            ),
+            pos,
+        );
     }
-    if let (Some((request, pos)), Some((limit, _))) = (&requests.memory, &limits.memory) {
-        if request > limit {
-            error(
-                out,
-                codes::REQUEST_ABOVE_LIMIT,
-                format!(
-                    "reserved memory ({}) exceeds the limit ({})",
-                    format_bytes(*request),
-                    format_bytes(*limit)
-                ),
-                pos,
-            );
-        }
+    if let (Some((request, pos)), Some((limit, _))) = (&requests.memory, &limits.memory)
+        && request > limit
+    {
+        error(
+            out,
+            codes::REQUEST_ABOVE_LIMIT,
+            format!(
+                "reserved memory ({}) exceeds the limit ({})",
+                format_bytes(*request),
+                format_bytes(*limit)
+            ),
+            pos,
+        );
     }
     for amounts in [limits, requests] {
         above_max(amounts, policy, out);
@@ -201,47 +201,46 @@ fn resources(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
 
 fn above_max(amounts: &ResourceAmounts, policy: &Policy, out: &mut Vec<Diagnostic>) {
     let max = &policy.max_resources;
-    if let (Some((cpu, pos)), Some(max_cpu)) = (&amounts.cpu, parse_cpus(&max.cpu)) {
-        if *cpu > max_cpu {
-            error(
-                out,
-                codes::ABOVE_POLICY_MAX,
-                format!(
-                    "{} CPUs is above the operator's maximum of {}",
-                    format_cpu(*cpu),
-                    max.cpu
-                ),
-                pos,
-            );
-        }
+    if let (Some((cpu, pos)), Some(max_cpu)) = (&amounts.cpu, parse_cpus(&max.cpu))
+        && *cpu > max_cpu
+    {
+        error(
+            out,
+            codes::ABOVE_POLICY_MAX,
+            format!(
+                "{} CPUs is above the operator's maximum of {}",
+                format_cpu(*cpu),
+                max.cpu
+            ),
+            pos,
+        );
     }
     if let (Some((memory, pos)), Some(max_memory)) =
         (&amounts.memory, parse_kube_bytes(&max.memory))
+        && *memory > max_memory
     {
-        if *memory > max_memory {
-            error(
-                out,
-                codes::ABOVE_POLICY_MAX,
-                format!(
-                    "{} of memory is above the operator's maximum of {}",
-                    format_bytes(*memory),
-                    max.memory
-                ),
-                pos,
-            );
-        }
+        error(
+            out,
+            codes::ABOVE_POLICY_MAX,
+            format!(
+                "{} of memory is above the operator's maximum of {}",
+                format_bytes(*memory),
+                max.memory
+            ),
+            pos,
+        );
     }
-    if let Some((gpus, pos)) = &amounts.gpus {
-        if *gpus > max.gpus {
-            error(
-                out,
-                codes::ABOVE_POLICY_MAX,
-                format!(
-                    "{gpus} GPU(s) is above the operator's maximum of {}",
-                    max.gpus
-                ),
-                pos,
-            );
-        }
+    if let Some((gpus, pos)) = &amounts.gpus
+        && *gpus > max.gpus
+    {
+        error(
+            out,
+            codes::ABOVE_POLICY_MAX,
+            format!(
+                "{gpus} GPU(s) is above the operator's maximum of {}",
+                max.gpus
+            ),
+            pos,
+        );
     }
 }

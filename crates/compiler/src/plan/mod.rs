@@ -59,6 +59,8 @@ pub struct NotTranslated {
 }
 
 /// One object of a plan, serialised with its `apiVersion` and `kind`.
+// A plan holds a handful of objects; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum KubeObject {

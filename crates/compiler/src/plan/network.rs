@@ -177,6 +177,5 @@ pub(crate) fn network_policy(
             ingress: Some(ingress),
             egress: Some(egress),
         }),
-        ..Default::default()
     })
 }

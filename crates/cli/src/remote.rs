@@ -1,0 +1,788 @@
+//! `tycho up`, `tycho status`, `tycho down`: the server's `/api/v1` through [`tycho_client`].
+//!
+//! The server is `--server`, else `$TYCHO_URL`, else `server` in the config file, else (inside a
+//! Kubernetes pod) the `tycho-api` Service of the pod's namespace, else
+//! `http://localhost:8099`. The token is `--token`, else `$TYCHO_TOKEN`, else `token` in the
+//! config file (`$TYCHO_CONFIG`, default `~/.config/tycho/config.toml`).
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tycho_client::api::{Diagnostic, Severity, StartRequest, SystemStatus};
+use tycho_client::{Client, Deletion, Error, WaitOptions};
+
+/// Where the server is and who we are.
+#[derive(Args, Debug, Clone)]
+pub struct Connection {
+    /// Tycho server URL [default: the config file's, the in-cluster `tycho-api` Service, or
+    /// http://localhost:8099].
+    #[arg(short = 's', long, env = "TYCHO_URL", value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token [default: the config file's `token`].
+    #[arg(long, env = "TYCHO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Config file with `server = "…"` and `token = "…"` [default:
+    /// ~/.config/tycho/config.toml].
+    #[arg(long, env = "TYCHO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// The compose file (`-` for standard input).
+    #[arg(short = 'f', long = "file", default_value = "docker-compose.yaml")]
+    pub file: PathBuf,
+    /// System name; by default the file's top-level `name:` or its folder's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A variable for `$VAR` interpolation (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A file of KEY=VALUE lines; by default the `.env` beside the compose file, if any.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// Wait until the system is ready; fail at once when it cannot become ready.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Print only the GUID.
+    #[arg(long)]
+    pub terse: bool,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Only these systems (default: all of yours).
+    pub guids: Vec<String>,
+    /// Print only the GUIDs, one a line (for `tycho down $(tycho status --terse)`).
+    #[arg(long, conflicts_with = "output")]
+    pub terse: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: StatusFormat,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StatusFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Args, Debug)]
+pub struct DownArgs {
+    /// The systems to delete.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub guids: Vec<String>,
+    /// Delete every one of your systems.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes shell completions for `command` to standard output.
+pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> ExitCode {
+    clap_complete::generate(args.shell, &mut command, "tycho", &mut std::io::stdout());
+    ExitCode::SUCCESS
+}
+
+/// The config file's contents.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub server: Option<String>,
+    pub token: Option<String>,
+}
+
+fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("tycho").join("config.toml"))
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, String> {
+    let Some(path) = config_path(explicit) else {
+        return Ok(ConfigFile::default());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        // Only a file named explicitly must exist.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+            Ok(ConfigFile::default())
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// The `tycho-api` Service's URL when this runs in a pod; `None` elsewhere or when not found.
+async fn discover_in_cluster() -> Option<String> {
+    std::env::var_os("KUBERNETES_SERVICE_HOST")?;
+    let config = kube::Config::incluster().ok()?;
+    let namespace = config.default_namespace.clone();
+    let client = kube::Client::try_from(config).ok()?;
+    let services: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client, &namespace);
+    // kube retries 503s for minutes; discovery must not hang the command.
+    let service = tokio::time::timeout(Duration::from_secs(5), services.get("tycho-api"))
+        .await
+        .ok()?
+        .ok()?;
+    service_url(&service, &namespace)
+}
+
+/// `http://tycho-api.<namespace>.svc:<port>` from the Service's first port.
+pub fn service_url(
+    service: &k8s_openapi::api::core::v1::Service,
+    namespace: &str,
+) -> Option<String> {
+    let port = service.spec.as_ref()?.ports.as_ref()?.first()?.port;
+    let name = service.metadata.name.as_deref()?;
+    Some(format!("http://{name}.{namespace}.svc:{port}"))
+}
+
+/// The client for these flags (config file and discovery as the module docs say).
+async fn connect(connection: &Connection) -> Result<Client, String> {
+    let config = load_config(connection.config.as_deref())?;
+    let server = match connection.server.clone().or(config.server) {
+        Some(s) => s,
+        None => discover_in_cluster()
+            .await
+            .unwrap_or_else(|| tycho_client::DEFAULT_URL.to_string()),
+    };
+    Client::builder(server)
+        .maybe_token(connection.token.clone().or(config.token))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// Prints a client error for people; `source` renders 422 diagnostics against the file.
+fn report(error: &Error, source: Option<(&str, &str)>) {
+    match error {
+        Error::Unreachable { .. } | Error::Timeout { .. } => {
+            eprintln!("error: {error}");
+            eprintln!(
+                "  hint: start a server with `tycho api`, or name one with --server or TYCHO_URL"
+            );
+        }
+        Error::Api(problem) if problem.status == 401 => {
+            eprintln!("error: the server did not accept the token (401 {}){}", problem.title, detail(&problem.detail));
+            eprintln!(
+                "  hint: pass --token, set TYCHO_TOKEN, or put token = \"…\" in ~/.config/tycho/config.toml"
+            );
+        }
+        Error::Api(problem) if problem.status == 403 => {
+            eprintln!("error: not allowed (403 {}){}", problem.title, detail(&problem.detail));
+        }
+        Error::Api(problem) if !problem.errors.is_empty() => {
+            let (name, text) = source.unwrap_or(("<compose>", ""));
+            eprint!("{}", render(&problem.errors, name, text));
+            let errors = problem
+                .errors
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            eprintln!(
+                "error: {name}: the server refused the compose file ({} {}, {errors} error{})",
+                problem.status,
+                problem.title,
+                if errors == 1 { "" } else { "s" }
+            );
+        }
+        Error::Api(problem) => {
+            let mut line = format!("error: {} ({})", problem.title, problem.status);
+            if !problem.detail.is_empty() {
+                line.push_str(&format!(": {}", problem.detail));
+            }
+            if !problem.reason.is_empty() {
+                line.push_str(&format!(" [{}]", problem.reason));
+            }
+            eprintln!("{line}");
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+fn detail(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(": {d}")
+    }
+}
+
+/// The server's diagnostics rendered the way `tycho validate` renders the compiler's.
+fn render(diagnostics: &[Diagnostic], name: &str, text: &str) -> String {
+    let converted: Vec<tycho_compiler::Diagnostic> = diagnostics
+        .iter()
+        .map(|d| tycho_compiler::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => tycho_compiler::Severity::Error,
+                Severity::Warning => tycho_compiler::Severity::Warning,
+            },
+            code: d.code.clone(),
+            message: d.message.clone(),
+            path: d.path.clone(),
+            line: d.line,
+            column: d.column,
+        })
+        .collect();
+    tycho_compiler::diagnostic::render(&converted, name, text)
+}
+
+fn display_name(file: &Path) -> String {
+    if file == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        file.display().to_string()
+    }
+}
+
+/// Compose text, env and name for `up` (the same rules as `tycho compile`).
+fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), String> {
+    let bytes = if args.file == Path::new("-") {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        buffer
+    } else {
+        std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: not UTF-8 text", display_name(&args.file)))?;
+    let mut env = BTreeMap::new();
+    let default_env_file = (args.file != Path::new("-"))
+        .then(|| args.file.parent().map(|dir| dir.join(".env")))
+        .flatten()
+        .filter(|p| p.is_file());
+    if let Some(path) = args.env_file.clone().or(default_env_file) {
+        let content = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        env.extend(
+            crate::offline::parse_env_file(&content)
+                .map_err(|m| format!("{}: {m}", path.display()))?,
+        );
+    }
+    for pair in &args.env {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--env {pair}: expected KEY=VALUE"))?;
+        env.insert(key.to_string(), value.to_string());
+    }
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&args.file, &text));
+    Ok((
+        text.clone(),
+        StartRequest {
+            compose: serde_json::Value::String(text),
+            name,
+            env,
+            client_cidrs: Vec::new(),
+        },
+    ))
+}
+
+/// The folder's name as a DNS label, unless the file names itself with `name:`.
+fn default_name(file: &Path, text: &str) -> String {
+    if file == Path::new("-") || text.lines().any(|l| l.starts_with("name:")) {
+        return String::new();
+    }
+    let folder = std::fs::canonicalize(file)
+        .ok()
+        .and_then(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let label: String = folder
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(tycho_compiler::MAX_SYSTEM_NAME)
+        .collect();
+    label
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .to_string()
+}
+
+/// Left-aligned columns, two spaces apart.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// `45s`, `3m`, `2h5m`, `4d`.
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => {
+            let m = (s % 3600) / 60;
+            if m == 0 {
+                format!("{}h", s / 3600)
+            } else {
+                format!("{}h{m}m", s / 3600)
+            }
+        }
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn phase_text(s: &SystemStatus) -> String {
+    if s.reason.is_empty() {
+        s.phase.as_str().to_string()
+    } else {
+        format!("{} ({})", s.phase.as_str(), s.reason)
+    }
+}
+
+fn where_text(s: &SystemStatus) -> String {
+    if let Some(url) = &s.url {
+        return url.clone();
+    }
+    let ports: Vec<String> = s
+        .ports
+        .iter()
+        .map(|p| match p.node_port {
+            Some(n) => format!("{}:{n}/{}", p.port, p.protocol),
+            None => format!("{}/{}", p.port, p.protocol),
+        })
+        .collect();
+    if ports.is_empty() {
+        "-".into()
+    } else {
+        ports.join(",")
+    }
+}
+
+/// The `tycho status` table.
+pub fn status_table(systems: &[SystemStatus]) -> String {
+    let rows: Vec<Vec<String>> = systems
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.guid.clone(),
+                phase_text(s),
+                format!("{}/{}", s.ready, s.desired),
+                where_text(s),
+                age(s.age_seconds),
+            ]
+        })
+        .collect();
+    table(
+        &["SYSTEM", "GUID", "STATUS", "READY", "URL/PORT", "AGE"],
+        &rows,
+    )
+}
+
+/// One line of progress for `up --wait`: a spinner on a terminal, a line per change elsewhere.
+struct Progress {
+    tty: bool,
+    frame: usize,
+    last: String,
+    started: Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            frame: 0,
+            last: String::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, s: &SystemStatus) {
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        let mut what = format!(
+            "{} {} {}/{} ready",
+            s.name,
+            phase_text(s),
+            s.ready,
+            s.desired
+        );
+        if !s.message.is_empty() && s.phase != tycho_client::api::Phase::Running {
+            what.push_str(&format!(": {}", s.message));
+        }
+        let mut err = std::io::stderr();
+        if self.tty {
+            self.frame = (self.frame + 1) % FRAMES.len();
+            let _ = write!(
+                err,
+                "\r\x1b[2K{} {what} ({}s)",
+                FRAMES[self.frame],
+                self.started.elapsed().as_secs()
+            );
+            let _ = err.flush();
+        } else if what != self.last {
+            let _ = writeln!(err, "waiting: {what}");
+        }
+        self.last = what;
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+pub fn up(args: &UpArgs) -> ExitCode {
+    let (text, request) = match read_up_input(args) {
+        Ok(input) => input,
+        Err(message) => return usage_error(message),
+    };
+    let name = display_name(&args.file);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let client = match connect(&args.connection).await {
+            Ok(c) => c,
+            Err(message) => return usage_error(message),
+        };
+        let started = match client.start(&request).await {
+            Ok(s) => s,
+            Err(e) => {
+                report(&e, Some((&name, &text)));
+                return ExitCode::FAILURE;
+            }
+        };
+        if !started.diagnostics.is_empty() {
+            eprint!("{}", render(&started.diagnostics, &name, &text));
+        }
+        if args.terse {
+            println!("{}", started.guid);
+        } else {
+            let rows: Vec<Vec<String>> = if started.ports.is_empty() {
+                vec![vec![started.name.clone(), started.guid.clone(), "-".into()]]
+            } else {
+                started
+                    .ports
+                    .iter()
+                    .map(|p| vec![started.name.clone(), started.guid.clone(), p.port.to_string()])
+                    .collect()
+            };
+            print!("{}", table(&["SYSTEM", "GUID", "PORT"], &rows));
+        }
+        let _ = std::io::stdout().flush();
+        if !args.wait {
+            return ExitCode::SUCCESS;
+        }
+        let mut progress = Progress::new();
+        let options = WaitOptions {
+            interval: Duration::from_millis(500),
+            timeout: Duration::from_secs(args.timeout),
+        };
+        let result = client
+            .wait_until_running(&started.guid, options, |s| progress.update(s))
+            .await;
+        progress.finish();
+        match result {
+            Ok(s) => {
+                eprintln!(
+                    "ready: {} {} {}/{} at {}",
+                    s.name,
+                    s.guid,
+                    s.ready,
+                    s.desired,
+                    where_text(&s)
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                report(&e, None);
+                if matches!(e, Error::Failed(_)) {
+                    eprintln!(
+                        "  hint: `tycho down {}` removes it; `tycho status {} -o yaml` shows every container",
+                        started.guid, started.guid
+                    );
+                }
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+pub fn status(args: &StatusArgs) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let client = match connect(&args.connection).await {
+            Ok(c) => c,
+            Err(message) => return usage_error(message),
+        };
+        let mut failed = false;
+        let systems = if args.guids.is_empty() {
+            match client.list().await {
+                Ok(list) => list,
+                Err(e) => {
+                    report(&e, None);
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            let mut found = Vec::new();
+            for guid in &args.guids {
+                match client.get(guid).await {
+                    Ok(s) => found.push(s),
+                    Err(e) if e.is_not_found() => {
+                        eprintln!("error: no system {guid}");
+                        failed = true;
+                    }
+                    Err(e) => {
+                        report(&e, None);
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            found
+        };
+        if args.terse {
+            for s in &systems {
+                println!("{}", s.guid);
+            }
+        } else {
+            match args.output {
+                StatusFormat::Table if systems.is_empty() => {
+                    if !failed {
+                        println!("None running");
+                    }
+                }
+                StatusFormat::Table => print!("{}", status_table(&systems)),
+                StatusFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&systems).unwrap_or_default()
+                ),
+                StatusFormat::Yaml => match serde_saphyr::to_string(&systems) {
+                    Ok(yaml) => print!("{yaml}"),
+                    Err(e) => {
+                        eprintln!("error: cannot write YAML: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            }
+        }
+        if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+pub fn down(args: &DownArgs) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let client = match connect(&args.connection).await {
+            Ok(c) => c,
+            Err(message) => return usage_error(message),
+        };
+        let guids: Vec<String> = if args.all {
+            match client.list().await {
+                Ok(list) => list.into_iter().map(|s| s.guid).collect(),
+                Err(e) => {
+                    report(&e, None);
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            args.guids.clone()
+        };
+        if guids.is_empty() {
+            println!("None running");
+            return ExitCode::SUCCESS;
+        }
+        let mut failed = false;
+        for guid in &guids {
+            match client.delete(guid).await {
+                Ok(Deletion::Gone) => println!("{guid} deleted"),
+                Ok(Deletion::Terminating) => println!("{guid} terminating"),
+                Err(e) if e.is_not_found() => {
+                    eprintln!("error: no system {guid}");
+                    failed = true;
+                }
+                Err(e) => {
+                    report(&e, None);
+                    // The same cause would stop the rest (server down, bad token).
+                    if matches!(
+                        e,
+                        Error::Unreachable { .. } | Error::Timeout { .. }
+                    ) || e.is_auth()
+                    {
+                        return ExitCode::FAILURE;
+                    }
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tycho_client::api::{Phase, PortStatus};
+
+    fn system(name: &str, phase: Phase, reason: &str) -> SystemStatus {
+        serde_json::from_value(serde_json::json!({
+            "guid": format!("{name}0000000000000000000000000000"),
+            "name": name, "username": "alice", "phase": phase, "ready": 0, "desired": 1,
+            "reason": reason, "ports": [], "age_seconds": 125
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(5), "5s");
+        assert_eq!(age(125), "2m");
+        assert_eq!(age(3600), "1h");
+        assert_eq!(age(3600 + 120), "1h2m");
+        assert_eq!(age(3 * 86_400 + 5), "3d");
+    }
+
+    #[test]
+    fn status_table_columns() {
+        let mut a = system("web", Phase::Failed, "ImagePullBackOff");
+        a.ports.push(PortStatus {
+            service: "web".into(),
+            container_port: 8080,
+            port: 8080,
+            protocol: "TCP".into(),
+            node_port: Some(30001),
+            url: None,
+        });
+        let mut b = system("db", Phase::Running, "");
+        b.ready = 1;
+        b.url = Some("http://db.ns:5432/".into());
+        let text = status_table(&[a, b]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("SYSTEM  GUID"), "{text}");
+        assert!(lines[0].ends_with("URL/PORT            AGE"), "{text}");
+        assert!(lines[1].contains("Failed (ImagePullBackOff)  0/1"), "{text}");
+        assert!(lines[1].contains("8080:30001/TCP"), "{text}");
+        assert!(lines[2].contains("Running                    1/1"), "{text}");
+        assert!(lines[2].ends_with("http://db.ns:5432/  2m"), "{text}");
+    }
+
+    #[test]
+    fn config_files() {
+        let dir = std::env::temp_dir().join(format!("tycho-cli-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        std::fs::write(&path, "server = \"http://x:1\"\ntoken = \"secret-token\"\n").unwrap();
+        let c = load_config(Some(&path)).unwrap();
+        assert_eq!(c.server.as_deref(), Some("http://x:1"));
+        assert_eq!(c.token.as_deref(), Some("secret-token"));
+        std::fs::write(&path, "serve = 1\n").unwrap();
+        assert!(load_config(Some(&path)).is_err(), "unknown keys are refused");
+        assert!(load_config(Some(&dir.join("missing.toml"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn in_cluster_service_url() {
+        let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(
+            serde_json::json!({"metadata": {"name": "tycho-api"}, "spec": {"ports": [{"port": 8099}]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            service_url(&service, "tycho").as_deref(),
+            Some("http://tycho-api.tycho.svc:8099")
+        );
+        let no_ports: k8s_openapi::api::core::v1::Service =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "tycho-api"}})).unwrap();
+        assert_eq!(service_url(&no_ports, "tycho"), None);
+    }
+
+    #[test]
+    fn kubernetes_policy_configmap_is_a_valid_policy() {
+        let text = include_str!("../../../kubernetes/configmap.yaml");
+        let policy_text: String = text
+            .split("policy.yaml: |\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let policy = tycho_compiler::parse_policy(&policy_text).unwrap();
+        assert_eq!(policy, tycho_compiler::Policy::default());
+    }
+}
