@@ -28,16 +28,22 @@ enum Command {
     #[command(after_help = "Example:\n  tycho validate -f docker-compose.yaml --format json")]
     Validate(offline::ValidateArgs),
     /// Start a system on a Tycho server; prints SYSTEM, GUID and PORT.
-    #[command(after_help = "Examples:\n  tycho up -f docker-compose.yaml --name web --wait\n  tycho up -f app.yaml --env-file prod.env --env TAG=1.2 -s http://tycho:8099\n\nServer: -s/--server, TYCHO_URL, the config file, the in-cluster `tycho-api` Service, or http://localhost:8099.\nToken: --token, TYCHO_TOKEN, or `token = \"…\"` in ~/.config/tycho/config.toml.")]
+    #[command(
+        after_help = "Examples:\n  tycho up -f docker-compose.yaml --name web --wait\n  tycho up -f app.yaml --env-file prod.env --env TAG=1.2 -s http://tycho:8099\n\nServer: -s/--server, TYCHO_URL, the config file, the in-cluster `tycho-api` Service, or http://localhost:8099.\nToken: --token, TYCHO_TOKEN, or `token = \"…\"` in ~/.config/tycho/config.toml."
+    )]
     Up(remote::UpArgs),
     /// Show your systems: SYSTEM, GUID, STATUS, READY, URL/PORT, AGE.
-    #[command(after_help = "Examples:\n  tycho status\n  tycho status 0f3c9a… -o yaml\n  tycho down $(tycho status --terse)")]
+    #[command(
+        after_help = "Examples:\n  tycho status\n  tycho status 0f3c9a… -o yaml\n  tycho down $(tycho status --terse)"
+    )]
     Status(remote::StatusArgs),
     /// Delete systems (their Deployment, Service, NetworkPolicy and claims).
     #[command(after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all")]
     Down(remote::DownArgs),
     /// Write shell completions to standard output.
-    #[command(after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish")]
+    #[command(
+        after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish"
+    )]
     Completions(remote::CompletionsArgs),
 }
 

@@ -124,12 +124,68 @@ fn report(diagnostics: &[Diagnostic], format: Format, file: &Path, text: &str) -
     }
 }
 
-fn display_name(file: &Path) -> String {
+pub fn display_name(file: &Path) -> String {
     if file == Path::new("-") {
         "<stdin>".into()
     } else {
         file.display().to_string()
     }
+}
+
+/// A compose file with its env and system name, read the same way by every command.
+pub struct ComposeInput {
+    pub text: String,
+    pub env: BTreeMap<String, String>,
+    /// Empty when the compiler should take the file's own `name:`.
+    pub name: String,
+}
+
+/// Reads `file` (`-` for stdin), then the env: the `.env` beside the file (or `env_file`),
+/// overridden by `KEY=VALUE` pairs. The name defaults as [`default_name`] says.
+pub fn read_compose(
+    file: &Path,
+    env_file: Option<&Path>,
+    pairs: &[String],
+    name: Option<&str>,
+) -> Result<ComposeInput, String> {
+    let bytes = if file == Path::new("-") {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        buffer
+    } else {
+        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+    };
+    let text = tycho_compiler::decode(&bytes)
+        .map_err(|d| {
+            format!(
+                "{}:{}:{}: {}",
+                display_name(file),
+                d.line,
+                d.column,
+                d.message
+            )
+        })?
+        .to_string();
+    let mut env = BTreeMap::new();
+    let beside = (file != Path::new("-"))
+        .then(|| file.with_file_name(".env"))
+        .filter(|p| p.is_file());
+    if let Some(path) = env_file.map(Path::to_path_buf).or(beside) {
+        let content = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        env.extend(parse_env_file(&content).map_err(|m| format!("{}: {m}", path.display()))?);
+    }
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--env {pair}: expected KEY=VALUE"))?;
+        env.insert(key.to_string(), value.to_string());
+    }
+    let name = name
+        .map(str::to_string)
+        .unwrap_or_else(|| default_name(file, &text));
+    Ok(ComposeInput { text, env, name })
 }
 
 /// Reads the compose file, env and policy; on failure prints why and returns the exit code.
@@ -138,42 +194,13 @@ fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(2)
     };
-    let bytes = if args.file == Path::new("-") {
-        let mut buffer = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
-            .map_err(|e| fail(format!("reading standard input: {e}")))?;
-        buffer
-    } else {
-        std::fs::read(&args.file)
-            .map_err(|e| fail(format!("cannot read {}: {e}", args.file.display())))?
-    };
-    let text = match tycho_compiler::decode(&bytes) {
-        Ok(text) => text.to_string(),
-        Err(d) => {
-            eprint!(
-                "{}",
-                diagnostic::render(&[d], &display_name(&args.file), "")
-            );
-            return Err(ExitCode::FAILURE);
-        }
-    };
-    let mut env = BTreeMap::new();
-    let default_env_file = args
-        .file
-        .parent()
-        .map(|dir| dir.join(".env"))
-        .filter(|p| p.is_file());
-    if let Some(path) = args.env_file.clone().or(default_env_file) {
-        let content = std::fs::read_to_string(&path)
-            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
-        env.extend(parse_env_file(&content).map_err(|m| fail(format!("{}: {m}", path.display())))?);
-    }
-    for pair in &args.env {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| fail(format!("--env {pair}: expected KEY=VALUE")))?;
-        env.insert(key.to_string(), value.to_string());
-    }
+    let input = read_compose(
+        &args.file,
+        args.env_file.as_deref(),
+        &args.env,
+        args.name.as_deref(),
+    )
+    .map_err(fail)?;
     let policy = match &args.policy {
         Some(path) => {
             let content = std::fs::read_to_string(path)
@@ -183,25 +210,19 @@ fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), ExitCode> {
         }
         None => Default::default(),
     };
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(&args.file, &text));
-    Ok((
-        text,
-        CompileOptions {
-            name,
-            env,
-            policy,
-            ..Default::default()
-        },
-    ))
+    let options = CompileOptions {
+        name: input.name,
+        env: input.env,
+        policy,
+        ..Default::default()
+    };
+    Ok((input.text, options))
 }
 
 /// The folder's name as a DNS label (compose names projects after their folder), unless the
 /// file names itself with a top-level `name:` (then the compiler uses that).
 fn default_name(file: &Path, text: &str) -> String {
-    if text.lines().any(|l| l.starts_with("name:")) {
+    if file == Path::new("-") || text.lines().any(|l| l.starts_with("name:")) {
         return String::new();
     }
     let folder = std::fs::canonicalize(file)

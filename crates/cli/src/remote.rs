@@ -7,7 +7,6 @@
 
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -202,13 +201,21 @@ fn report(error: &Error, source: Option<(&str, &str)>) {
             );
         }
         Error::Api(problem) if problem.status == 401 => {
-            eprintln!("error: the server did not accept the token (401 {}){}", problem.title, detail(&problem.detail));
+            eprintln!(
+                "error: the server did not accept the token (401 {}){}",
+                problem.title,
+                detail(&problem.detail)
+            );
             eprintln!(
                 "  hint: pass --token, set TYCHO_TOKEN, or put token = \"…\" in ~/.config/tycho/config.toml"
             );
         }
         Error::Api(problem) if problem.status == 403 => {
-            eprintln!("error: not allowed (403 {}){}", problem.title, detail(&problem.detail));
+            eprintln!(
+                "error: not allowed (403 {}){}",
+                problem.title,
+                detail(&problem.detail)
+            );
         }
         Error::Api(problem) if !problem.errors.is_empty() => {
             let (name, text) = source.unwrap_or(("<compose>", ""));
@@ -266,83 +273,21 @@ fn render(diagnostics: &[Diagnostic], name: &str, text: &str) -> String {
     tycho_compiler::diagnostic::render(&converted, name, text)
 }
 
-fn display_name(file: &Path) -> String {
-    if file == Path::new("-") {
-        "<stdin>".into()
-    } else {
-        file.display().to_string()
-    }
-}
-
 /// Compose text, env and name for `up` (the same rules as `tycho compile`).
 fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), String> {
-    let bytes = if args.file == Path::new("-") {
-        let mut buffer = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
-            .map_err(|e| format!("reading standard input: {e}"))?;
-        buffer
-    } else {
-        std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?
+    let input = crate::offline::read_compose(
+        &args.file,
+        args.env_file.as_deref(),
+        &args.env,
+        args.name.as_deref(),
+    )?;
+    let request = StartRequest {
+        compose: serde_json::Value::String(input.text.clone()),
+        name: input.name,
+        env: input.env,
+        client_cidrs: Vec::new(),
     };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: not UTF-8 text", display_name(&args.file)))?;
-    let mut env = BTreeMap::new();
-    let default_env_file = (args.file != Path::new("-"))
-        .then(|| args.file.parent().map(|dir| dir.join(".env")))
-        .flatten()
-        .filter(|p| p.is_file());
-    if let Some(path) = args.env_file.clone().or(default_env_file) {
-        let content = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        env.extend(
-            crate::offline::parse_env_file(&content)
-                .map_err(|m| format!("{}: {m}", path.display()))?,
-        );
-    }
-    for pair in &args.env {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("--env {pair}: expected KEY=VALUE"))?;
-        env.insert(key.to_string(), value.to_string());
-    }
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(&args.file, &text));
-    Ok((
-        text.clone(),
-        StartRequest {
-            compose: serde_json::Value::String(text),
-            name,
-            env,
-            client_cidrs: Vec::new(),
-        },
-    ))
-}
-
-/// The folder's name as a DNS label, unless the file names itself with `name:`.
-fn default_name(file: &Path, text: &str) -> String {
-    if file == Path::new("-") || text.lines().any(|l| l.starts_with("name:")) {
-        return String::new();
-    }
-    let folder = std::fs::canonicalize(file)
-        .ok()
-        .and_then(|p| {
-            p.parent()
-                .and_then(|d| d.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default();
-    let label: String = folder
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(tycho_compiler::MAX_SYSTEM_NAME)
-        .collect();
-    label
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .to_string()
+    Ok((input.text, request))
 }
 
 /// Left-aligned columns, two spaces apart.
@@ -391,7 +336,7 @@ pub fn age(seconds: u64) -> String {
 }
 
 fn phase_text(s: &SystemStatus) -> String {
-    if s.reason.is_empty() {
+    if s.reason.is_empty() || s.reason == s.phase.as_str() {
         s.phase.as_str().to_string()
     } else {
         format!("{} ({})", s.phase.as_str(), s.reason)
@@ -478,7 +423,8 @@ impl Progress {
                 self.started.elapsed().as_secs()
             );
             let _ = err.flush();
-        } else if what != self.last {
+        } else if what != self.last && s.phase != tycho_client::api::Phase::Failed {
+            // A failure is reported once, as the error.
             let _ = writeln!(err, "waiting: {what}");
         }
         self.last = what;
@@ -496,7 +442,7 @@ pub fn up(args: &UpArgs) -> ExitCode {
         Ok(input) => input,
         Err(message) => return usage_error(message),
     };
-    let name = display_name(&args.file);
+    let name = crate::offline::display_name(&args.file);
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -675,10 +621,7 @@ pub fn down(args: &DownArgs) -> ExitCode {
                 Err(e) => {
                     report(&e, None);
                     // The same cause would stop the rest (server down, bad token).
-                    if matches!(
-                        e,
-                        Error::Unreachable { .. } | Error::Timeout { .. }
-                    ) || e.is_auth()
+                    if matches!(e, Error::Unreachable { .. } | Error::Timeout { .. }) || e.is_auth()
                     {
                         return ExitCode::FAILURE;
                     }
@@ -735,9 +678,15 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("SYSTEM  GUID"), "{text}");
         assert!(lines[0].ends_with("URL/PORT            AGE"), "{text}");
-        assert!(lines[1].contains("Failed (ImagePullBackOff)  0/1"), "{text}");
+        assert!(
+            lines[1].contains("Failed (ImagePullBackOff)  0/1"),
+            "{text}"
+        );
         assert!(lines[1].contains("8080:30001/TCP"), "{text}");
-        assert!(lines[2].contains("Running                    1/1"), "{text}");
+        assert!(
+            lines[2].contains("Running                    1/1"),
+            "{text}"
+        );
         assert!(lines[2].ends_with("http://db.ns:5432/  2m"), "{text}");
     }
 
@@ -751,7 +700,10 @@ mod tests {
         assert_eq!(c.server.as_deref(), Some("http://x:1"));
         assert_eq!(c.token.as_deref(), Some("secret-token"));
         std::fs::write(&path, "serve = 1\n").unwrap();
-        assert!(load_config(Some(&path)).is_err(), "unknown keys are refused");
+        assert!(
+            load_config(Some(&path)).is_err(),
+            "unknown keys are refused"
+        );
         assert!(load_config(Some(&dir.join("missing.toml"))).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

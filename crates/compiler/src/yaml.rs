@@ -59,6 +59,14 @@ impl Node {
         }
     }
 
+    /// Whether two mapping keys are the same key (without allocating for string keys).
+    fn same_key(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Str(a), Value::Str(b)) => a == b,
+            _ => self.text() == other.text(),
+        }
+    }
+
     /// The kind of value, for "expected X, found Y" messages.
     pub fn kind(&self) -> &'static str {
         match self.value {
@@ -385,7 +393,7 @@ fn merge(
                 continue;
             };
             for (k, v) in pairs {
-                if !entries.iter().any(|(e, _)| e.text() == k.text()) {
+                if !entries.iter().any(|(e, _)| e.same_key(&k)) {
                     entries.push((k, v));
                 }
             }

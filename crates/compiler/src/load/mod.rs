@@ -54,7 +54,7 @@ pub fn load(text: &str, env: &BTreeMap<String, String>) -> Loaded {
     };
     let mut reader = Reader::default();
     let mut root = root;
-    interpolate_tree(&mut root, "", env, &mut reader);
+    interpolate_tree(&mut root, &String::new, env, &mut reader);
     let system = load_system(&root, env, &mut reader);
     diagnostics.extend(reader.diagnostics);
     Loaded {
@@ -75,12 +75,8 @@ fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
 }
 
 /// Replaces every string value by its interpolation, reporting findings at their character.
-fn interpolate_tree(
-    node: &mut Node,
-    path: &str,
-    env: &BTreeMap<String, String>,
-    reader: &mut Reader,
-) {
+/// The JSON Pointer is built lazily: only a value with a finding needs it.
+fn interpolate_tree(node: &mut Node, path: &dyn Fn() -> String, env: &BTreeMap<String, String>, reader: &mut Reader) {
     match &mut node.value {
         Value::Str(s) if s.contains('$') => {
             let (output, findings) = interpolate(s, env);
@@ -89,19 +85,19 @@ fn interpolate_tree(
                     Some(offset) => node.column + offset + f.offset,
                     None => node.column,
                 };
-                reader.push(f.severity, f.code, f.message, path, node.line, column);
+                reader.push(f.severity, f.code, f.message, &path(), node.line, column);
             }
             *s = output;
         }
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate_tree(item, &child(path, &i.to_string()), env, reader);
+                interpolate_tree(item, &|| child(&path(), &i.to_string()), env, reader);
             }
         }
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
-                let key_text = key.text();
-                interpolate_tree(value, &child(path, &key_text), env, reader);
+                let key = &*key;
+                interpolate_tree(value, &|| child(&path(), &key.text()), env, reader);
             }
         }
         _ => {}

@@ -15,7 +15,17 @@ pub struct Reader {
 
 /// Appends a JSON Pointer segment (escaping `~` and `/`).
 pub fn child(path: &str, key: &str) -> String {
-    format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"))
+    let mut out = String::with_capacity(path.len() + key.len() + 1);
+    out.push_str(path);
+    out.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Reader {
