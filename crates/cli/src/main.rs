@@ -19,6 +19,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the dashboard and the REST API (validate and compile work without a cluster).
+    #[command(
+        after_help = "Examples:\n  tycho api --insecure-no-auth            # local planning, no sign-in\n  tycho api --tokens tokens.csv --namespace tycho --policy policy.yaml"
+    )]
+    Api(tycho_server::ApiArgs),
     /// Write the Kubernetes manifests for a compose file (for `kubectl apply -f -`).
     #[command(
         after_help = "Example:\n  tycho compile -f docker-compose.yaml --env HOST_PORT=8080 | kubectl apply -f -"
@@ -50,11 +55,30 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Api(args) => serve(args),
         Command::Compile(args) => offline::compile(&args),
         Command::Validate(args) => offline::validate(&args),
         Command::Up(args) => remote::up(&args),
         Command::Status(args) => remote::status(&args),
         Command::Down(args) => remote::down(&args),
         Command::Completions(args) => remote::completions(&args, Cli::command()),
+    }
+}
+
+/// Runs the server until it stops; errors (e.g. the port is taken) exit 1 with the reason.
+fn serve(args: tycho_server::ApiArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(tycho_server::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

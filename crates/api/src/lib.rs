@@ -1,0 +1,21 @@
+//! Tycho's REST types: what the server answers and the CLI and the browser dashboard read.
+//!
+//! Serde only (plus optional `utoipa` schemas behind the `openapi` feature), so the same types
+//! build natively and for `wasm32-unknown-unknown`.
+//!
+//! - [`systems`]: the `/api/v1` request and response bodies.
+//! - [`problem`]: RFC 9457 `application/problem+json` errors, with compiler diagnostics on 422.
+//! - [`compat`]: the original Tycho endpoints (`/system/start|status|delete`), same JSON shapes.
+//! - [`events`]: the Server-Sent Events payloads.
+
+pub mod compat;
+pub mod events;
+pub mod problem;
+pub mod systems;
+
+pub use events::SystemEvent;
+pub use problem::{Diagnostic, Problem, Severity};
+pub use systems::*;
+
+/// Media type of problem bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";

@@ -1,0 +1,271 @@
+//! `/api/v1` bodies.
+
+use crate::problem::Diagnostic;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Start a system: `POST /api/v1/systems`.
+///
+/// The server also accepts a raw compose file as the body (`Content-Type: application/yaml`),
+/// with `name` as a query parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartRequest {
+    /// The compose file: YAML text (a string) or the document as a JSON object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub compose: serde_json::Value,
+    /// System name (DNS-1123 label, at most 30 characters); the compose `name:` otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Values for `$VAR` interpolation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Extra CIDRs allowed to reach the published ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_cidrs: Vec<String>,
+}
+
+/// `POST /api/v1/validate` and `POST /api/v1/compile`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompileRequest {
+    /// The compose file: YAML text (a string) or the document as a JSON object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub compose: serde_json::Value,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// GUID to name the objects with; derived from the input when empty (stable output).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub guid: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_cidrs: Vec<String>,
+}
+
+/// Returns the compose text of a request's `compose` value: a string as is, anything else as
+/// JSON text (JSON is YAML, so the compiler reads it; positions then refer to that text).
+pub fn compose_text(compose: &serde_json::Value) -> String {
+    match compose {
+        serde_json::Value::String(text) => text.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ValidateResponse {
+    /// True when there is no error (warnings allowed).
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortInfo {
+    /// The compose service (container) that listens.
+    pub service: String,
+    pub container_port: u16,
+    /// Port on the Kubernetes Service.
+    pub port: u16,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotTranslatedInfo {
+    pub key: String,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+/// The plan as the CLI's `tycho compile` prints it, plus the facts around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompileResponse {
+    pub name: String,
+    pub guid: String,
+    pub object_name: String,
+    /// The Kubernetes objects in apply order, as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub objects: Vec<serde_json::Value>,
+    /// The same objects as multi-document YAML (what `kubectl apply -f -` takes).
+    pub yaml: String,
+    pub ports: Vec<PortInfo>,
+    pub not_translated: Vec<NotTranslatedInfo>,
+    /// Warnings (a plan exists only without errors).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Answer to a start: 202 with `Location: /api/v1/systems/{guid}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartResponse {
+    pub guid: String,
+    pub name: String,
+    pub username: String,
+    /// Path of the system's status resource.
+    pub location: String,
+    pub ports: Vec<PortInfo>,
+    /// Warnings from the compiler (unsupported keys and the like).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a system is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Phase {
+    /// Accepted; no pod is scheduled yet (or it cannot be).
+    Pending,
+    /// Pods are scheduled and starting (pulling images, not ready yet).
+    Starting,
+    /// Every replica is ready.
+    Running,
+    /// Cannot become ready without a change (bad image, crash loop, quota).
+    Failed,
+    /// Being deleted.
+    Terminating,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Starting => "Starting",
+            Phase::Running => "Running",
+            Phase::Failed => "Failed",
+            Phase::Terminating => "Terminating",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortStatus {
+    pub service: String,
+    pub container_port: u16,
+    pub port: u16,
+    pub protocol: String,
+    /// Allocated node port (NodePort/LoadBalancer services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<u16>,
+    /// Where to reach it from inside the cluster (`http://<service>.<ns>:<port>/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resources {
+    #[serde(default)]
+    pub cpu: String,
+    #[serde(default)]
+    pub memory: String,
+    #[serde(default)]
+    pub gpus: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContainerState {
+    pub name: String,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: i32,
+    /// `running`, `waiting` or `terminated`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Resource limits (`cpu`, `memory`, …) as quantities.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+/// What a system is doing, computed from the cluster's objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemStatus {
+    pub guid: String,
+    pub name: String,
+    pub username: String,
+    pub phase: Phase,
+    /// Ready replicas.
+    pub ready: u32,
+    /// Desired replicas.
+    pub desired: u32,
+    /// Machine-readable cause for Pending/Failed (e.g. `ImagePullBackOff`, `Unschedulable`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The cause in plain words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    pub ports: Vec<PortStatus>,
+    /// The first published port's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// RFC 3339 creation time of the Deployment.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub created: String,
+    #[serde(default)]
+    pub age_seconds: u64,
+    /// What the pod asked for (from the `tycho.io/resources` annotation).
+    #[serde(default)]
+    pub resources: Resources,
+    #[serde(default)]
+    pub containers: Vec<ContainerState>,
+    /// Name of the Deployment (every object's name starts with it).
+    #[serde(default)]
+    pub object_name: String,
+    /// The Service's address (load balancer ingress, else cluster IP); empty without a Service.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemList {
+    pub systems: Vec<SystemStatus>,
+}
+
+/// `DELETE /api/v1/systems/{guid}`: 202 with this body while objects are terminating.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeleteResponse {
+    pub guid: String,
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClusterHealth {
+    /// A cluster configuration was found.
+    pub configured: bool,
+    /// The last probe reached the API server.
+    pub reachable: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// `/healthz` and `/readyz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `ok`, or `degraded` when no cluster is reachable.
+    pub status: String,
+    pub version: String,
+    pub cluster: ClusterHealth,
+}
+
+/// Who the server thinks the caller is: `GET /api/v1/whoami`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WhoAmI {
+    pub username: String,
+    pub admin: bool,
+}

@@ -1,0 +1,103 @@
+//! Where plans run. The trait keeps the server independent of the orchestrator; Kubernetes is the
+//! first (and so far only) backend.
+
+pub mod kubernetes;
+pub mod status;
+
+use futures::future::BoxFuture;
+use tycho_api::{PortStatus, SystemStatus};
+use tycho_compiler::Plan;
+
+pub use kubernetes::KubeExecutor;
+
+/// Which systems to look at. Both set: the system with this GUID if it belongs to this user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub guid: Option<String>,
+    /// The owner exactly as given (not the sanitised label value).
+    pub username: Option<String>,
+}
+
+impl Filter {
+    pub fn all() -> Self {
+        Filter::default()
+    }
+    pub fn guid(guid: &str) -> Self {
+        Filter {
+            guid: Some(guid.into()),
+            username: None,
+        }
+    }
+    pub fn user(username: &str) -> Self {
+        Filter {
+            guid: None,
+            username: Some(username.into()),
+        }
+    }
+}
+
+/// What a start created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub guid: String,
+    pub name: String,
+    pub username: String,
+    /// Published ports, with the node ports the cluster allocated.
+    pub ports: Vec<PortStatus>,
+    /// Address of the Service (load balancer ingress or cluster IP), empty without one.
+    pub address: String,
+    /// Name of each Service port, by Service port number (the compat API reports it).
+    pub port_names: Vec<(u16, String)>,
+}
+
+/// Result of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// Nothing with this GUID is left (including: there never was).
+    Gone,
+    /// Deletion started; objects are still terminating.
+    Terminating,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The orchestrator cannot be reached (connection refused, timeout, TLS).
+    #[error("the cluster cannot be reached: {0}")]
+    Unreachable(String),
+    /// The orchestrator refused the request: its HTTP code, machine reason and message.
+    #[error("the cluster refused the request ({code} {reason}): {message}")]
+    Refused {
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// An orchestrator that runs plans. Object-safe: the server holds an `Arc<dyn Executor>`.
+pub trait Executor: Send + Sync + 'static {
+    /// Creates every object of the plan; on failure removes whatever it created first.
+    fn start<'a>(&'a self, plan: &'a Plan) -> BoxFuture<'a, Result<Started, ExecError>>;
+    /// Status of the systems the filter selects, sorted by creation time then GUID.
+    fn list<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>>;
+    /// Status of one system, `None` when nothing with that GUID exists.
+    fn status<'a>(
+        &'a self,
+        guid: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SystemStatus>, ExecError>> {
+        Box::pin(async move {
+            let mut systems = self.list(&Filter::guid(guid)).await?;
+            Ok(systems.pop())
+        })
+    }
+    /// Removes every object of the system. Deleting what is already gone is not an error.
+    fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>>;
+    /// Cheap reachability check for `/readyz`.
+    fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>>;
+    /// Where systems run (the namespace), for messages and URLs.
+    fn location(&self) -> &str;
+}

@@ -1,0 +1,145 @@
+//! Prometheus text metrics, hand-rolled: a few counters and gauges.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Instant;
+
+#[derive(Default)]
+pub struct Metrics {
+    /// (method, route, status) → count.
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// Sum of request durations in microseconds per route.
+    durations_us: Mutex<BTreeMap<String, u64>>,
+    pub started: AtomicU64,
+    pub start_failures: AtomicU64,
+    pub deleted: AtomicU64,
+    pub starts_in_flight: AtomicI64,
+    pub sse_clients: AtomicI64,
+}
+
+impl Metrics {
+    pub fn record(&self, method: &str, route: &str, status: u16, elapsed_us: u64) {
+        if let Ok(mut r) = self.requests.lock() {
+            *r.entry((method.into(), route.into(), status)).or_default() += 1;
+        }
+        if let Ok(mut d) = self.durations_us.lock() {
+            *d.entry(route.into()).or_default() += elapsed_us;
+        }
+    }
+
+    pub fn render(&self, cluster_reachable: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP tycho_build_info Version of the server.");
+        let _ = writeln!(out, "# TYPE tycho_build_info gauge");
+        let _ = writeln!(
+            out,
+            "tycho_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tycho_http_requests_total HTTP requests answered."
+        );
+        let _ = writeln!(out, "# TYPE tycho_http_requests_total counter");
+        if let Ok(r) = self.requests.lock() {
+            for ((method, route, status), n) in r.iter() {
+                let _ = writeln!(
+                    out,
+                    "tycho_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tycho_http_request_duration_seconds_sum Time spent answering, per route."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE tycho_http_request_duration_seconds_sum counter"
+        );
+        if let Ok(d) = self.durations_us.lock() {
+            for (route, us) in d.iter() {
+                let _ = writeln!(
+                    out,
+                    "tycho_http_request_duration_seconds_sum{{route=\"{}\"}} {:.6}",
+                    escape(route),
+                    *us as f64 / 1e6
+                );
+            }
+        }
+        let counters = [
+            (
+                "tycho_systems_started_total",
+                "Systems started.",
+                self.started.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "tycho_system_start_failures_total",
+                "Starts the cluster refused or that failed.",
+                self.start_failures.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "tycho_systems_deleted_total",
+                "Delete requests carried out.",
+                self.deleted.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "tycho_starts_in_flight",
+                "Starts in progress.",
+                self.starts_in_flight.load(Ordering::Relaxed),
+                "gauge",
+            ),
+            (
+                "tycho_sse_clients",
+                "Open event streams.",
+                self.sse_clients.load(Ordering::Relaxed),
+                "gauge",
+            ),
+            (
+                "tycho_cluster_reachable",
+                "1 when the last probe reached the cluster.",
+                i64::from(cluster_reachable),
+                "gauge",
+            ),
+        ];
+        for (name, help, value, kind) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Middleware counting every answer by route template (not by raw path: GUIDs stay out).
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics().record(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_micros() as u64,
+    );
+    response
+}

@@ -1,0 +1,222 @@
+//! What the endpoints do, shared by `/api/v1` and the compat endpoints: compile with the
+//! server's options, start within the limits, list and delete what the caller may see.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::executor::{Deleted, ExecError, Executor, Filter, Started};
+use crate::state::AppState;
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tycho_api::{Diagnostic, Phase, Severity, SystemStatus};
+use tycho_compiler::{CompileOptions, Compiled, Plan};
+
+/// How long a start waits for a free slot before answering 503.
+const START_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The inputs of a compile besides the text.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub name: String,
+    pub guid: String,
+    pub username: String,
+    pub env: BTreeMap<String, String>,
+    pub client_cidrs: Vec<String>,
+}
+
+pub fn diagnostic(d: &tycho_compiler::Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: match d.severity {
+            tycho_compiler::Severity::Error => Severity::Error,
+            tycho_compiler::Severity::Warning => Severity::Warning,
+        },
+        code: d.code.clone(),
+        message: d.message.clone(),
+        path: d.path.clone(),
+        line: d.line,
+        column: d.column,
+    }
+}
+
+pub fn diagnostics(ds: &[tycho_compiler::Diagnostic]) -> Vec<Diagnostic> {
+    ds.iter().map(diagnostic).collect()
+}
+
+pub fn options(state: &AppState, request: &Request) -> CompileOptions {
+    CompileOptions {
+        name: request.name.clone(),
+        guid: request.guid.clone(),
+        username: request.username.clone(),
+        namespace: state.settings().namespace.clone(),
+        env: request.env.clone(),
+        client_cidrs: request.client_cidrs.clone(),
+        policy: state.settings().policy.clone(),
+    }
+}
+
+/// Compiles, turning a compiler panic into a 500 instead of a dropped connection.
+pub fn compile(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| tycho_compiler::compile(text, options)))
+        .map_err(|_| ApiError::Internal("the compiler failed on this input (a bug)".into()))
+}
+
+/// Compiles for a start: a plan, or 422 with every diagnostic.
+pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
+    let compiled = compile(text, options)?;
+    let ds = diagnostics(&compiled.diagnostics);
+    match compiled.plan {
+        Some(plan) if !compiled.has_errors() => Ok((plan, ds)),
+        _ => {
+            let errors = ds.iter().filter(|d| d.severity == Severity::Error).count();
+            Err(ApiError::Invalid {
+                detail: format!("the compose file has {errors} error(s)"),
+                diagnostics: ds,
+            })
+        }
+    }
+}
+
+pub fn executor(state: &AppState) -> Result<Arc<dyn Executor>, ApiError> {
+    state.executor().cloned().ok_or(ApiError::NoCluster)
+}
+
+/// A GUID as Tycho makes them: 1–32 lowercase letters and digits. Anything else could
+/// change a label selector, so it is refused before reaching the cluster.
+pub fn check_guid(guid: &str) -> Result<(), ApiError> {
+    let ok = !guid.is_empty()
+        && guid.len() <= tycho_compiler::MAX_GUID
+        && guid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no system {guid:?}")))
+    }
+}
+
+pub fn new_guid() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Starts a system for `request.username` (a fresh GUID is assigned here).
+pub async fn start(
+    state: &AppState,
+    text: &str,
+    mut request: Request,
+) -> Result<(Started, Vec<Diagnostic>), ApiError> {
+    let executor = executor(state)?;
+    request.guid = new_guid();
+    let (plan, warnings) = plan(text, &options(state, &request))?;
+
+    let _permit = tokio::time::timeout(START_QUEUE_TIMEOUT, state.starts().acquire())
+        .await
+        .map_err(|_| ApiError::Busy)?
+        .map_err(|_| ApiError::Busy)?;
+    let lock = state.user_lock(&request.username);
+    let _user = lock.lock().await;
+
+    let limit = state.settings().max_systems_per_user;
+    if limit > 0 {
+        let running = executor
+            .list(&Filter::user(&request.username))
+            .await?
+            .iter()
+            .filter(|s| s.phase != Phase::Terminating)
+            .count();
+        if running >= limit {
+            return Err(ApiError::TooManySystems {
+                user: request.username.clone(),
+                limit,
+            });
+        }
+    }
+
+    let metrics = state.metrics();
+    metrics.starts_in_flight.fetch_add(1, Ordering::Relaxed);
+    // Its own task: a client hanging up must not cancel a start half-way (no orphans).
+    let task = {
+        let executor = executor.clone();
+        tokio::spawn(async move { executor.start(&plan).await })
+    };
+    let result = task
+        .await
+        .unwrap_or_else(|e| Err(ExecError::Other(format!("start task failed: {e}"))));
+    metrics.starts_in_flight.fetch_sub(1, Ordering::Relaxed);
+    match result {
+        Ok(started) => {
+            metrics.started.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(guid = %started.guid, user = %started.username, name = %started.name, "system started");
+            Ok((started, warnings))
+        }
+        Err(e) => {
+            metrics.start_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(user = %request.username, error = %e, "start failed");
+            Err(e.into())
+        }
+    }
+}
+
+/// The systems `caller` may see; admins may narrow to one user.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    user: Option<&str>,
+) -> Result<Vec<SystemStatus>, ApiError> {
+    let executor = executor(state)?;
+    let filter = match user {
+        Some(u) if caller.admin || u == caller.username => Filter::user(u),
+        Some(_) => {
+            return Err(ApiError::Forbidden(
+                "only admins may list other users' systems".into(),
+            ));
+        }
+        None if caller.admin => Filter::all(),
+        None => Filter::user(&caller.username),
+    };
+    Ok(executor.list(&filter).await?)
+}
+
+/// One system, if `caller` may see it (404 otherwise, so others' GUIDs are not revealed).
+pub async fn get(state: &AppState, caller: &Caller, guid: &str) -> Result<SystemStatus, ApiError> {
+    check_guid(guid)?;
+    let executor = executor(state)?;
+    match executor.status(guid).await? {
+        Some(s) if caller.may_access(&s.username) => Ok(s),
+        _ => Err(ApiError::NotFound(format!("no system {guid}"))),
+    }
+}
+
+/// Deletes a system `caller` may see; deleting what is already gone succeeds.
+pub async fn delete(state: &AppState, caller: &Caller, guid: &str) -> Result<Deleted, ApiError> {
+    check_guid(guid)?;
+    let executor = executor(state)?;
+    if let Some(s) = executor.status(guid).await?
+        && !caller.may_access(&s.username)
+    {
+        return Err(ApiError::NotFound(format!("no system {guid}")));
+    }
+    let deleted = executor.delete(guid).await?;
+    state.metrics().deleted.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(guid, user = %caller.username, ?deleted, "system deleted");
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_are_checked_before_reaching_a_selector() {
+        assert!(check_guid("0123456789abcdef0123456789abcdef").is_ok());
+        for bad in ["", "ABC", "a,username=bob", "a b", &"a".repeat(33)] {
+            assert!(check_guid(bad).is_err(), "{bad:?}");
+        }
+        let g = new_guid();
+        assert_eq!(g.len(), 32);
+        assert!(check_guid(&g).is_ok());
+        assert_ne!(g, new_guid());
+    }
+}

@@ -1,0 +1,203 @@
+//! The original Tycho endpoints with their JSON shapes. Errors keep the envelope
+//! (`{"status":"error","result":{"error"},"message"}`) but carry real HTTP codes.
+
+use super::{body, json};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::executor::status::compat_time;
+use crate::ops;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use tycho_api::SystemStatus;
+use tycho_api::compat::{
+    DeleteRequest, Envelope, ErrorResult, StartRequest, StartResult, StatusItem, StatusRequest,
+};
+
+fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: &str) -> Response {
+    match result {
+        Ok(envelope) => Json(envelope).into_response(),
+        Err(e) => e.compat_response(failure),
+    }
+}
+
+/// Tycho-compatible start.
+#[utoipa::path(post, path = "/system/start", tag = "compat", request_body = StartRequest,
+    responses((status = 200, description = "`{status, result: StartResult, message}`", body = Envelope<StartResult>),
+              (status = 422, description = "Invalid system", body = Envelope<ErrorResult>),
+              (status = 503, description = "No cluster", body = Envelope<ErrorResult>)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let caller = caller?;
+        let req: StartRequest = json(&body(&state, raw)?)?;
+        // Admins (portals such as the original appstore) start systems on behalf of the
+        // principal; anyone else starts their own.
+        let username = match req.principal_username() {
+            Some(p) if caller.admin => p,
+            Some(p) if p != caller.username => {
+                return Err(ApiError::Forbidden(format!(
+                    "{} may not start systems for {p}",
+                    caller.username
+                )));
+            }
+            _ => caller.username.clone(),
+        };
+        let mut cidrs: Vec<String> = req
+            .services
+            .values()
+            .flat_map(|s| s.clients.iter().cloned())
+            .collect();
+        cidrs.sort();
+        cidrs.dedup();
+        let text = serde_json::to_string_pretty(&req.system).unwrap_or_default();
+        let (started, _) = ops::start(
+            &state,
+            &text,
+            ops::Request {
+                name: req.name.clone(),
+                guid: String::new(),
+                username,
+                env: req.env.clone(),
+                client_cidrs: cidrs,
+            },
+        )
+        .await?;
+        let mut containers: BTreeMap<String, serde_json::Map<String, serde_json::Value>> =
+            BTreeMap::new();
+        for p in &started.ports {
+            if containers.contains_key(&p.service) {
+                continue; // the original reported the first port of each container
+            }
+            let port_name = started
+                .port_names
+                .iter()
+                .find(|(n, _)| *n == p.port)
+                .map(|(_, name)| name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("{}-port", p.service));
+            let mut entry = serde_json::Map::new();
+            entry.insert(
+                "ip_address".into(),
+                if started.address.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    started.address.clone().into()
+                },
+            );
+            entry.insert(port_name, p.node_port.unwrap_or(p.port).into());
+            containers.insert(p.service.clone(), entry);
+        }
+        let conn_string = conn_string(&state, &started.name, &started.username, &started.guid)
+            .or_else(|| started.ports.iter().find_map(|p| p.url.clone()))
+            .unwrap_or_default();
+        Ok(Envelope::success(
+            StartResult {
+                name: started.name.clone(),
+                sid: started.guid.clone(),
+                containers,
+                conn_string,
+            },
+            format!("Started system {}", started.name),
+        ))
+    }
+    .await;
+    respond(result, "Unable to start system")
+}
+
+/// The ambassador path the original put in `conn_string`.
+fn conn_string(state: &AppState, name: &str, user: &str, guid: &str) -> Option<String> {
+    state
+        .settings()
+        .policy
+        .ambassador
+        .enabled
+        .then(|| format!("/private/{name}/{user}/{guid}/"))
+}
+
+fn item(s: SystemStatus) -> StatusItem {
+    let first = s.ports.first();
+    StatusItem {
+        name: s.object_name.clone(),
+        app_id: Some(s.name.clone()).filter(|n| !n.is_empty()),
+        sid: s.guid.clone(),
+        ip_address: s.address.clone(),
+        port: first
+            .map(|p| p.node_port.unwrap_or(p.port).to_string())
+            .unwrap_or_default(),
+        creation_time: compat_time(&s.created),
+        username: s.username.clone(),
+        utilization: s
+            .containers
+            .iter()
+            .map(|c| (c.name.clone(), c.limits.clone()))
+            .collect(),
+        workspace_name: s.name.clone(),
+        is_ready: s.desired > 0 && s.ready >= s.desired,
+    }
+}
+
+/// Tycho-compatible status: `{}` (every visible system), `{"name": GUID}` or
+/// `{"username": U}`.
+#[utoipa::path(post, path = "/system/status", tag = "compat", request_body = StatusRequest,
+    responses((status = 200, body = Envelope<Vec<StatusItem>>),
+              (status = 403, body = Envelope<ErrorResult>)))]
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let caller = caller?;
+        let req: StatusRequest = json(&body(&state, raw)?)?;
+        let systems = match (&req.name, &req.username) {
+            (Some(guid), _) if !guid.is_empty() => match ops::get(&state, &caller, guid).await {
+                Ok(s) => vec![s],
+                Err(ApiError::NotFound(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            },
+            (_, Some(user)) if !user.is_empty() => ops::list(&state, &caller, Some(user)).await?,
+            _ => ops::list(&state, &caller, None).await?,
+        };
+        let items: Vec<StatusItem> = systems.into_iter().map(item).collect();
+        let message = match &req.name {
+            Some(n) if !n.is_empty() => format!("Get status for system {n}"),
+            _ => "Get status for all systems".to_string(),
+        };
+        Ok(Envelope::success(items, message))
+    }
+    .await;
+    respond(result, "Failed to get system status")
+}
+
+/// Tycho-compatible delete: `{"name": GUID}`. Deleting what is gone succeeds.
+#[utoipa::path(post, path = "/system/delete", tag = "compat", request_body = DeleteRequest,
+    responses((status = 200, body = Envelope<Object>),
+              (status = 404, body = Envelope<ErrorResult>)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let caller = caller?;
+        let req: DeleteRequest = json(&body(&state, raw)?)?;
+        if req.name.is_empty() {
+            return Err(ApiError::BadRequest("name (the GUID) is required".into()));
+        }
+        ops::delete(&state, &caller, &req.name).await?;
+        Ok(Envelope::success(
+            serde_json::Map::new(),
+            format!("Deleted system {}", req.name),
+        ))
+    }
+    .await;
+    respond(result, "Failed to delete system")
+}

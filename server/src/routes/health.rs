@@ -1,0 +1,78 @@
+//! `/healthz`, `/readyz`, `/metrics`.
+
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use tycho_api::{ClusterHealth, Health};
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: tycho_compiler::version().into(),
+        cluster: ClusterHealth {
+            configured: false,
+            reachable: false,
+            namespace: String::new(),
+            message: "not probed by /healthz; see /readyz".into(),
+        },
+    })
+}
+
+pub async fn cluster_health(state: &AppState) -> ClusterHealth {
+    match state.executor() {
+        None => ClusterHealth {
+            configured: false,
+            reachable: false,
+            namespace: String::new(),
+            message: state.no_cluster_reason().to_string(),
+        },
+        Some(executor) => {
+            let probe = executor.probe().await;
+            ClusterHealth {
+                configured: true,
+                reachable: probe.is_ok(),
+                namespace: executor.location().to_string(),
+                message: probe.err().map(|e| e.to_string()).unwrap_or_default(),
+            }
+        }
+    }
+}
+
+/// Ready to start systems: 200 when the cluster answers, 503 otherwise (the server still
+/// serves the dashboard, validate and compile).
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "Cluster reachable", body = Health),
+              (status = 503, description = "No cluster configured or reachable", body = Health)))]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let cluster = cluster_health(&state).await;
+    let code = if cluster.reachable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: if cluster.reachable { "ok" } else { "degraded" }.into(),
+        version: tycho_compiler::version().into(),
+        cluster,
+    };
+    (code, Json(health))
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let reachable = match state.executor() {
+        Some(e) => e.probe().await.is_ok(),
+        None => false,
+    };
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics().render(reachable),
+    )
+}

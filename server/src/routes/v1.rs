@@ -1,0 +1,265 @@
+//! `/api/v1`: systems, validate, compile.
+
+use super::{body, is_raw_compose, json, utf8};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::executor::Deleted;
+use crate::ops;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tycho_api::{
+    CompileRequest, CompileResponse, DeleteResponse, NotTranslatedInfo, Phase, PortInfo, Problem,
+    StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI, compose_text,
+};
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct NameQuery {
+    /// System name, when the body is a raw compose file.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct UserQuery {
+    /// Only this user's systems (admins; others may name only themselves).
+    pub user: Option<String>,
+}
+
+/// Start a system.
+///
+/// The body is a JSON `StartRequest`, or a raw compose file with `Content-Type:
+/// application/yaml` (name in `?name=`). Answers 202 with `Location` as soon as the objects
+/// are created; follow the status resource (or its events) to see it become ready.
+#[utoipa::path(post, path = "/api/v1/systems", tag = "systems", params(NameQuery),
+    request_body(content = StartRequest, description = "JSON request or raw compose YAML"),
+    responses(
+        (status = 202, description = "Objects created", body = StartResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid compose file; `errors` has the diagnostics", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Per-user limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No cluster configured or reachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<NameQuery>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let bytes = body(&state, raw)?;
+    let (text, req) = if is_raw_compose(&headers) {
+        let req = StartRequest {
+            name: query.name.unwrap_or_default(),
+            ..Default::default()
+        };
+        (utf8(&bytes)?, req)
+    } else {
+        let req: StartRequest = json(&bytes)?;
+        (compose_text(&req.compose), req)
+    };
+    let (started, diagnostics) = ops::start(
+        &state,
+        &text,
+        ops::Request {
+            name: req.name,
+            guid: String::new(),
+            username: caller.username.clone(),
+            env: req.env,
+            client_cidrs: req.client_cidrs,
+        },
+    )
+    .await?;
+    let location = format!("/api/v1/systems/{}", started.guid);
+    let answer = StartResponse {
+        guid: started.guid,
+        name: started.name,
+        username: started.username,
+        location: location.clone(),
+        ports: started
+            .ports
+            .into_iter()
+            .map(|p| PortInfo {
+                service: p.service,
+                container_port: p.container_port,
+                port: p.port,
+                protocol: p.protocol,
+            })
+            .collect(),
+        diagnostics,
+    };
+    let mut response = (StatusCode::ACCEPTED, Json(answer)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// List systems: your own, or (admins) everyone's or one user's.
+#[utoipa::path(get, path = "/api/v1/systems", tag = "systems", params(UserQuery),
+    responses((status = 200, body = SystemList),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 503, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<UserQuery>,
+) -> Result<Json<SystemList>, ApiError> {
+    let systems = ops::list(&state, &caller, query.user.as_deref()).await?;
+    Ok(Json(SystemList { systems }))
+}
+
+/// One system's status.
+#[utoipa::path(get, path = "/api/v1/systems/{guid}", tag = "systems",
+    params(("guid" = String, Path, description = "The system's GUID")),
+    responses((status = 200, body = SystemStatus),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(guid): Path<String>,
+) -> Result<Json<SystemStatus>, ApiError> {
+    Ok(Json(ops::get(&state, &caller, &guid).await?))
+}
+
+/// Delete a system: 204 when nothing is left (also when it was already gone), 202 while its
+/// objects terminate.
+#[utoipa::path(delete, path = "/api/v1/systems/{guid}", tag = "systems",
+    params(("guid" = String, Path, description = "The system's GUID")),
+    responses((status = 202, description = "Terminating", body = DeleteResponse),
+              (status = 204, description = "Gone"),
+              (status = 404, description = "Someone else's system", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(guid): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(match ops::delete(&state, &caller, &guid).await? {
+        Deleted::Gone => StatusCode::NO_CONTENT.into_response(),
+        Deleted::Terminating => (
+            StatusCode::ACCEPTED,
+            Json(DeleteResponse {
+                guid,
+                phase: Phase::Terminating,
+            }),
+        )
+            .into_response(),
+    })
+}
+
+fn compile_input(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    name: Option<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(String, tycho_compiler::CompileOptions), ApiError> {
+    let bytes = body(state, raw)?;
+    let (text, req) = if is_raw_compose(headers) {
+        let req = CompileRequest {
+            name: name.unwrap_or_default(),
+            ..Default::default()
+        };
+        (utf8(&bytes)?, req)
+    } else {
+        let req: CompileRequest = json(&bytes)?;
+        (compose_text(&req.compose), req)
+    };
+    let mut options = ops::options(
+        state,
+        &ops::Request {
+            name: req.name,
+            guid: req.guid,
+            username: caller.username.clone(),
+            env: req.env,
+            client_cidrs: req.client_cidrs,
+        },
+    );
+    if options.guid.is_empty() {
+        options.guid = tycho_compiler::content_guid(&text, &options.name);
+    }
+    Ok((text, options))
+}
+
+/// Validate a compose file: every diagnostic, with the server's policy. Always 200.
+#[utoipa::path(post, path = "/api/v1/validate", tag = "compiler", params(NameQuery),
+    request_body(content = CompileRequest, description = "JSON request or raw compose YAML"),
+    responses((status = 200, body = ValidateResponse)))]
+pub async fn validate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<NameQuery>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<ValidateResponse>, ApiError> {
+    let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
+    let compiled = ops::compile(&text, &options)?;
+    let diagnostics = ops::diagnostics(&compiled.diagnostics);
+    let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+    Ok(Json(ValidateResponse {
+        valid: errors == 0,
+        errors,
+        warnings: diagnostics.len() - errors,
+        diagnostics,
+    }))
+}
+
+/// Compile a compose file to Kubernetes objects (what `tycho compile` prints); 422 with the
+/// diagnostics when it has errors.
+#[utoipa::path(post, path = "/api/v1/compile", tag = "compiler", params(NameQuery),
+    request_body(content = CompileRequest, description = "JSON request or raw compose YAML"),
+    responses((status = 200, body = CompileResponse),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn compile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<NameQuery>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Json<CompileResponse>, ApiError> {
+    let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
+    let (plan, diagnostics) = ops::plan(&text, &options)?;
+    Ok(Json(CompileResponse {
+        name: plan.name.clone(),
+        guid: plan.guid.clone(),
+        object_name: plan.object_name.clone(),
+        objects: plan.to_json_objects(),
+        yaml: plan.to_yaml(),
+        ports: plan
+            .ports
+            .iter()
+            .map(|p| PortInfo {
+                service: p.service.clone(),
+                container_port: p.container_port,
+                port: p.port,
+                protocol: p.protocol.clone(),
+            })
+            .collect(),
+        not_translated: plan
+            .not_translated
+            .iter()
+            .map(|n| NotTranslatedInfo {
+                key: n.key.clone(),
+                path: n.path.clone(),
+                line: n.line,
+                column: n.column,
+                reason: n.reason.clone(),
+            })
+            .collect(),
+        diagnostics,
+    }))
+}
+
+/// Who the server thinks you are.
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "systems",
+    responses((status = 200, body = WhoAmI), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        username: caller.username,
+        admin: caller.admin,
+    })
+}

@@ -1,0 +1,82 @@
+//! Shared state of every handler.
+
+use crate::config::Settings;
+use crate::events::EventHub;
+use crate::executor::Executor;
+use crate::metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
+
+/// Cheap to clone: everything sits behind one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    settings: Settings,
+    executor: Option<Arc<dyn Executor>>,
+    /// Why there is no executor (shown by `/readyz`).
+    no_cluster_reason: String,
+    metrics: Metrics,
+    starts: Semaphore,
+    user_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    events: EventHub,
+}
+
+impl AppState {
+    /// `executor` is `None` when no cluster is configured; `no_cluster_reason` says why.
+    pub fn new(
+        settings: Settings,
+        executor: Option<Arc<dyn Executor>>,
+        no_cluster_reason: impl Into<String>,
+    ) -> Self {
+        let starts = Semaphore::new(settings.max_concurrent_starts.max(1));
+        let events = EventHub::new(executor.clone(), settings.events_interval);
+        AppState(Arc::new(Inner {
+            settings,
+            executor,
+            no_cluster_reason: no_cluster_reason.into(),
+            metrics: Metrics::default(),
+            starts,
+            user_locks: Mutex::new(HashMap::new()),
+            events,
+        }))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn executor(&self) -> Option<&Arc<dyn Executor>> {
+        self.0.executor.as_ref()
+    }
+
+    pub fn no_cluster_reason(&self) -> &str {
+        &self.0.no_cluster_reason
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    pub fn starts(&self) -> &Semaphore {
+        &self.0.starts
+    }
+
+    pub fn events(&self) -> &EventHub {
+        &self.0.events
+    }
+
+    /// A per-user lock so the running-systems count and the start happen as one step.
+    pub fn user_lock(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .0
+            .user_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(user.to_string()).or_default().clone()
+    }
+}
