@@ -11,7 +11,12 @@ step "tools"
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 rustup target add wasm32-unknown-unknown >/dev/null
 command -v kubernetes-validate >/dev/null || python3 -m pip install --quiet kubernetes-validate
-if [ -x scripts/install-tools.sh ]; then scripts/install-tools.sh; fi
+scripts/install-tools.sh
+scripts/install-trunk.sh
+
+step "wasm package and dashboard"
+scripts/build-wasm.sh
+scripts/build-frontend.sh
 
 step "format and lints"
 cargo fmt --all --check

@@ -46,24 +46,39 @@ pub(crate) fn matching<'a>(
         .collect()
 }
 
-pub(crate) fn list(store: &Store, kind: &Kind, ns: Option<&str>, q: &ListQuery) -> Value {
-    let all = matching(store, kind, ns, q);
+/// The list answer as JSON text. Items are the objects' JSON as serialised when they were
+/// stored, so a list copies bytes instead of cloning and re-serialising every object.
+pub(crate) fn list(store: &Store, kind: &Kind, ns: Option<&str>, q: &ListQuery) -> String {
+    let all: Vec<&str> = store
+        .entries(kind, ns)
+        .filter(|e| q.labels.matches_object(&e.value) && q.fields.matches(&e.value))
+        .map(|e| &*e.json)
+        .collect();
     let end = q
         .limit
         .filter(|l| *l > 0)
         .map_or(all.len(), |l| (q.offset + l).min(all.len()));
-    let items: Vec<Value> = all
-        .get(q.offset.min(all.len())..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|o| (*o).clone())
-        .collect();
+    let items = all.get(q.offset.min(all.len())..end).unwrap_or_default();
     let mut meta = json!({"resourceVersion": store.resource_version().to_string()});
     if end < all.len() {
         meta["continue"] = json!(format!("fake-kube-offset-{end}"));
         meta["remainingItemCount"] = json!(all.len() - end);
     }
-    json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(), "metadata": meta, "items": items})
+    let head = json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(), "metadata": meta});
+    let head = head.to_string();
+    let size = head.len() + items.iter().map(|i| i.len() + 1).sum::<usize>() + 16;
+    let mut out = String::with_capacity(size);
+    // `{…head fields…,"items":[…]}`: the head object without its closing brace.
+    out.push_str(&head[..head.len() - 1]);
+    out.push_str(",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push_str("]}");
+    out
 }
 
 fn bad_body() -> ApiError {

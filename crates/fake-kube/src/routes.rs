@@ -337,10 +337,12 @@ fn collection(
             };
             watch::start(shared, kind, ns, q, params)
         }
-        Method::GET => Ok(ok(
+        Method::GET => Ok((
             StatusCode::OK,
-            &read(shared, |s| ops::list(s, kind, ns, &q)),
-        )),
+            [(header::CONTENT_TYPE, "application/json")],
+            read(shared, |s| ops::list(s, kind, ns, &q)),
+        )
+            .into_response()),
         // Creating or bulk-deleting a namespaced kind needs a namespace in the path.
         Method::POST | Method::DELETE if kind.namespaced && ns.is_none() => {
             Err(ApiError::method_not_allowed())

@@ -5,6 +5,7 @@
 //! `Store` is `Clone` so a dry-run can run the real code path against a scratch copy.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -39,9 +40,24 @@ pub(crate) enum Timer {
     },
 }
 
+/// A stored object and its JSON text, serialised once when it is written so that a list only
+/// concatenates bytes (objects change far less often than they are listed).
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub value: Value,
+    pub json: Arc<str>,
+}
+
+impl Entry {
+    fn new(value: Value) -> Self {
+        let json = Arc::from(value.to_string());
+        Entry { value, json }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
-    objects: BTreeMap<Key, Value>,
+    objects: BTreeMap<Key, Entry>,
     rv: u64,
     pub rng: Rng,
     next_cluster_ip: u32,
@@ -136,7 +152,9 @@ impl Store {
     }
 
     pub(crate) fn get(&self, kind: &Kind, ns: &str, name: &str) -> Option<&Value> {
-        self.objects.get(&Self::key(kind, ns, name))
+        self.objects
+            .get(&Self::key(kind, ns, name))
+            .map(|e| &e.value)
     }
 
     pub(crate) fn namespace_exists(&self, ns: &str) -> bool {
@@ -145,13 +163,26 @@ impl Store {
 
     /// Objects of a kind, in one namespace or (None) all, ordered by namespace then name.
     pub(crate) fn list(&self, kind: &Kind, ns: Option<&str>) -> Vec<&Value> {
-        let ns = if kind.namespaced { ns } else { None };
-        let start: Key = (kind.plural, ns.unwrap_or("").to_string(), String::new());
+        self.entries(kind, ns).map(|e| &e.value).collect()
+    }
+
+    /// Like `list`, with each object's serialised JSON.
+    pub(crate) fn entries<'a>(
+        &'a self,
+        kind: &Kind,
+        ns: Option<&str>,
+    ) -> impl Iterator<Item = &'a Entry> + use<'a> {
+        let ns = if kind.namespaced {
+            ns.map(str::to_string)
+        } else {
+            None
+        };
+        let plural = kind.plural;
+        let start: Key = (plural, ns.clone().unwrap_or_default(), String::new());
         self.objects
             .range(start..)
-            .take_while(|(k, _)| k.0 == kind.plural && ns.is_none_or(|n| k.1 == n))
-            .map(|(_, v)| v)
-            .collect()
+            .take_while(move |(k, _)| k.0 == plural && ns.as_ref().is_none_or(|n| k.1 == *n))
+            .map(|(_, e)| e)
     }
 
     fn stamp(&mut self, obj: &mut Value) -> u64 {
@@ -175,7 +206,7 @@ impl Store {
         let rv = self.stamp(&mut obj);
         let key = Self::key(kind, str_at(&obj, "/metadata/namespace"), name_of(&obj));
         self.record(kind, "ADDED", rv, &obj);
-        self.objects.insert(key, obj.clone());
+        self.objects.insert(key, Entry::new(obj.clone()));
         obj
     }
 
@@ -184,7 +215,7 @@ impl Store {
         let rv = self.stamp(&mut obj);
         let key = Self::key(kind, str_at(&obj, "/metadata/namespace"), name_of(&obj));
         self.record(kind, "MODIFIED", rv, &obj);
-        self.objects.insert(key, obj.clone());
+        self.objects.insert(key, Entry::new(obj.clone()));
         obj
     }
 
@@ -212,14 +243,14 @@ impl Store {
         name: &str,
     ) -> Vec<(&'static Kind, Value)> {
         let root = Self::key(kind, ns, name);
-        let Some(first) = self.objects.get(&root) else {
+        let Some(first) = self.objects.get(&root).map(|e| &e.value) else {
             return Vec::new();
         };
         let mut doomed_keys = vec![root.clone()];
         let mut doomed: HashSet<Key> = HashSet::from([root]);
         let mut uids: HashSet<String> = HashSet::from([uid_of(first).to_string()]);
         if kind == &kinds::NAMESPACES {
-            for (k, v) in &self.objects {
+            for (k, Entry { value: v, .. }) in &self.objects {
                 if kinds::by_plural(k.0).is_some_and(|kd| kd.namespaced)
                     && k.1 == name
                     && doomed.insert(k.clone())
@@ -234,11 +265,12 @@ impl Store {
                 .objects
                 .iter()
                 .filter(|(k, _)| !doomed.contains(*k))
-                .filter(|(k, v)| {
-                    owner_uids(v).any(|u| uids.contains(u))
-                        || (k.0 == "events" && uids.contains(str_at(v, "/involvedObject/uid")))
+                .filter(|(k, e)| {
+                    owner_uids(&e.value).any(|u| uids.contains(u))
+                        || (k.0 == "events"
+                            && uids.contains(str_at(&e.value, "/involvedObject/uid")))
                 })
-                .map(|(k, v)| (k.clone(), uid_of(v).to_string()))
+                .map(|(k, e)| (k.clone(), uid_of(&e.value).to_string()))
                 .collect();
             if more.is_empty() {
                 break;
@@ -251,7 +283,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for key in doomed_keys {
-            if let Some(mut obj) = self.objects.remove(&key) {
+            if let Some(Entry { value: mut obj, .. }) = self.objects.remove(&key) {
                 let kd = kinds::by_plural(key.0).unwrap_or(&kinds::EVENTS);
                 let rv = self.stamp(&mut obj);
                 self.record(kd, "DELETED", rv, &obj);

@@ -594,3 +594,46 @@ async fn reqwest_free_get(url: &str, path: &str) -> String {
     s.read_to_string(&mut out).await.unwrap();
     out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
 }
+
+#[tokio::test]
+async fn list_shows_each_object_as_last_written() {
+    let (_fake, c) = fake().await;
+    let api = Api::<ConfigMap>::default_namespaced(c);
+    assert!(
+        api.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    api.create(
+        &PostParams::default(),
+        &obj(json!({"metadata": {"name": "a"}, "data": {"k": "1"}})),
+    )
+    .await
+    .unwrap();
+    let patched = api
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"k": "2"}})),
+        )
+        .await
+        .unwrap();
+    let listed = api.list(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].data.as_ref().unwrap()["k"], "2");
+    assert_eq!(
+        listed.items[0].resource_version(),
+        patched.resource_version()
+    );
+    assert_eq!(listed.items[0], api.get("a").await.unwrap());
+    api.delete("a", &DeleteParams::default()).await.unwrap();
+    assert!(
+        api.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}

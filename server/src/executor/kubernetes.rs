@@ -2,6 +2,7 @@
 //! label-selected lists (one call per kind), deletes by label.
 
 use super::status::{Objects, compute};
+use super::view;
 use super::{Deleted, ExecError, Executor, Filter, Started};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -141,11 +142,12 @@ impl KubeExecutor {
     }
 
     fn started(&self, plan: &Plan, service: Option<&Service>) -> Started {
-        let services: Vec<&Service> = service.into_iter().collect();
+        let deployment: view::Deployment = view::of(&plan.deployment);
+        let service_view: Option<view::Service> = service.map(view::of);
         let objects = Objects {
-            deployment: Some(&plan.deployment),
+            deployment: Some(&deployment),
             pods: Vec::new(),
-            services,
+            services: service_view.iter().collect(),
         };
         let now = k8s_openapi::jiff::Timestamp::now();
         let status = compute(&plan.guid, &objects, &self.namespace, now);
@@ -181,30 +183,26 @@ impl KubeExecutor {
             (None, None) => labels::all_systems_selector(),
         };
         let lp = ListParams::default().labels(&selector);
-        let (deployments_api, pods_api, services_api) = (
-            self.api::<Deployment>(),
-            self.api::<Pod>(),
-            self.api::<Service>(),
-        );
+        // One list per kind, read into views that hold only what status needs: most of a
+        // list answer (pod templates, probes, IPs) is skipped instead of deserialised.
         let (deployments, pods, services) = futures::try_join!(
-            deployments_api.list(&lp),
-            pods_api.list(&lp),
-            services_api.list(&lp),
-        )
-        .map_err(exec_error)?;
+            self.list_view::<Deployment, view::Deployment>(&lp),
+            self.list_view::<Pod, view::Pod>(&lp),
+            self.list_view::<Service, view::Service>(&lp),
+        )?;
 
         let mut groups: HashMap<String, Objects<'_>> = HashMap::new();
-        for d in &deployments.items {
+        for d in &deployments {
             if let Some(guid) = guid_of(&d.metadata) {
                 groups.entry(guid).or_default().deployment = Some(d);
             }
         }
-        for p in &pods.items {
+        for p in &pods {
             if let Some(guid) = guid_of(&p.metadata) {
                 groups.entry(guid).or_default().pods.push(p);
             }
         }
-        for s in &services.items {
+        for s in &services {
             if let Some(guid) = guid_of(&s.metadata) {
                 groups.entry(guid).or_default().services.push(s);
             }
@@ -218,6 +216,21 @@ impl KubeExecutor {
             .collect();
         systems.sort_by(|a, b| (&a.created, &a.guid).cmp(&(&b.created, &b.guid)));
         Ok(systems)
+    }
+
+    /// Lists objects of kind `K` in the namespace as views `V` (the same request `Api::list`
+    /// sends).
+    async fn list_view<K, V>(&self, lp: &ListParams) -> Result<Vec<V>, ExecError>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+        V: DeserializeOwned,
+    {
+        let url = K::url_path(&(), Some(&self.namespace));
+        let request = kube::core::Request::new(url)
+            .list(lp)
+            .map_err(|e| ExecError::Other(e.to_string()))?;
+        let list: view::List<V> = self.client.request(request).await.map_err(exec_error)?;
+        Ok(list.items)
     }
 
     async fn delete_system(&self, guid: &str) -> Result<Deleted, ExecError> {
@@ -289,7 +302,7 @@ impl Executor for KubeExecutor {
     }
 }
 
-fn guid_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<String> {
+fn guid_of(meta: &view::Meta) -> Option<String> {
     meta.labels.as_ref()?.get(labels::GUID).cloned()
 }
 

@@ -3,6 +3,7 @@
 
 pub mod kubernetes;
 pub mod status;
+pub mod view;
 
 use futures::future::BoxFuture;
 use tycho_api::{PortStatus, SystemStatus};

@@ -1,8 +1,8 @@
 //! Phase, readiness and plain-words reasons, computed from a system's objects. Pure: the
-//! Kubernetes executor lists the objects, this module only reads them.
+//! Kubernetes executor lists the objects, this module only reads them (as their
+//! [`super::view`]s: only the fields status needs).
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use super::view::{Deployment, Pod, Service};
 use k8s_openapi::jiff::Timestamp;
 use std::collections::BTreeMap;
 use tycho_api::{ContainerState, Phase, PortStatus, Resources, SystemStatus};
@@ -368,7 +368,7 @@ fn containers(dep: Option<&Deployment>, pods: &[&Pod]) -> Vec<ContainerState> {
                 .resources
                 .as_ref()
                 .and_then(|r| r.limits.as_ref())
-                .map(|l| l.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect())
+                .cloned()
                 .unwrap_or_default();
             ContainerState {
                 name: c.name.clone(),

@@ -76,7 +76,12 @@ fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
 
 /// Replaces every string value by its interpolation, reporting findings at their character.
 /// The JSON Pointer is built lazily: only a value with a finding needs it.
-fn interpolate_tree(node: &mut Node, path: &dyn Fn() -> String, env: &BTreeMap<String, String>, reader: &mut Reader) {
+fn interpolate_tree(
+    node: &mut Node,
+    path: &dyn Fn() -> String,
+    env: &BTreeMap<String, String>,
+    reader: &mut Reader,
+) {
     match &mut node.value {
         Value::Str(s) if s.contains('$') => {
             let (output, findings) = interpolate(s, env);

@@ -1,0 +1,459 @@
+//! Tycho's compiler for browsers and other portals, through wasm-bindgen.
+//!
+//! ```js
+//! import init, { validate, compile, version } from "./tycho_wasm.js";
+//! await init();
+//! const diagnostics = validate(text, { env: { PORT: "8888" } });
+//! const result = compile(text, { name: "notebook", guid: "abc123" });
+//! if (result.ok) show(result.yaml); else list(result.diagnostics);
+//! ```
+//!
+//! A bad compose file never throws: its problems come back as diagnostics with line and column.
+//! Only misuse of the API throws (a non-string text, options of the wrong shape).
+//!
+//! Results cross the boundary as JSON text for `JSON.parse` (one call, fast, and small code);
+//! options come in as plain JS data read into a `serde_json::Value`. [`compile_value`],
+//! [`validate_value`] and [`options_from_json`] are that layer, usable natively too.
+
+use serde::Serialize;
+use tycho_compiler::{CompileOptions, Diagnostic, NotTranslated, PublishedPort};
+use wasm_bindgen::prelude::*;
+
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** One finding about the compose text. `line` and `column` are 1-based; 0 means "no position". */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  /** Stable identifier, e.g. `TY0101`. */
+  code: string;
+  message: string;
+  /** JSON Pointer into the compose document, e.g. `/services/web/ports/0`. */
+  path: string;
+  line: number;
+  column: number;
+}
+
+/** CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value". */
+export interface ResourceSpec {
+  cpu?: string;
+  memory?: string;
+  gpus?: number;
+}
+
+export interface NetworkPolicyOptions {
+  /** Write a NetworkPolicy for each system (default true). */
+  enabled?: boolean;
+  /** Sources allowed to reach the published ports, as CIDRs (default `["0.0.0.0/0"]`). */
+  ingress_cidrs?: string[];
+  ingress_namespaces?: string[];
+  egress?: "open" | "dns-only" | "none";
+}
+
+export interface AmbassadorOptions {
+  enabled?: boolean;
+  rewrite_to_prefix?: boolean;
+  rewrite_target?: string;
+}
+
+/** The operator's rules. Every key is optional; unknown keys are an error. */
+export interface Policy {
+  default_resources?: ResourceSpec;
+  max_resources?: ResourceSpec;
+  gpu_resource_name?: string;
+  allowed_host_paths?: string[];
+  allow_privileged?: boolean;
+  allow_cap_add?: boolean;
+  allow_root?: boolean;
+  service_type?: "ClusterIP" | "NodePort" | "LoadBalancer";
+  network?: NetworkPolicyOptions;
+  ambassador?: AmbassadorOptions;
+  storage_class?: string;
+  default_volume_size?: string;
+}
+
+/** What the caller decides. Every key is optional; unknown keys are an error. */
+export interface CompileOptions {
+  /** System name (DNS-1123 label, at most 30 characters); else the file's `name:`, else "system". */
+  name?: string;
+  /** Instance id: lowercase letters and digits, at most 32; else one derived from the text. */
+  guid?: string;
+  /** Owner, written into the `username` label (default "tycho"). */
+  username?: string;
+  /** Namespace written into the objects' metadata; left out when empty. */
+  namespace?: string;
+  /** Values for `$VAR` interpolation and for `environment: [NAME]` entries. */
+  env?: Record<string, string>;
+  /** Extra CIDRs allowed to reach the published ports. */
+  client_cidrs?: string[];
+  policy?: Policy;
+}
+
+/** A compose key that was accepted but has no Kubernetes translation. */
+export interface NotTranslated {
+  key: string;
+  path: string;
+  line: number;
+  column: number;
+  reason: string;
+}
+
+/** A port published on the system's Service. */
+export interface PublishedPort {
+  /** The compose service (= container) that listens. */
+  service: string;
+  containerPort: number;
+  port: number;
+  protocol: "TCP" | "UDP" | "SCTP";
+}
+
+/** A Kubernetes object as `kubectl apply` takes it. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: "Deployment" | "Service" | "NetworkPolicy" | "PersistentVolumeClaim";
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  spec?: { [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface CompileResult {
+  /** True when the text compiled: no error diagnostics. */
+  ok: boolean;
+  /** Every error and warning, sorted by position. */
+  diagnostics: Diagnostic[];
+  /** The objects in apply order (claims, NetworkPolicy, Service, Deployment); empty unless ok. */
+  objects: KubeObject[];
+  /** The objects as multi-document YAML, byte for byte what `tycho compile` prints; "" unless ok. */
+  yaml: string;
+  notTranslated: NotTranslated[];
+  ports: PublishedPort[];
+  /** System name and GUID actually used; null unless ok. */
+  name: string | null;
+  guid: string | null;
+  /** `<name>-<guid>`: every object's name or prefix; null unless ok. */
+  objectName: string | null;
+}
+"#;
+
+/// The result of [`compile_result`], in the shape of the `CompileResult` TypeScript interface.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompileResult {
+    pub ok: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    pub objects: Vec<serde_json::Value>,
+    pub yaml: String,
+    pub not_translated: Vec<NotTranslated>,
+    pub ports: Vec<PublishedPort>,
+    pub name: Option<String>,
+    pub guid: Option<String>,
+    pub object_name: Option<String>,
+}
+
+/// Reads options given as JSON text (empty or `null` for the defaults).
+pub fn parse_options(json: &str) -> Result<CompileOptions, String> {
+    let json = json.trim();
+    if json.is_empty() {
+        return Ok(CompileOptions::default());
+    }
+    let value = serde_json::from_str(json).map_err(|e| format!("tycho: invalid options: {e}"))?;
+    options_from_json(value)
+}
+
+/// Reads options given as a JSON value (`null` for the defaults). The error says what is wrong
+/// in serde's words (`unknown field `nmae`, expected one of …`).
+pub fn options_from_json(value: serde_json::Value) -> Result<CompileOptions, String> {
+    if value.is_null() {
+        return Ok(CompileOptions::default());
+    }
+    serde_json::from_value(value).map_err(|e| format!("tycho: invalid options: {e}"))
+}
+
+/// [`tycho_compiler::validate`]: the diagnostics as a JSON array.
+pub fn validate_value(text: &str, options: &CompileOptions) -> serde_json::Value {
+    to_value(&tycho_compiler::validate(text, options))
+}
+
+/// [`tycho_compiler::compile`]: the plan's objects, YAML and facts, in the shape of the
+/// `CompileResult` TypeScript interface.
+pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
+    let compiled = tycho_compiler::compile(text, options);
+    let Some(plan) = compiled.plan else {
+        return CompileResult {
+            ok: false,
+            diagnostics: compiled.diagnostics,
+            objects: Vec::new(),
+            yaml: String::new(),
+            not_translated: Vec::new(),
+            ports: Vec::new(),
+            name: None,
+            guid: None,
+            object_name: None,
+        };
+    };
+    let objects = plan.to_json_objects();
+    CompileResult {
+        ok: true,
+        diagnostics: compiled.diagnostics,
+        yaml: plan.to_yaml(),
+        objects,
+        not_translated: plan.not_translated,
+        ports: plan.ports,
+        name: Some(plan.name),
+        guid: Some(plan.guid),
+        object_name: Some(plan.object_name),
+    }
+}
+
+/// [`compile_result`] as a JSON value.
+pub fn compile_value(text: &str, options: &CompileOptions) -> serde_json::Value {
+    to_value(&compile_result(text, options))
+}
+
+fn to_value<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes `value` as JSON text. Small on purpose: it reuses the string and number formatting the
+/// compiler already links in, instead of a second serde serializer (the package stays smaller).
+pub fn to_json_text(value: &serde_json::Value) -> String {
+    fn write(value: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push('{');
+                for (i, (key, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::to_string(key).unwrap_or_default());
+                    out.push(':');
+                    write(item, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::with_capacity(4096);
+    write(value, &mut out);
+    out
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object, typed as `CompileOptions` in the `.d.ts` (optional there).
+    #[wasm_bindgen(typescript_type = "CompileOptions")]
+    pub type Options;
+}
+
+/// The library version (the compiler's).
+#[wasm_bindgen]
+pub fn version() -> String {
+    tycho_compiler::version().into()
+}
+
+/// Checks compose `text`: every error and warning, sorted by position. Throws only when `text`
+/// is not a string or `options` has the wrong shape.
+#[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    options: Option<Options>,
+) -> Result<JsValue, JsError> {
+    let (text, options) = arguments(&text, options)?;
+    to_js(&validate_value(&text, &options))
+}
+
+/// Compiles compose `text` to Kubernetes objects. Errors in the text come back as diagnostics
+/// (`ok: false`); throws only when `text` is not a string or `options` has the wrong shape.
+#[wasm_bindgen(unchecked_return_type = "CompileResult")]
+pub fn compile(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    options: Option<Options>,
+) -> Result<JsValue, JsError> {
+    let (text, options) = arguments(&text, options)?;
+    to_js(&compile_value(&text, &options))
+}
+
+/// The text as a Rust string and the options read, or the error to throw.
+fn arguments(
+    text: &JsValue,
+    options: Option<Options>,
+) -> Result<(String, CompileOptions), JsError> {
+    let options = options.map(JsValue::from);
+    let text = text
+        .as_string()
+        .ok_or_else(|| JsError::new("tycho: the compose text must be a string"))?;
+    let options = match options {
+        None => serde_json::Value::Null,
+        Some(value) if value.is_null() || value.is_undefined() => serde_json::Value::Null,
+        Some(value) if !value.is_object() || js_sys::Array::is_array(&value) => {
+            return Err(JsError::new(
+                "tycho: options must be an object like { name, guid, env, policy }",
+            ));
+        }
+        Some(value) => from_js(&value, 0).map_err(|m| JsError::new(&m))?,
+    };
+    let options = options_from_json(options).map_err(|m| JsError::new(&m))?;
+    Ok((text, options))
+}
+
+/// A JS value (plain data: objects, arrays, strings, numbers, booleans, null) as JSON.
+fn from_js(value: &JsValue, depth: usize) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    if depth > 16 {
+        return Err("tycho: options nest too deeply".into());
+    }
+    if value.is_null() || value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    if let Some(n) = value.as_f64() {
+        // Whole numbers as integers, so `gpus: 1` reads as a u32.
+        return Ok(if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+            if n < 0.0 {
+                Value::from(n as i64)
+            } else {
+                Value::from(n as u64)
+            }
+        } else {
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+        });
+    }
+    if js_sys::Array::is_array(value) {
+        let array = js_sys::Array::from(value);
+        return array.iter().map(|item| from_js(&item, depth + 1)).collect();
+    }
+    if value.is_object() && !value.is_function() {
+        let object = js_sys::Object::from(value.clone());
+        let mut map = serde_json::Map::new();
+        for key in js_sys::Object::keys(&object).iter() {
+            let item = js_sys::Reflect::get(&object, &key).unwrap_or(JsValue::UNDEFINED);
+            if item.is_undefined() {
+                continue; // as JSON.stringify does
+            }
+            let key = key.as_string().unwrap_or_default();
+            map.insert(key, from_js(&item, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    Err("tycho: options may only hold objects, arrays, strings, numbers and booleans".into())
+}
+
+fn to_js(value: &serde_json::Value) -> Result<JsValue, JsError> {
+    js_sys::JSON::parse(&to_json_text(value))
+        .map_err(|_| JsError::new("tycho: internal error: invalid JSON"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NGINX: &str = "services:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n";
+
+    #[test]
+    fn json_text_escapes_like_serde_json() {
+        let value = serde_json::json!({"a": "quote \" back \\ nl \n tab \t ctl \u{1} é 😀", "n": [1, -2, 2.5, 1e300, null, true, false], "e": {}, "l": []});
+        assert_eq!(to_json_text(&value), serde_json::to_string(&value).unwrap());
+    }
+
+    #[test]
+    fn default_options() {
+        assert_eq!(parse_options("").unwrap(), CompileOptions::default());
+        assert_eq!(parse_options("null").unwrap(), CompileOptions::default());
+        assert_eq!(parse_options("{}").unwrap(), CompileOptions::default());
+    }
+
+    #[test]
+    fn options_map_onto_the_compiler() {
+        let options = parse_options(
+            r#"{"name":"x","guid":"abc","env":{"A":"1"},"policy":{"allow_root":true,"network":{"egress":"dns-only"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(options.name, "x");
+        assert_eq!(options.env["A"], "1");
+        assert!(options.policy.allow_root);
+        assert_eq!(
+            options.policy.network.egress,
+            tycho_compiler::EgressMode::DnsOnly
+        );
+    }
+
+    #[test]
+    fn wrong_options_say_what_is_wrong() {
+        let e = parse_options(r#"{"nmae":"x"}"#).unwrap_err();
+        assert!(
+            e.starts_with("tycho: invalid options: unknown field `nmae`"),
+            "{e}"
+        );
+        let e = parse_options(r#"{"env":{"A":1}}"#).unwrap_err();
+        assert!(
+            e.contains("invalid type: integer `1`, expected a string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn compile_gives_what_the_cli_prints() {
+        let options = parse_options(r#"{"name":"demo","guid":"abc123"}"#).unwrap();
+        let result = compile_result(NGINX, &options);
+        let plan = tycho_compiler::compile(NGINX, &options).plan.unwrap();
+        assert!(result.ok);
+        assert_eq!(result.yaml, plan.to_yaml());
+        assert_eq!(result.objects, plan.to_json_objects());
+        assert_eq!(result.object_name.as_deref(), Some("demo-abc123"));
+        let json = compile_value(NGINX, &options);
+        assert!(json.get("notTranslated").is_some() && json.get("objectName").is_some());
+        let text = to_json_text(&json);
+        assert_eq!(text, serde_json::to_string(&json).unwrap());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            json
+        );
+    }
+
+    #[test]
+    fn bad_text_is_diagnostics_not_an_error() {
+        let text = "services:\n  web:\n    imag: nginx\n";
+        let result = compile_result(text, &CompileOptions::default());
+        assert!(!result.ok);
+        assert!(result.objects.is_empty() && result.yaml.is_empty());
+        assert!(
+            result
+                .diagnostics
+                .iter()
+                .any(|d| d.is_error() && d.line == 3)
+        );
+        assert_eq!(
+            validate_value(text, &parse_options("{}").unwrap()),
+            serde_json::to_value(&result.diagnostics).unwrap()
+        );
+    }
+}

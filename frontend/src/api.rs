@@ -1,0 +1,144 @@
+//! Every call to the server, in one place: `fetch` with the stored bearer token, answers parsed
+//! into `tycho-api` types, errors as [`Problem`]s (never raw bodies).
+
+use serde::de::DeserializeOwned;
+use tycho_api::Problem;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, Response};
+
+const TOKEN_KEY: &str = "tycho.token";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The bearer token saved by the sign-in form.
+pub fn token() -> Option<String> {
+    storage()?
+        .get_item(TOKEN_KEY)
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())
+}
+
+pub fn set_token(token: Option<&str>) {
+    if let Some(s) = storage() {
+        let _ = match token {
+            Some(t) => s.set_item(TOKEN_KEY, t),
+            None => s.remove_item(TOKEN_KEY),
+        };
+    }
+}
+
+/// A failed call as a problem: the server's problem+json when it sent one, else a summary.
+fn problem(status: u16, body: &str) -> Problem {
+    if let Ok(p) = serde_json::from_str::<Problem>(body) {
+        return p;
+    }
+    let title = match status {
+        0 => "The server cannot be reached".to_string(),
+        401 => "Sign-in required".to_string(),
+        404 => "Not found".to_string(),
+        503 => "No cluster is available".to_string(),
+        s => format!("The server answered {s}"),
+    };
+    let detail: String = body.chars().take(300).collect();
+    Problem::new(status, "client", title).with_detail(detail)
+}
+
+fn js_problem(e: JsValue) -> Problem {
+    let text = e
+        .as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| "network error".into());
+    Problem::new(0, "network", "The server cannot be reached").with_detail(text)
+}
+
+/// One request; the status and body text.
+pub async fn call(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, String), Problem> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let headers = Headers::new().map_err(js_problem)?;
+    headers
+        .set("Accept", "application/json, application/problem+json")
+        .map_err(js_problem)?;
+    if let Some(b) = &body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(js_problem)?;
+        init.set_body(&JsValue::from_str(b));
+    }
+    if let Some(t) = token() {
+        headers
+            .set("Authorization", &format!("Bearer {t}"))
+            .map_err(js_problem)?;
+    }
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(path, &init).map_err(js_problem)?;
+    let window = web_sys::window().ok_or_else(|| js_problem("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(js_problem)?
+        .dyn_into()
+        .map_err(js_problem)?;
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(js_problem)?)
+        .await
+        .map_err(js_problem)?
+        .as_string()
+        .unwrap_or_default();
+    Ok((status, text))
+}
+
+/// A JSON answer on 2xx, the problem otherwise.
+pub async fn json<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, Problem> {
+    let (status, text) = call(method, path, body).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        Problem::new(status, "client", "Unexpected answer from the server")
+            .with_detail(e.to_string())
+    })
+}
+
+/// `/readyz`: the cluster's health (its body is a `Health` on 200 and on 503).
+pub async fn health() -> Result<tycho_api::Health, Problem> {
+    let (status, text) = call("GET", "/readyz", None).await?;
+    serde_json::from_str(&text).map_err(|_| problem(status, &text))
+}
+
+pub async fn whoami() -> Result<tycho_api::WhoAmI, Problem> {
+    json("GET", "/api/v1/whoami", None).await
+}
+
+pub async fn start(request: &tycho_api::StartRequest) -> Result<tycho_api::StartResponse, Problem> {
+    let body = serde_json::to_string(request).unwrap_or_default();
+    json("POST", "/api/v1/systems", Some(body)).await
+}
+
+pub async fn list() -> Result<tycho_api::SystemList, Problem> {
+    json("GET", "/api/v1/systems", None).await
+}
+
+/// Whether anything is left: `true` while terminating (202), `false` when gone (204).
+pub async fn delete(guid: &str) -> Result<bool, Problem> {
+    let (status, text) = call("DELETE", &format!("/api/v1/systems/{guid}"), None).await?;
+    match status {
+        202 => Ok(true),
+        204 => Ok(false),
+        s => Err(problem(s, &text)),
+    }
+}

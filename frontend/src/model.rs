@@ -1,0 +1,444 @@
+//! What the dashboard shows, computed without a browser: the catalog cards, the analysis of the
+//! compose text (diagnostics, preview documents, `${VARS}`), relative ages. Pure and native-testable.
+
+use std::collections::BTreeMap;
+use tycho_api::{Diagnostic, Severity};
+use tycho_compiler::{CompileOptions, KubeObject};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+}
+
+/// A ready-made system from `assets/catalog`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogEntry {
+    /// The folder name (stable id).
+    pub slug: &'static str,
+    pub title: String,
+    pub description: String,
+    pub text: &'static str,
+    /// Images of its services.
+    pub images: Vec<String>,
+    /// Published ports, `service:port`.
+    pub ports: Vec<String>,
+    /// Summed CPU and memory limits, e.g. `2 CPU · 4G`.
+    pub resources: String,
+}
+
+/// Every catalog entry, in folder order.
+pub fn catalog() -> Vec<CatalogEntry> {
+    generated::CATALOG
+        .iter()
+        .map(|(slug, text)| catalog_entry(slug, text))
+        .collect()
+}
+
+fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
+    let (title, description) = x_tycho(text);
+    let compiled = tycho_compiler::compile(text, &options("", &BTreeMap::new()));
+    let mut images = Vec::new();
+    let mut ports = Vec::new();
+    let mut cpu = 0.0_f64;
+    let mut memory = 0.0_f64;
+    if let Some(plan) = &compiled.plan {
+        ports = plan
+            .ports
+            .iter()
+            .map(|p| format!("{}:{}", p.service, p.port))
+            .collect();
+        let containers = plan
+            .deployment
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
+        for c in containers {
+            images.extend(c.image.clone());
+            let limits = c.resources.and_then(|r| r.limits).unwrap_or_default();
+            if let Some(q) = limits.get("cpu") {
+                cpu += parse_cpu(&q.0);
+            }
+            if let Some(q) = limits.get("memory") {
+                memory += parse_bytes(&q.0);
+            }
+        }
+    }
+    CatalogEntry {
+        slug,
+        title: title.unwrap_or_else(|| slug.to_string()),
+        description: description.unwrap_or_default(),
+        text,
+        images,
+        ports,
+        resources: format!("{} CPU · {}", trim_float(cpu), human_bytes(memory)),
+    }
+}
+
+/// `title` and `description` of the top-level `x-tycho:` block (plain one-line scalars).
+pub fn x_tycho(text: &str) -> (Option<String>, Option<String>) {
+    let mut inside = false;
+    let (mut title, mut description) = (None, None);
+    for line in text.lines() {
+        if line.starts_with("x-tycho:") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.starts_with(' ') && !line.trim().is_empty() {
+                break;
+            }
+            let trimmed = line.trim();
+            let value = |rest: &str| rest.trim().trim_matches('"').trim_matches('\'').to_string();
+            if let Some(rest) = trimmed.strip_prefix("title:") {
+                title = Some(value(rest));
+            } else if let Some(rest) = trimmed.strip_prefix("description:") {
+                description = Some(value(rest));
+            }
+        }
+    }
+    (title, description)
+}
+
+/// Compile options for the browser: the user's name and env, a fixed preview GUID.
+pub fn options(name: &str, env: &BTreeMap<String, String>) -> CompileOptions {
+    CompileOptions {
+        name: name.to_string(),
+        guid: "preview".into(),
+        env: env.clone(),
+        ..CompileOptions::default()
+    }
+}
+
+/// One tab of the preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// `Deployment`, `Service`, `NetworkPolicy`, `PVC <name>`.
+    pub label: String,
+    pub yaml: String,
+}
+
+/// A compose key the compiler did not translate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Untranslated {
+    pub key: String,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+/// Everything the editor shows for one version of the text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Analysis {
+    pub diagnostics: Vec<Diagnostic>,
+    pub documents: Vec<Document>,
+    /// All documents as one multi-document YAML file.
+    pub yaml: String,
+    pub not_translated: Vec<Untranslated>,
+    /// The system name the plan got (or empty).
+    pub name: String,
+}
+
+impl Analysis {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    /// Lines (1-based) with an error, and lines with only warnings.
+    pub fn marked_lines(&self) -> BTreeMap<usize, Severity> {
+        let mut lines = BTreeMap::new();
+        for d in self.diagnostics.iter().filter(|d| d.line > 0) {
+            let entry = lines.entry(d.line).or_insert(d.severity);
+            if d.severity == Severity::Error {
+                *entry = Severity::Error;
+            }
+        }
+        lines
+    }
+}
+
+/// Compiles `text` in-process: diagnostics, and the preview when it compiles.
+pub fn analyze(text: &str, name: &str, env: &BTreeMap<String, String>) -> Analysis {
+    let compiled = tycho_compiler::compile(text, &options(name, env));
+    let diagnostics = compiled.diagnostics.iter().map(api_diagnostic).collect();
+    let Some(plan) = compiled.plan else {
+        return Analysis {
+            diagnostics,
+            ..Analysis::default()
+        };
+    };
+    let yaml = plan.to_yaml();
+    let labels: Vec<String> = plan
+        .objects()
+        .iter()
+        .map(|o| match o {
+            KubeObject::Deployment(_) => "Deployment".to_string(),
+            KubeObject::Service(_) => "Service".to_string(),
+            KubeObject::NetworkPolicy(_) => "NetworkPolicy".to_string(),
+            KubeObject::PersistentVolumeClaim(c) => {
+                format!("PVC {}", c.metadata.name.clone().unwrap_or_default())
+            }
+        })
+        .collect();
+    let documents = split_documents(&yaml)
+        .into_iter()
+        .zip(labels)
+        .map(|(yaml, label)| Document { label, yaml })
+        .collect::<Vec<_>>();
+    // The Deployment first: it is what people look for.
+    let mut documents = documents;
+    documents.sort_by_key(|d| match d.label.as_str() {
+        "Deployment" => 0,
+        "Service" => 1,
+        "NetworkPolicy" => 2,
+        _ => 3,
+    });
+    Analysis {
+        diagnostics,
+        documents,
+        yaml,
+        not_translated: plan
+            .not_translated
+            .iter()
+            .map(|n| Untranslated {
+                key: n.key.clone(),
+                line: n.line,
+                column: n.column,
+                reason: n.reason.clone(),
+            })
+            .collect(),
+        name: plan.name.clone(),
+    }
+}
+
+/// The compiler's diagnostic as the REST API carries it (same fields).
+pub fn api_diagnostic(d: &tycho_compiler::Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: match d.severity {
+            tycho_compiler::Severity::Error => Severity::Error,
+            tycho_compiler::Severity::Warning => Severity::Warning,
+        },
+        code: d.code.clone(),
+        message: d.message.clone(),
+        path: d.path.clone(),
+        line: d.line,
+        column: d.column,
+    }
+}
+
+/// Splits multi-document YAML (documents start with a `---` line) into its documents.
+pub fn split_documents(yaml: &str) -> Vec<String> {
+    let mut docs: Vec<String> = Vec::new();
+    for line in yaml.lines() {
+        if line == "---" {
+            docs.push(String::new());
+            continue;
+        }
+        if docs.is_empty() {
+            docs.push(String::new());
+        }
+        if let Some(doc) = docs.last_mut() {
+            doc.push_str(line);
+            doc.push('\n');
+        }
+    }
+    docs
+}
+
+/// A `${VAR}` / `$VAR` the text refers to, with its `:-default` when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub default: Option<String>,
+}
+
+/// The variables referenced in `text`, in order of first use (`$$` is an escaped dollar;
+/// comment lines are skipped).
+pub fn variables(text: &str) -> Vec<Variable> {
+    let mut found: Vec<Variable> = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '$' {
+                i += 1;
+                continue;
+            }
+            if chars.get(i + 1) == Some(&'$') {
+                i += 2;
+                continue;
+            }
+            let (name, default, next) = if chars.get(i + 1) == Some(&'{') {
+                let end = chars[i + 2..].iter().position(|c| *c == '}');
+                let Some(end) = end else {
+                    i += 1;
+                    continue;
+                };
+                let inner: String = chars[i + 2..i + 2 + end].iter().collect();
+                let split = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+                let (name, rest) = match split {
+                    Some(at) => (inner[..at].to_string(), &inner[at..]),
+                    None => (inner.clone(), ""),
+                };
+                let default = rest
+                    .strip_prefix(":-")
+                    .or_else(|| rest.strip_prefix('-'))
+                    .map(str::to_string);
+                (name, default, i + 3 + end)
+            } else {
+                let name: String = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                    .collect();
+                let next = i + 1 + name.len();
+                (name, None, next)
+            };
+            i = next.max(i + 1);
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            if valid && !found.iter().any(|v| v.name == name) {
+                found.push(Variable { name, default });
+            }
+        }
+    }
+    found
+}
+
+/// `42s`, `5m`, `3h`, `2d`.
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// `500m` → 0.5, `2` → 2.
+fn parse_cpu(q: &str) -> f64 {
+    match q.strip_suffix('m') {
+        Some(milli) => milli.parse::<f64>().unwrap_or(0.0) / 1000.0,
+        None => q.parse().unwrap_or(0.0),
+    }
+}
+
+/// Kubernetes memory quantity → bytes.
+fn parse_bytes(q: &str) -> f64 {
+    const UNITS: [(&str, f64); 8] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    for (suffix, factor) in UNITS {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().unwrap_or(0.0) * factor;
+        }
+    }
+    q.parse().unwrap_or(0.0)
+}
+
+fn human_bytes(b: f64) -> String {
+    if b <= 0.0 {
+        return "default memory".into();
+    }
+    let gi = b / 1073741824.0;
+    if gi >= 1.0 {
+        format!("{} GiB", trim_float(gi))
+    } else {
+        format!("{} MiB", trim_float(b / 1048576.0))
+    }
+}
+
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_is_embedded_and_compiles() {
+        let entries = catalog();
+        assert!(entries.len() >= 4, "catalog has {} entries", entries.len());
+        let nginx = entries.iter().find(|e| e.slug == "nginx").expect("nginx");
+        assert_eq!(nginx.title, "nginx");
+        assert!(nginx.images[0].starts_with("nginxinc/"));
+        assert_eq!(nginx.ports, vec!["web:80".to_string()]);
+        assert_eq!(nginx.resources, "0.25 CPU · 64 MiB");
+        for e in &entries {
+            assert!(!e.images.is_empty(), "{} does not compile", e.slug);
+            assert!(!e.description.is_empty(), "{} has no description", e.slug);
+        }
+    }
+
+    #[test]
+    fn analysis_points_at_the_line_and_previews_when_fixed() {
+        let bad = "services:\n  web:\n    image: nginx\n    ports:\n      - \"eighty\"\n";
+        let a = analyze(bad, "demo", &BTreeMap::new());
+        assert!(a.errors() > 0);
+        assert_eq!(a.marked_lines().get(&5), Some(&Severity::Error), "{a:?}");
+        assert!(a.documents.is_empty());
+
+        let good = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n";
+        let a = analyze(good, "demo", &BTreeMap::new());
+        assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
+        assert_eq!(a.documents[0].label, "Deployment");
+        assert!(a.documents[0].yaml.contains("kind: Deployment"));
+        assert!(a.documents.iter().any(|d| d.label == "Service"));
+        assert_eq!(split_documents(&a.yaml).len(), a.documents.len());
+    }
+
+    #[test]
+    fn variables_with_defaults() {
+        let text = "# $IGNORED\nx: ${A}\ny: ${B:-bee} $C and $$D ${A}\nz: ${E-e}\n";
+        let vars = variables(text);
+        let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C", "E"]);
+        assert_eq!(vars[1].default.as_deref(), Some("bee"));
+        assert_eq!(vars[3].default.as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn ages_and_titles() {
+        assert_eq!(age(5), "5s");
+        assert_eq!(age(125), "2m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(200_000), "2d");
+        let (t, d) = x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
+        assert_eq!((t.as_deref(), d.as_deref()), (Some("T"), Some("D d")));
+    }
+}
+
+#[cfg(test)]
+mod not_translated_tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_keys_are_listed_with_their_line() {
+        let text = "services:\n  up:\n    image: busybox\n    restart: always\n    container_name: x\n    logging:\n      driver: json-file\n";
+        let a = analyze(text, "", &BTreeMap::new());
+        assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
+        let keys: Vec<(&str, usize)> = a
+            .not_translated
+            .iter()
+            .map(|n| (n.key.as_str(), n.line))
+            .collect();
+        assert_eq!(keys, [("container_name", 5), ("logging", 6)]);
+        assert_eq!(a.marked_lines().get(&5), Some(&Severity::Warning));
+    }
+}
