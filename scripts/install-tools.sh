@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the wasm package build and its browser tests need, when missing (idempotent):
-# the wasm32 target, wasm-bindgen-cli (same version as the wasm-bindgen crate), wasm-opt from npm's
+# the wasm32 target, wasm-bindgen-cli (same version as the wasm-bindgen crate), wasm-snip, wasm-opt from npm's
 # binaryen (Debian's binaryen 108 silently produces broken wasm), Chromium and chromedriver.
 set -euo pipefail
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -14,6 +14,13 @@ rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wa
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
     cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+WASM_SNIP_VERSION=0.4.0
+if [ "$(wasm-snip --version 2>/dev/null | awk '{print $2}')" != "$WASM_SNIP_VERSION" ]; then
+    echo "installing wasm-snip $WASM_SNIP_VERSION"
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        cargo install --quiet --locked --force wasm-snip --version "$WASM_SNIP_VERSION"
 fi
 
 if [ "$("$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then

@@ -19,7 +19,7 @@ pub mod model;
 pub mod options;
 pub mod plan;
 mod quantity;
-mod render;
+pub mod render;
 mod shell_words;
 mod yaml;
 

@@ -6,6 +6,7 @@
 
 use crate::codes;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Largest accepted input. Compose files are a few kilobytes; this leaves ample room.
@@ -211,7 +212,7 @@ impl Builder {
                     }
                 }
                 Event::Scalar(value, style, anchor, _tag) => {
-                    let node = scalar_node(&value, style, &span);
+                    let node = scalar_node(value, style, &span);
                     self.count(1, &span)?;
                     self.remember(anchor, &node);
                     if let Some(done) = self.push(node, &span)? {
@@ -402,13 +403,14 @@ fn merge(
     Ok(entries)
 }
 
-fn scalar_node(text: &str, style: ScalarStyle, span: &Span) -> Node {
+// Takes the parser's string (usually already owned) so a scalar is not copied again.
+fn scalar_node(text: Cow<'_, str>, style: ScalarStyle, span: &Span) -> Node {
     let (value, content_offset) = match style {
         ScalarStyle::Plain => (resolve_plain(text), Some(0)),
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-            (Value::Str(text.to_string()), Some(1))
+            (Value::Str(text.into_owned()), Some(1))
         }
-        _ => (Value::Str(text.to_string()), None),
+        _ => (Value::Str(text.into_owned()), None),
     };
     let mut node = empty_node(value, span);
     node.content_offset = content_offset;
@@ -416,7 +418,8 @@ fn scalar_node(text: &str, style: ScalarStyle, span: &Span) -> Node {
 }
 
 /// YAML 1.2 core schema for plain scalars (so `8080:80` stays a string, unlike YAML 1.1).
-fn resolve_plain(text: &str) -> Value {
+fn resolve_plain(owned: Cow<'_, str>) -> Value {
+    let text: &str = &owned;
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -455,7 +458,7 @@ fn resolve_plain(text: &str) -> Value {
     {
         return Value::Float(f);
     }
-    Value::Str(text.to_string())
+    Value::Str(owned.into_owned())
 }
 
 #[cfg(test)]
@@ -490,13 +493,16 @@ mod tests {
 
     #[test]
     fn core_schema_scalars() {
-        assert_eq!(resolve_plain("8080:80"), Value::Str("8080:80".into()));
-        assert_eq!(resolve_plain("42"), Value::Int(42));
-        assert_eq!(resolve_plain("0.5"), Value::Float(0.5));
-        assert_eq!(resolve_plain("yes"), Value::Str("yes".into()));
-        assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
-        assert_eq!(resolve_plain("e3"), Value::Str("e3".into()));
+        assert_eq!(
+            resolve_plain("8080:80".into()),
+            Value::Str("8080:80".into())
+        );
+        assert_eq!(resolve_plain("42".into()), Value::Int(42));
+        assert_eq!(resolve_plain("0.5".into()), Value::Float(0.5));
+        assert_eq!(resolve_plain("yes".into()), Value::Str("yes".into()));
+        assert_eq!(resolve_plain("~".into()), Value::Null);
+        assert_eq!(resolve_plain("1e3".into()), Value::Float(1000.0));
+        assert_eq!(resolve_plain("e3".into()), Value::Str("e3".into()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The native figure beside the browser benchmark (`tests/browser_bench.rs`): validate + compile
-//! of the same 10-service file (`assets/wasm-demo/ten-services.yaml`), then where the time goes.
+//! The native figures beside the browser benchmark (`tests/browser_bench.rs`): checking and
+//! compiling the same 10-service file (`assets/wasm-demo/ten-services.yaml`), then where the time goes.
 //!
 //! Run: `cargo run --release -p tycho-wasm --example bench-native`
 
@@ -24,10 +24,21 @@ fn time(label: &str, mut f: impl FnMut()) {
 }
 
 fn main() {
-    let (median, min, max) = native_bench::median_micros(60, 25);
-    println!(
-        "native validate+compile (10 services): median {median:.1} µs (min {min:.1}, max {max:.1}, 1500 calls)"
-    );
+    for (calls, label) in [
+        (
+            native_bench::Calls::Compile,
+            "compile() (validates and compiles)",
+        ),
+        (
+            native_bench::Calls::ValidateThenCompile,
+            "validate() then compile()",
+        ),
+    ] {
+        let (median, min, max) = native_bench::median_micros(calls, 60, 25);
+        println!(
+            "native {label}, 10 services: median {median:.1} µs (min {min:.1}, max {max:.1}, 1500 calls)"
+        );
+    }
     let text = native_bench::TEXT;
     let options = tycho_wasm::parse_options(native_bench::OPTIONS).expect("options");
     let plan = tycho_compiler::compile(text, &options)

@@ -144,9 +144,9 @@ export interface CompileResult {
 }
 "#;
 
-/// The result of [`compile_result`], in the shape of the `CompileResult` TypeScript interface.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The result of [`compile_result`]; [`CompileResult::into_value`] gives it the shape of the
+/// `CompileResult` TypeScript interface.
+#[derive(Debug)]
 pub struct CompileResult {
     pub ok: bool,
     pub diagnostics: Vec<Diagnostic>,
@@ -200,12 +200,12 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
             object_name: None,
         };
     };
-    let objects = plan.to_json_objects();
+    let (objects, yaml) = plan.to_json_and_yaml();
     CompileResult {
         ok: true,
         diagnostics: compiled.diagnostics,
-        yaml: plan.to_yaml(),
         objects,
+        yaml,
         not_translated: plan.not_translated,
         ports: plan.ports,
         name: Some(plan.name),
@@ -214,53 +214,35 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
     }
 }
 
+impl CompileResult {
+    /// The result as a JSON object with the keys of the `CompileResult` TypeScript interface.
+    /// The objects are moved in, not serialised again: they are most of the result.
+    pub fn into_value(self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        map.insert("ok".into(), self.ok.into());
+        map.insert("diagnostics".into(), to_value(&self.diagnostics));
+        map.insert("objects".into(), serde_json::Value::Array(self.objects));
+        map.insert("yaml".into(), self.yaml.into());
+        map.insert("notTranslated".into(), to_value(&self.not_translated));
+        map.insert("ports".into(), to_value(&self.ports));
+        map.insert("name".into(), self.name.into());
+        map.insert("guid".into(), self.guid.into());
+        map.insert("objectName".into(), self.object_name.into());
+        serde_json::Value::Object(map)
+    }
+}
+
 /// [`compile_result`] as a JSON value.
 pub fn compile_value(text: &str, options: &CompileOptions) -> serde_json::Value {
-    to_value(&compile_result(text, options))
+    compile_result(text, options).into_value()
 }
 
 fn to_value<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// Writes `value` as JSON text. Small on purpose: it reuses the string and number formatting the
-/// compiler already links in, instead of a second serde serializer (the package stays smaller).
-pub fn to_json_text(value: &serde_json::Value) -> String {
-    fn write(value: &serde_json::Value, out: &mut String) {
-        use serde_json::Value;
-        match value {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => out.push_str(&n.to_string()),
-            Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            Value::Object(map) => {
-                out.push('{');
-                for (i, (key, item)) in map.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&serde_json::to_string(key).unwrap_or_default());
-                    out.push(':');
-                    write(item, out);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::with_capacity(4096);
-    write(value, &mut out);
-    out
-}
+/// Writes `value` as compact JSON text (what `JSON.parse` reads on the other side).
+pub use tycho_compiler::render::json_text as to_json_text;
 
 #[wasm_bindgen]
 extern "C" {
@@ -377,12 +359,6 @@ mod tests {
     use super::*;
 
     const NGINX: &str = "services:\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n";
-
-    #[test]
-    fn json_text_escapes_like_serde_json() {
-        let value = serde_json::json!({"a": "quote \" back \\ nl \n tab \t ctl \u{1} é 😀", "n": [1, -2, 2.5, 1e300, null, true, false], "e": {}, "l": []});
-        assert_eq!(to_json_text(&value), serde_json::to_string(&value).unwrap());
-    }
 
     #[test]
     fn default_options() {

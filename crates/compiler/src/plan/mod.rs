@@ -88,10 +88,22 @@ impl Plan {
 
     /// The objects as JSON values, in [`Plan::objects`] order.
     pub fn to_json_objects(&self) -> Vec<serde_json::Value> {
-        self.objects()
-            .iter()
-            .map(|o| serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
-            .collect()
+        fn json(object: &impl Serialize) -> serde_json::Value {
+            serde_json::to_value(object).unwrap_or(serde_json::Value::Null)
+        }
+        // Serialised in place rather than through `objects()`, which clones every object.
+        let mut values: Vec<serde_json::Value> = self.claims.iter().map(json).collect();
+        values.extend(self.network_policy.as_ref().map(json));
+        values.extend(self.service.as_ref().map(json));
+        values.push(json(&self.deployment));
+        values
+    }
+
+    /// The objects as JSON values and as multi-document YAML, converting them once.
+    pub fn to_json_and_yaml(&self) -> (Vec<serde_json::Value>, String) {
+        let objects = self.to_json_objects();
+        let yaml = crate::render::documents(&objects);
+        (objects, yaml)
     }
 
     /// A `v1/List` of the objects, which `kubectl apply -f -` accepts as JSON.
