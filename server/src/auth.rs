@@ -5,7 +5,8 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::Uri;
 use axum::http::header::{AUTHORIZATION, HeaderName};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -90,12 +91,7 @@ impl Auth {
                     .ok_or_else(|| {
                         ApiError::Unauthorized("only Bearer tokens are accepted".into())
                     })?;
-                // Compare every token in constant time per byte so timing tells little.
-                tokens
-                    .iter()
-                    .find(|(t, _)| constant_time_eq(t.as_bytes(), token.as_bytes()))
-                    .map(|(_, c)| c.clone())
-                    .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+                Self::caller_for_token(tokens, token)
             }
             Auth::TrustedProxy { header, admins } => {
                 let user = headers
@@ -115,6 +111,50 @@ impl Auth {
             }
         }
     }
+
+    fn caller_for_token(tokens: &HashMap<String, Caller>, token: &str) -> Result<Caller, ApiError> {
+        // Compare every token in constant time per byte so timing tells little.
+        tokens
+            .iter()
+            .find(|(t, _)| constant_time_eq(t.as_bytes(), token.as_bytes()))
+            .map(|(_, c)| c.clone())
+            .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+    }
+
+    /// Like [`Auth::authenticate`], but in bearer-token mode a request without an
+    /// `Authorization` header may carry the token as `?access_token=`: browsers' `EventSource`
+    /// cannot send headers. Only the SSE routes call this (through [`StreamCaller`]), so a
+    /// token in the query of any other request is ignored and never becomes a habit.
+    pub fn authenticate_stream(
+        &self,
+        headers: &axum::http::HeaderMap,
+        uri: &Uri,
+    ) -> Result<Caller, ApiError> {
+        match self {
+            Auth::Tokens(tokens) if !headers.contains_key(AUTHORIZATION) => {
+                match access_token(uri) {
+                    Some(token) => Self::caller_for_token(tokens, &token),
+                    None => Err(ApiError::Unauthorized(
+                        "send Authorization: Bearer <token>, or ?access_token=<token> for event streams"
+                            .into(),
+                    )),
+                }
+            }
+            _ => self.authenticate(headers),
+        }
+    }
+}
+
+/// The `access_token` query parameter, percent-decoded.
+fn access_token(uri: &Uri) -> Option<String> {
+    #[derive(Deserialize)]
+    struct TokenQuery {
+        access_token: Option<String>,
+    }
+    Query::<TokenQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|Query(q)| q.access_token)
+        .filter(|t| !t.is_empty())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -146,6 +186,23 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The caller of an event stream: like [`Caller`], and also accepts `?access_token=` (see
+/// [`Auth::authenticate_stream`]). Use it on the SSE routes only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamCaller(pub Caller);
+
+impl FromRequestParts<AppState> for StreamCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state
+            .settings()
+            .auth
+            .authenticate_stream(&parts.headers, &parts.uri)
+            .map(StreamCaller)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +223,33 @@ mod tests {
         h.insert(AUTHORIZATION, "Bearer secret-aaaa".parse().unwrap());
         assert_eq!(auth.authenticate(&h).unwrap().username, "alice");
         h.insert(AUTHORIZATION, "Bearer secret-aaab".parse().unwrap());
+        assert!(auth.authenticate(&h).is_err());
+    }
+
+    #[test]
+    fn event_streams_also_take_the_token_from_the_query() {
+        let auth = Auth::tokens(vec![TokenEntry {
+            token: "secret-a/a+a".into(),
+            user: "alice".into(),
+            admin: false,
+        }]);
+        let h = HeaderMap::new();
+        let uri: Uri = "/api/v1/events?x=1&access_token=secret-a%2Fa%2Ba"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            auth.authenticate_stream(&h, &uri).unwrap().username,
+            "alice"
+        );
+        let wrong: Uri = "/api/v1/events?access_token=secret-b".parse().unwrap();
+        assert!(auth.authenticate_stream(&h, &wrong).is_err());
+        let none: Uri = "/api/v1/events".parse().unwrap();
+        assert!(auth.authenticate_stream(&h, &none).is_err());
+        // A header wins over the query: a wrong header is not rescued by a right query.
+        let mut bad = HeaderMap::new();
+        bad.insert(AUTHORIZATION, "Bearer nope-nope".parse().unwrap());
+        assert!(auth.authenticate_stream(&bad, &uri).is_err());
+        // The plain extractor ignores the query.
         assert!(auth.authenticate(&h).is_err());
     }
 

@@ -31,6 +31,7 @@ use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// Every route, with the body limit and request metrics.
@@ -45,10 +46,15 @@ pub fn router(state: AppState) -> Router {
             get(routes::v1::get).delete(routes::v1::delete),
         )
         .route("/api/v1/systems/{guid}/events", get(routes::events::one))
+        .route(
+            "/api/v1/systems/{guid}/kube-events",
+            get(routes::v1::kube_events),
+        )
         .route("/api/v1/events", get(routes::events::all))
         .route("/api/v1/validate", post(routes::v1::validate))
         .route("/api/v1/compile", post(routes::v1::compile))
         .route("/api/v1/whoami", get(routes::v1::whoami))
+        .route("/api/v1/policy", get(routes::v1::policy))
         .route("/system/start", post(routes::compat::start))
         .route("/system/status", post(routes::compat::status))
         .route("/system/delete", post(routes::compat::delete))
@@ -70,7 +76,9 @@ pub fn router(state: AppState) -> Router {
         ),
         None => api.route("/", get(routes::web::not_built)),
     };
-    api.with_state(state)
+    // gzip for JSON and the dashboard's files (the wasm shrinks a lot); the default predicate
+    // leaves event streams, images and tiny bodies alone, so SSE is never buffered.
+    api.with_state(state).layer(CompressionLayer::new())
 }
 
 /// Finds the cluster as kubectl does (or from `kubeconfig`): the client and its default

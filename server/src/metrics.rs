@@ -125,7 +125,8 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Middleware counting every answer by route template (not by raw path: GUIDs stay out).
+/// Middleware counting every answer by route template (not by raw path: GUIDs stay out), and
+/// logging it at debug level.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let route = request
@@ -133,8 +134,17 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "other".into());
+    // The path only, never the query: event streams may carry `?access_token=`.
+    let path = request.uri().path().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
+    tracing::debug!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
     state.metrics().record(
         &method,
         &route,

@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tycho_api::{Diagnostic, Phase, Severity, SystemStatus};
+use tycho_api::{Diagnostic, KubeEvent, Phase, Severity, SystemStatus};
 use tycho_compiler::{CompileOptions, Compiled, Plan};
 
 /// How long a start waits for a free slot before answering 503.
@@ -187,6 +187,16 @@ pub async fn get(state: &AppState, caller: &Caller, guid: &str) -> Result<System
         Some(s) if caller.may_access(&s.username) => Ok(s),
         _ => Err(ApiError::NotFound(format!("no system {guid}"))),
     }
+}
+
+/// The Kubernetes Events about a system `caller` may see (404 otherwise, as for [`get`]).
+pub async fn kube_events(
+    state: &AppState,
+    caller: &Caller,
+    guid: &str,
+) -> Result<Vec<KubeEvent>, ApiError> {
+    let system = get(state, caller, guid).await?;
+    Ok(executor(state)?.kube_events(&system.object_name).await?)
 }
 
 /// Deletes a system `caller` may see; deleting what is already gone succeeds.

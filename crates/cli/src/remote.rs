@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tycho_client::api::{Diagnostic, Severity, StartRequest, SystemStatus};
+use tycho_client::api::{Diagnostic, KubeEvent, Severity, StartRequest, SystemStatus};
 use tycho_client::{Client, Deletion, Error, WaitOptions};
 
 /// Where the server is and who we are.
@@ -67,6 +67,10 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: StatusFormat,
+    /// Also show what Kubernetes reported about each named system (scheduling, image pulls,
+    /// restarts), oldest first.
+    #[arg(long, requires = "guids", conflicts_with_all = ["terse", "output"])]
+    pub events: bool,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -383,6 +387,32 @@ pub fn status_table(systems: &[SystemStatus]) -> String {
     )
 }
 
+/// The `tycho status GUID --events` table. Times as `2026-01-02 03:04:05` (UTC, no fraction).
+pub fn events_table(events: &[KubeEvent]) -> String {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            let time = e.last_seen.as_deref().or(e.first_seen.as_deref());
+            let time = time
+                .map(|t| t.chars().take(19).collect::<String>().replace('T', " "))
+                .unwrap_or_else(|| "-".into());
+            let reason = if e.count > 1 {
+                format!("{} (x{})", e.reason, e.count)
+            } else {
+                e.reason.clone()
+            };
+            vec![
+                time,
+                e.kind.clone(),
+                reason,
+                e.object.clone(),
+                e.message.clone(),
+            ]
+        })
+        .collect();
+    table(&["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"], &rows)
+}
+
 /// One line of progress for `up --wait`: a spinner on a terminal, a line per change elsewhere.
 struct Progress {
     tty: bool,
@@ -576,12 +606,38 @@ pub fn status(args: &StatusArgs) -> ExitCode {
                 },
             }
         }
-        if failed {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
+        if args.events && !print_events(&client, &systems).await {
+            failed = true;
         }
+        exit(failed)
     })
+}
+
+/// Prints each system's Kubernetes Events under the status table; false when a read failed.
+async fn print_events(client: &tycho_client::Client, systems: &[SystemStatus]) -> bool {
+    let mut ok = true;
+    for s in systems {
+        match client.kube_events(&s.guid).await {
+            Ok(events) if events.is_empty() => println!("\nNo events for {} ({})", s.name, s.guid),
+            Ok(events) => {
+                println!("\nEvents for {} ({}):", s.name, s.guid);
+                print!("{}", events_table(&events));
+            }
+            Err(e) => {
+                report(&e, None);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+fn exit(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 pub fn down(args: &DownArgs) -> ExitCode {
@@ -649,6 +705,36 @@ mod tests {
             "reason": reason, "ports": [], "age_seconds": 125
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn events_table_columns() {
+        let event = |reason: &str, count: u32, last: Option<&str>| KubeEvent {
+            kind: "Normal".into(),
+            reason: reason.into(),
+            message: format!("{reason} happened"),
+            object: "Pod/web-abc-1".into(),
+            count,
+            first_seen: None,
+            last_seen: last.map(String::from),
+        };
+        let text = events_table(&[
+            event("Pulled", 1, Some("2026-01-02T03:04:05.123456Z")),
+            event("BackOff", 3, None),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        let header: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(header, ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
+        assert!(
+            lines[1].starts_with("2026-01-02 03:04:05  Normal  Pulled"),
+            "{text}"
+        );
+        assert!(
+            lines[1].ends_with("Pod/web-abc-1  Pulled happened"),
+            "{text}"
+        );
+        assert!(lines[2].starts_with("-  "), "{text}");
+        assert!(lines[2].contains("BackOff (x3)"), "{text}");
     }
 
     #[test]

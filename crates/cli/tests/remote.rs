@@ -211,6 +211,37 @@ async fn up_status_down() {
         stdout(&out)
     );
 
+    // What Kubernetes reported, under the status table (on a real cluster the events may
+    // trail the status, so ask again for a while).
+    let mut text = String::new();
+    for _ in 0..100 {
+        let out = h.tycho(&["status", &guid, "--events"]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+        text = stdout(&out);
+        if text.contains("ScalingReplicaSet") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        text.contains(&format!("Events for webapp ({guid}):")),
+        "{text}"
+    );
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("TIME"))
+        .expect("the events table");
+    let header: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(header, ["TIME", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
+    let scaling = text
+        .lines()
+        .find(|l| l.contains("ScalingReplicaSet"))
+        .unwrap_or_else(|| panic!("no ScalingReplicaSet event: {text}"));
+    assert!(scaling.contains(" Normal "), "{scaling}");
+    assert!(scaling.contains(" Deployment/webapp-"), "{scaling}");
+    let out = h.tycho(&["status", "--events"]).await;
+    assert!(!out.status.success(), "--events needs a GUID");
+
     // down, then nothing is left.
     let out = h.tycho(&["down", &guid]).await;
     assert!(out.status.success(), "{}", stderr(&out));

@@ -46,8 +46,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use tycho_api::{
-    CompileRequest, CompileResponse, Health, Phase, Problem, StartRequest, StartResponse,
-    SystemList, SystemStatus, ValidateResponse, WhoAmI,
+    CompileRequest, CompileResponse, Health, KubeEvent, KubeEventList, Phase, PolicyResponse,
+    Problem, StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
 };
 
 /// Port `tycho api` listens on by default.
@@ -267,6 +267,28 @@ impl Client {
     pub async fn get(&self, guid: &str) -> Result<SystemStatus, Error> {
         self.call::<(), _>(Method::GET, &["api", "v1", "systems", guid], &[], None)
             .await
+    }
+
+    /// `GET /api/v1/systems/{guid}/kube-events`: what Kubernetes reported about the system's
+    /// objects (scheduling, image pulls, restarts), oldest first.
+    pub async fn kube_events(&self, guid: &str) -> Result<Vec<KubeEvent>, Error> {
+        let list: KubeEventList = self
+            .call::<(), _>(
+                Method::GET,
+                &["api", "v1", "systems", guid, "kube-events"],
+                &[],
+                None,
+            )
+            .await?;
+        Ok(list.items)
+    }
+
+    /// `GET /api/v1/policy`: the operator's policy the server compiles with, as JSON.
+    pub async fn policy(&self) -> Result<serde_json::Value, Error> {
+        let answer: PolicyResponse = self
+            .call::<(), _>(Method::GET, &["api", "v1", "policy"], &[], None)
+            .await?;
+        Ok(answer.policy)
     }
 
     /// `DELETE /api/v1/systems/{guid}`: idempotent (a gone system is [`Deletion::Gone`]).

@@ -69,6 +69,34 @@ async fn start_wait_list_delete() {
     let list = client.list().await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(client.list_user("alice").await.unwrap().len(), 1);
+    // What the cluster reported: the Deployment scaled its ReplicaSet (a real cluster's
+    // deployment controller says so too); events may trail the status there, so poll.
+    let object = format!("Deployment/{}", running.object_name);
+    let mut events = Vec::new();
+    for _ in 0..600 {
+        events = client.kube_events(&started.guid).await.unwrap();
+        if events.iter().any(|e| e.reason == "ScalingReplicaSet") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let scaling = events
+        .iter()
+        .find(|e| e.reason == "ScalingReplicaSet")
+        .unwrap_or_else(|| panic!("no ScalingReplicaSet event: {events:?}"));
+    assert_eq!(scaling.object, object);
+    assert_eq!(scaling.kind, "Normal");
+    assert!(
+        client
+            .kube_events("0123456789abcdef")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(
+        client.policy().await.unwrap()["default_resources"]["memory"],
+        "256Mi"
+    );
 
     let mut deletion = client.delete(&started.guid).await.unwrap();
     for _ in 0..600 {

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::kinds::{self, DEPLOYMENTS, PODS, REPLICASETS};
 use crate::kubelet::{
-    SimConfig, is_pod_ready, pod_events, pod_status, prepare_pod, quota_reason, quota_refuses,
-    record_event,
+    SimConfig, containers_started_events, is_pod_ready, pod_events, pod_status, prepare_pod,
+    quota_reason, quota_refuses, record_event,
 };
 use crate::store::{Store, Timer, controller_of, name_of, str_at, uid_of};
 use crate::util::now_rfc3339;
@@ -206,6 +206,31 @@ fn max_unavailable(dep: &Value, desired: i64) -> i64 {
     }
 }
 
+/// The deployment controller's `ScalingReplicaSet` event when it changes a ReplicaSet's size.
+fn scaling_event(store: &mut Store, dep: &Value, rs: &Value, to: i64) {
+    let from = rs
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if from == to {
+        return;
+    }
+    let direction = if to > from { "up" } else { "down" };
+    let message = format!(
+        "Scaled {direction} replica set {} from {from} to {to}",
+        name_of(rs)
+    );
+    record_event(
+        store,
+        dep,
+        None,
+        "Normal",
+        "ScalingReplicaSet",
+        &message,
+        "deployment-controller",
+    );
+}
+
 /// Keeps the previous condition's timestamps when nothing about it changed.
 fn dep_condition(
     prev: &[Value],
@@ -255,8 +280,10 @@ pub(crate) fn reconcile(store: &mut Store, sim: &SimConfig, ns: &str, name: &str
     };
     let mut all_pods = Vec::new();
     for old in owned.iter().filter(|rs| name_of(rs) != name_of(&current)) {
+        scaling_event(store, &dep, old, 0);
         scale_replicaset(store, sim, old.clone(), 0);
     }
+    scaling_event(store, &dep, &current, desired);
     let current = scale_replicaset(store, sim, current, desired);
     for rs in store.owned_by(&REPLICASETS, ns, uid_of(&dep)) {
         all_pods.extend(store.owned_by(&PODS, ns, uid_of(&rs)));
@@ -418,6 +445,7 @@ pub(crate) fn fire(store: &mut Store, sim: &SimConfig, timer: Timer) {
             }
             pod["status"] = pod_status(store, sim, &pod, false);
             let pod = store.update_if_changed(&kinds::PODS, pod);
+            containers_started_events(store, sim, &pod);
             reconcile_owner_of(store, sim, &pod);
         }
         Timer::Deployment { namespace, name } => reconcile(store, sim, &namespace, &name),

@@ -268,6 +268,45 @@ pub(crate) fn record_event(
     store.insert(&EVENTS, event);
 }
 
+/// `Pulled`, `Created`, `Started` for one container, as the kubelet reports a container that
+/// starts (the image counts as present on the node).
+fn container_started_events(store: &mut Store, pod: &Value, container: &Value) {
+    let (name, image) = (str_at(container, "/name"), str_at(container, "/image"));
+    let field = Some(format!("spec.containers{{{name}}}"));
+    for (reason, message) in [
+        (
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        ),
+        ("Created", format!("Created container: {name}")),
+        ("Started", format!("Started container {name}")),
+    ] {
+        record_event(
+            store,
+            pod,
+            field.clone(),
+            "Normal",
+            reason,
+            &message,
+            "kubelet",
+        );
+    }
+}
+
+/// The start events of every container that runs at once (or, with `delayed`, only now that
+/// the ready delay is over): ready and crash-looping ones.
+pub(crate) fn containers_started_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    for c in containers(&spec) {
+        if matches!(
+            sim.behavior_for(str_at(&c, "/image")),
+            PodBehavior::Ready | PodBehavior::CrashLoopBackOff
+        ) {
+            container_started_events(store, pod, &c);
+        }
+    }
+}
+
 /// Events the kubelet/scheduler would emit for a freshly stored pod.
 pub(crate) fn pod_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
@@ -282,6 +321,23 @@ pub(crate) fn pod_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
             "default-scheduler",
         );
         return;
+    }
+    let assigned = format!(
+        "Successfully assigned {}/{} to {NODE}",
+        str_at(pod, "/metadata/namespace"),
+        name_of(pod)
+    );
+    record_event(
+        store,
+        pod,
+        None,
+        "Normal",
+        "Scheduled",
+        &assigned,
+        "default-scheduler",
+    );
+    if sim.ready_delay.is_zero() {
+        containers_started_events(store, sim, pod);
     }
     for c in containers(&spec) {
         let (name, image) = (str_at(&c, "/name"), str_at(&c, "/image"));

@@ -546,10 +546,16 @@ async fn namespaces_delete_their_contents_and_default_is_protected() {
     )
     .await
     .unwrap();
+    let events = Api::<Event>::namespaced(c.clone(), "team")
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .len();
     assert_eq!(
         fake.object_count(),
-        before + 2 + 1 + 1 + 2,
-        "2 cms, deployment, rs, 2 pods"
+        before + 2 + 1 + 1 + 2 + events,
+        "2 cms, deployment, rs, 2 pods, the controllers' events"
     );
     let gone = ns.delete("team", &DeleteParams::default()).await.unwrap();
     assert_eq!(

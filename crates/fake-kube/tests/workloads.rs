@@ -226,7 +226,15 @@ async fn deleting_a_deployment_collects_everything_it_owns() {
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})))
         .await
         .unwrap();
-    assert_eq!(fake.object_count(), before + 6);
+    // Deployment, ReplicaSet, 2 pods, Service, claim, and the Events the controllers recorded.
+    let events = Api::<Event>::default_namespaced(c.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(events > 0, "the controllers record events");
+    assert_eq!(fake.object_count(), before + 6 + events);
 
     let resp = Api::<Deployment>::default_namespaced(c.clone())
         .delete("web", &DeleteParams::background())
@@ -409,6 +417,121 @@ async fn quota_exceeded_creates_no_pod() {
     );
     assert_eq!((code, reason.as_str()), (403, "Forbidden"));
     assert!(msg.contains("exceeded quota"), "{msg}");
+}
+
+/// (reason, type, object kind, object name) of every Event in the namespace.
+async fn events(c: &Client) -> Vec<(String, String, String, String)> {
+    Api::<Event>::default_namespaced(c.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| {
+            (
+                e.reason.unwrap_or_default(),
+                e.type_.unwrap_or_default(),
+                e.involved_object.kind.unwrap_or_default(),
+                e.involved_object.name.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn controllers_record_scaling_scheduling_and_start_events() {
+    let (fake, c) = fake().await;
+    fake.set_image_behavior("crashy", PodBehavior::CrashLoopBackOff);
+    create_dep(&c, "web", "nginx", 1).await;
+    let pod = pods_of(&c, "web").await.remove(0).name_any();
+    let rs = Api::<ReplicaSet>::default_namespaced(c.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .name_any();
+    let all = events(&c).await;
+    let has = |reason: &str, kind: &str, name: &str| {
+        all.iter()
+            .any(|e| e.0 == reason && e.1 == "Normal" && e.2 == kind && e.3 == name)
+    };
+    assert!(has("ScalingReplicaSet", "Deployment", "web"), "{all:?}");
+    for reason in ["Scheduled", "Pulled", "Created", "Started"] {
+        assert!(has(reason, "Pod", &pod), "{reason}: {all:?}");
+    }
+    let scaled = Api::<Event>::default_namespaced(c.clone())
+        .list(&ListParams::default().fields("involvedObject.name=web"))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        scaled[0].message.as_deref(),
+        Some(format!("Scaled up replica set {rs} from 0 to 1").as_str())
+    );
+
+    // Scaling down is reported too, and a crash-looping container gets a Warning.
+    Api::<Deployment>::default_namespaced(c.clone())
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 0}})),
+        )
+        .await
+        .unwrap();
+    create_dep(&c, "crash", "crashy:1", 1).await;
+    let crash_pod = pods_of(&c, "crash").await.remove(0).name_any();
+    let all = events(&c).await;
+    let down = format!("Scaled down replica set {rs} from 1 to 0");
+    let scaled = Api::<Event>::default_namespaced(c.clone())
+        .list(&ListParams::default().fields("involvedObject.name=web"))
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        scaled
+            .iter()
+            .any(|e| e.message.as_deref() == Some(down.as_str())),
+        "{scaled:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|e| e.0 == "BackOff" && e.1 == "Warning" && e.3 == crash_pod),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn events_can_be_created_read_and_listed_by_object() {
+    let (_fake, c) = fake().await;
+    let api = Api::<Event>::default_namespaced(c.clone());
+    for (name, object) in [("a.1", "web-abc"), ("b.1", "web-abc-x1"), ("c.1", "other")] {
+        api.create(
+            &PostParams::default(),
+            &obj(json!({"metadata": {"name": name},
+                "involvedObject": {"kind": "Pod", "name": object, "namespace": "default"},
+                "reason": "Test", "message": "m", "type": "Warning", "count": 2})),
+        )
+        .await
+        .unwrap();
+    }
+    let got = api.get("b.1").await.unwrap();
+    assert_eq!(got.involved_object.name.as_deref(), Some("web-abc-x1"));
+    assert_eq!(
+        (got.type_.as_deref(), got.count),
+        (Some("Warning"), Some(2))
+    );
+    let about_web = api
+        .list(&ListParams::default().fields("involvedObject.name=web-abc"))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(about_web.len(), 1);
+    assert_eq!(about_web[0].name_any(), "a.1");
+    assert_eq!(
+        api.list(&ListParams::default()).await.unwrap().items.len(),
+        3
+    );
 }
 
 #[tokio::test]

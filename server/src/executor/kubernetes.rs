@@ -6,7 +6,7 @@ use super::view;
 use super::{Deleted, ExecError, Executor, Filter, Started};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::time::Duration;
-use tycho_api::SystemStatus;
+use tycho_api::{KubeEvent, SystemStatus};
 use tycho_compiler::{Plan, labels};
 
 const FIELD_MANAGER: &str = "tycho";
@@ -274,6 +274,22 @@ impl Executor for KubeExecutor {
         filter: &'a Filter,
     ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>> {
         Box::pin(self.list_systems(filter))
+    }
+
+    fn kube_events<'a>(
+        &'a self,
+        object_name: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<KubeEvent>, ExecError>> {
+        Box::pin(async move {
+            // Events carry no labels of ours, and pods and ReplicaSets add suffixes to the
+            // name, so no selector fits: list the namespace's events and pick by name.
+            let events = self
+                .api::<Event>()
+                .list(&ListParams::default())
+                .await
+                .map_err(exec_error)?;
+            Ok(super::kube_events::select(events.items, object_name))
+        })
     }
 
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>> {

@@ -1,12 +1,13 @@
 //! Where plans run. The trait keeps the server independent of the orchestrator; Kubernetes is the
 //! first (and so far only) backend.
 
+pub mod kube_events;
 pub mod kubernetes;
 pub mod status;
 pub mod view;
 
 use futures::future::BoxFuture;
-use tycho_api::{PortStatus, SystemStatus};
+use tycho_api::{KubeEvent, PortStatus, SystemStatus};
 use tycho_compiler::Plan;
 
 pub use kubernetes::KubeExecutor;
@@ -95,6 +96,12 @@ pub trait Executor: Send + Sync + 'static {
             Ok(systems.pop())
         })
     }
+    /// What the orchestrator reported about the system whose objects are named `object_name`
+    /// (Kubernetes Events), oldest first, at most the newest 200.
+    fn kube_events<'a>(
+        &'a self,
+        object_name: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<KubeEvent>, ExecError>>;
     /// Removes every object of the system. Deleting what is already gone is not an error.
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>>;
     /// Cheap reachability check for `/readyz`.

@@ -18,6 +18,18 @@ use tycho_api::compat::{
     DeleteRequest, Envelope, ErrorResult, StartRequest, StartResult, StatusItem, StatusRequest,
 };
 
+/// The caller and the JSON body of a compat request: every compat endpoint starts so, and
+/// either failure must come back in the envelope, not as problem+json.
+fn caller_and_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    caller: Result<Caller, ApiError>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(Caller, T), ApiError> {
+    let caller = caller?;
+    let req = json(&body(state, raw)?)?;
+    Ok((caller, req))
+}
+
 fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: &str) -> Response {
     match result {
         Ok(envelope) => Json(envelope).into_response(),
@@ -36,8 +48,7 @@ pub async fn start(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let caller = caller?;
-        let req: StartRequest = json(&body(&state, raw)?)?;
+        let (caller, req): (Caller, StartRequest) = caller_and_body(&state, caller, raw)?;
         // Admins (portals such as the original appstore) start systems on behalf of the
         // principal; anyone else starts their own.
         let username = match req.principal_username() {
@@ -155,8 +166,7 @@ pub async fn status(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let caller = caller?;
-        let req: StatusRequest = json(&body(&state, raw)?)?;
+        let (caller, req): (Caller, StatusRequest) = caller_and_body(&state, caller, raw)?;
         let systems = match (&req.name, &req.username) {
             (Some(guid), _) if !guid.is_empty() => match ops::get(&state, &caller, guid).await {
                 Ok(s) => vec![s],
@@ -187,8 +197,7 @@ pub async fn delete(
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let caller = caller?;
-        let req: DeleteRequest = json(&body(&state, raw)?)?;
+        let (caller, req): (Caller, DeleteRequest) = caller_and_body(&state, caller, raw)?;
         if req.name.is_empty() {
             return Err(ApiError::BadRequest("name (the GUID) is required".into()));
         }

@@ -1,7 +1,7 @@
 //! Server-Sent Events: a `snapshot` of every visible system first, then `changed` and
 //! `removed` events, with keepalive comments in between.
 
-use crate::auth::Caller;
+use crate::auth::{Caller, StreamCaller};
 use crate::error::ApiError;
 use crate::events::{Snapshot, same};
 use crate::executor::Filter;
@@ -18,11 +18,14 @@ use tokio::sync::watch;
 use tycho_api::{SystemEvent, SystemStatus};
 
 /// Every system you may see, as it changes.
-#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+///
+/// Browsers' `EventSource` cannot send headers, so event streams also accept the bearer token
+/// as `?access_token=` (no other route does).
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(AccessToken),
     responses((status = 200, description = "text/event-stream of SystemEvent (event names: snapshot, changed, removed, error)", body = SystemEvent, content_type = "text/event-stream")))]
 pub async fn all(
     State(state): State<AppState>,
-    caller: Caller,
+    StreamCaller(caller): StreamCaller,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     ops::executor(&state)?;
     Ok(sse(state, caller, None))
@@ -30,16 +33,25 @@ pub async fn all(
 
 /// One system, as it changes.
 #[utoipa::path(get, path = "/api/v1/systems/{guid}/events", tag = "events",
-    params(("guid" = String, Path, description = "The system's GUID")),
+    params(("guid" = String, Path, description = "The system's GUID"), AccessToken),
     responses((status = 200, description = "text/event-stream of SystemEvent", body = SystemEvent, content_type = "text/event-stream"),
               (status = 404, body = tycho_api::Problem, content_type = "application/problem+json")))]
 pub async fn one(
     State(state): State<AppState>,
-    caller: Caller,
+    StreamCaller(caller): StreamCaller,
     Path(guid): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     ops::get(&state, &caller, &guid).await?;
     Ok(sse(state, caller, Some(guid)))
+}
+
+/// Documents the query parameter [`StreamCaller`] reads.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AccessToken {
+    /// The bearer token, for clients that cannot send `Authorization` (browsers' EventSource).
+    access_token: Option<String>,
 }
 
 struct Feed {

@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tycho_api::{
-    CompileRequest, CompileResponse, DeleteResponse, NotTranslatedInfo, Phase, PortInfo, Problem,
-    StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI, compose_text,
+    CompileRequest, CompileResponse, DeleteResponse, KubeEventList, NotTranslatedInfo, Phase,
+    PolicyResponse, PortInfo, Problem, StartRequest, StartResponse, SystemList, SystemStatus,
+    ValidateResponse, WhoAmI, compose_text,
 };
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -124,6 +125,23 @@ pub async fn get(
     Path(guid): Path<String>,
 ) -> Result<Json<SystemStatus>, ApiError> {
     Ok(Json(ops::get(&state, &caller, &guid).await?))
+}
+
+/// What Kubernetes reported about a system's objects (Deployment, ReplicaSets, pods, Service,
+/// claims): its core/v1 Events, oldest first, at most the newest 200. Not to be confused with
+/// `/events`, the stream of status changes.
+#[utoipa::path(get, path = "/api/v1/systems/{guid}/kube-events", tag = "systems",
+    params(("guid" = String, Path, description = "The system's GUID")),
+    responses((status = 200, body = KubeEventList),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 503, body = Problem, content_type = "application/problem+json")))]
+pub async fn kube_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(guid): Path<String>,
+) -> Result<Json<KubeEventList>, ApiError> {
+    let items = ops::kube_events(&state, &caller, &guid).await?;
+    Ok(Json(KubeEventList { items }))
 }
 
 /// Delete a system: 204 when nothing is left (also when it was already gone), 202 while its
@@ -252,6 +270,20 @@ pub async fn compile(
             .collect(),
         diagnostics,
     }))
+}
+
+/// The operator's policy the server compiles with (resource defaults and caps, what is
+/// allowed beyond the secure baseline), so a client can show the limits before a start.
+#[utoipa::path(get, path = "/api/v1/policy", tag = "compiler",
+    responses((status = 200, body = PolicyResponse),
+              (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn policy(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<PolicyResponse>, ApiError> {
+    let policy = serde_json::to_value(&state.settings().policy)
+        .map_err(|e| ApiError::Internal(format!("the policy cannot be shown as JSON: {e}")))?;
+    Ok(Json(PolicyResponse { policy }))
 }
 
 /// Who the server thinks you are.

@@ -74,6 +74,11 @@ pub async fn server_with(cluster: &TestCluster, settings: Settings) -> Server {
     serve(AppState::new(settings, Some(Arc::new(executor)), "")).await
 }
 
+/// A server without a cluster (validate, compile, docs and policy work; systems answer 503).
+pub async fn server_without_cluster(settings: Settings) -> Server {
+    serve(AppState::new(settings, None, "no cluster in this test")).await
+}
+
 pub async fn serve(state: AppState) -> Server {
     let (addr, handle) = tycho_server::spawn_local(state.clone())
         .await
@@ -118,6 +123,15 @@ impl Server {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    /// A GET with extra headers and no bearer token.
+    pub async fn get_with(&self, path_and_query: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.http.get(format!("{}{path_and_query}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.expect("request")
     }
 
     /// Starts a system from compose YAML as `token`'s user; returns its GUID.
@@ -190,6 +204,26 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+}
+
+/// A fresh dashboard folder in the temp dir holding `files` (name, content); remove it after.
+pub fn dist_dir(tag: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tycho-dist-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the dist folder");
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).expect("write a dist file");
+    }
+    dir
+}
+
+/// The GUIDs of a `SystemList` answer.
+pub fn guids(list: &Value) -> Vec<String> {
+    list["systems"]
+        .as_array()
+        .expect("systems")
+        .iter()
+        .map(|x| x["guid"].as_str().expect("guid").to_string())
+        .collect()
 }
 
 /// Readiness on a real cluster takes an image pull; on the fake it is quick.
