@@ -142,3 +142,31 @@ pub async fn delete(guid: &str) -> Result<bool, Problem> {
         s => Err(problem(s, &text)),
     }
 }
+
+/// `GET /api/v1/policy` (a `tycho_api::PolicyResponse`) as text, parsed by
+/// [`crate::model::parse_policy`] straight into the compiler's type: one typed pass, no
+/// intermediate `serde_json::Value` (which costs the dashboard kilobytes of code).
+pub async fn policy() -> Result<String, Problem> {
+    let (status, text) = call("GET", "/api/v1/policy", None).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &text));
+    }
+    Ok(text)
+}
+
+/// `GET /api/v1/systems/{guid}/kube-events`: the Kubernetes events of a system, oldest first.
+pub async fn kube_events(guid: &str) -> Result<tycho_api::KubeEventList, Problem> {
+    json("GET", &format!("/api/v1/systems/{guid}/kube-events"), None).await
+}
+
+/// The URL of a Server-Sent Events route: EventSource cannot send an `Authorization` header, so
+/// the token (when signed in) goes in the query, which the server accepts on these routes only.
+pub fn events_url(path: &str) -> String {
+    match token() {
+        Some(t) => format!(
+            "{path}?access_token={}",
+            String::from(js_sys::encode_uri_component(&t))
+        ),
+        None => path.to_string(),
+    }
+}

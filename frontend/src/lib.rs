@@ -1,7 +1,10 @@
 //! Tycho's dashboard (Leptos, client-side rendered, built with Trunk).
 //!
-//! - [`model`]: catalog, analysis of the compose text, formatting; pure and tested natively.
-//! - `app` (wasm32 only): the components, the REST calls and the live systems feed.
+//! - [`model`]: catalog, analysis of the compose text (diagnostics, preview, resources against the
+//!   operator's policy), routes, formatting; pure and tested natively.
+//! - `api` (wasm32 only): every call to the server.
+//! - `app` (wasm32 only): the shell and state, one module per component (catalog, editor,
+//!   preview, systems table, system page) and the live feed.
 
 pub mod model;
 

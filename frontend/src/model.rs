@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use tycho_api::{Diagnostic, Severity};
-use tycho_compiler::{CompileOptions, KubeObject};
+use tycho_compiler::{CompileOptions, KubeObject, Plan, Policy};
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
@@ -35,7 +35,8 @@ pub fn catalog() -> Vec<CatalogEntry> {
 
 fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
     let (title, description) = x_tycho(text);
-    let compiled = tycho_compiler::compile(text, &options("", &BTreeMap::new()));
+    let compiled =
+        tycho_compiler::compile(text, &options("", &BTreeMap::new(), &Policy::default()));
     let mut images = Vec::new();
     let mut ports = Vec::new();
     let mut cpu = 0.0_f64;
@@ -100,14 +101,29 @@ pub fn x_tycho(text: &str) -> (Option<String>, Option<String>) {
     (title, description)
 }
 
-/// Compile options for the browser: the user's name and env, a fixed preview GUID.
-pub fn options(name: &str, env: &BTreeMap<String, String>) -> CompileOptions {
+/// Compile options for the browser: the user's name and env, the operator's policy (the server's
+/// when it published one, so the editor refuses what the server would), a fixed preview GUID.
+pub fn options(name: &str, env: &BTreeMap<String, String>, policy: &Policy) -> CompileOptions {
     CompileOptions {
         name: name.to_string(),
         guid: "preview".into(),
         env: env.clone(),
+        policy: policy.clone(),
         ..CompileOptions::default()
     }
+}
+
+/// The `policy` of a `GET /api/v1/policy` answer (`tycho_api::PolicyResponse`) as the compiler's
+/// type. An error (e.g. a policy from a newer server with keys this dashboard does not know) is
+/// worded for a notice.
+pub fn parse_policy(answer: &str) -> Result<Policy, String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        policy: Policy,
+    }
+    serde_json::from_str::<Answer>(answer)
+        .map(|a| a.policy)
+        .map_err(|e| format!("the server's policy could not be read: {e}"))
 }
 
 /// One tab of the preview.
@@ -137,6 +153,33 @@ pub struct Analysis {
     pub not_translated: Vec<Untranslated>,
     /// The system name the plan got (or empty).
     pub name: String,
+    /// What each service asks for against the policy's per-container maxima.
+    pub resources: Vec<ServiceResources>,
+}
+
+/// One service's CPU, memory and GPUs (its container's limits, else requests) against the caps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceResources {
+    pub service: String,
+    pub cpu: Amount,
+    pub memory: Amount,
+    pub gpus: Amount,
+}
+
+impl ServiceResources {
+    pub fn over(&self) -> bool {
+        self.cpu.over || self.memory.over || self.gpus.over
+    }
+}
+
+/// One resource: what the file asks for and the policy's maximum, for people (`2 CPU`, `4 GiB`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Amount {
+    /// Empty when the file asks for none of it.
+    pub asked: String,
+    /// Empty when the policy sets no maximum.
+    pub max: String,
+    pub over: bool,
 }
 
 impl Analysis {
@@ -160,16 +203,41 @@ impl Analysis {
     }
 }
 
-/// Compiles `text` in-process: diagnostics, and the preview when it compiles.
-pub fn analyze(text: &str, name: &str, env: &BTreeMap<String, String>) -> Analysis {
-    let compiled = tycho_compiler::compile(text, &options(name, env));
-    let diagnostics = compiled.diagnostics.iter().map(api_diagnostic).collect();
+/// Compiles `text` in-process with `policy`: diagnostics, resources against the policy's caps,
+/// and the preview when it compiles.
+pub fn analyze(
+    text: &str,
+    name: &str,
+    env: &BTreeMap<String, String>,
+    policy: &Policy,
+) -> Analysis {
+    let compiled = tycho_compiler::compile(text, &options(name, env, policy));
+    let diagnostics: Vec<Diagnostic> = compiled.diagnostics.iter().map(api_diagnostic).collect();
     let Some(plan) = compiled.plan else {
+        // Above a cap there is no plan; compile once more without caps to show by how much.
+        let above_max = diagnostics
+            .iter()
+            .any(|d| d.code == tycho_compiler::codes::ABOVE_POLICY_MAX);
+        let resources = if above_max {
+            let mut uncapped = policy.clone();
+            uncapped.max_resources = tycho_compiler::ResourceSpec {
+                gpus: u32::MAX,
+                ..Default::default()
+            };
+            tycho_compiler::compile(text, &options(name, env, &uncapped))
+                .plan
+                .map(|plan| resources(&plan, policy))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         return Analysis {
             diagnostics,
+            resources,
             ..Analysis::default()
         };
     };
+    let resources = resources(&plan, policy);
     let yaml = plan.to_yaml();
     let labels: Vec<String> = plan
         .objects()
@@ -211,7 +279,64 @@ pub fn analyze(text: &str, name: &str, env: &BTreeMap<String, String>) -> Analys
             })
             .collect(),
         name: plan.name.clone(),
+        resources,
     }
+}
+
+/// Each container's limits (else requests) against `policy.max_resources`, which the compiler
+/// checks per container.
+pub fn resources(plan: &Plan, policy: &Policy) -> Vec<ServiceResources> {
+    let containers = plan
+        .deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default();
+    let max = &policy.max_resources;
+    let max_cpu = (!max.cpu.is_empty()).then(|| parse_cpu(&max.cpu));
+    let max_memory = (!max.memory.is_empty()).then(|| parse_bytes(&max.memory));
+    containers
+        .iter()
+        .map(|c| {
+            let resources = c.resources.clone().unwrap_or_default();
+            let (limits, requests) = (
+                resources.limits.unwrap_or_default(),
+                resources.requests.unwrap_or_default(),
+            );
+            let quantity = |key: &str| {
+                limits
+                    .get(key)
+                    .or_else(|| requests.get(key))
+                    .map(|q| q.0.clone())
+            };
+            let cpu = quantity("cpu").map(|q| parse_cpu(&q));
+            let memory = quantity("memory").map(|q| parse_bytes(&q));
+            let gpus = quantity(&policy.gpu_resource_name).map(|q| parse_cpu(&q));
+            ServiceResources {
+                service: c.name.clone(),
+                cpu: Amount {
+                    asked: cpu
+                        .map(|v| format!("{} CPU", trim_float(v)))
+                        .unwrap_or_default(),
+                    max: max_cpu.map(trim_float).unwrap_or_default(),
+                    over: matches!((cpu, max_cpu), (Some(v), Some(m)) if v > m),
+                },
+                memory: Amount {
+                    asked: memory.map(human_bytes).unwrap_or_default(),
+                    max: max_memory.map(human_bytes).unwrap_or_default(),
+                    over: matches!((memory, max_memory), (Some(v), Some(m)) if v > m),
+                },
+                gpus: Amount {
+                    asked: gpus
+                        .map(|v| format!("{} GPU", trim_float(v)))
+                        .unwrap_or_default(),
+                    max: max.gpus.to_string(),
+                    over: gpus.is_some_and(|v| v > f64::from(max.gpus)),
+                },
+            }
+        })
+        .collect()
 }
 
 /// The compiler's diagnostic as the REST API carries it (same fields).
@@ -312,6 +437,13 @@ pub fn variables(text: &str) -> Vec<Variable> {
     found
 }
 
+/// The GUID of a system page's hash route, `#/systems/<guid>`.
+pub fn system_route(hash: &str) -> Option<String> {
+    let guid = hash.strip_prefix("#/systems/")?.trim_end_matches('/');
+    let valid = !guid.is_empty() && guid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    valid.then(|| guid.to_string())
+}
+
 /// `42s`, `5m`, `3h`, `2d`.
 pub fn age(seconds: u64) -> String {
     match seconds {
@@ -389,18 +521,59 @@ mod tests {
     #[test]
     fn analysis_points_at_the_line_and_previews_when_fixed() {
         let bad = "services:\n  web:\n    image: nginx\n    ports:\n      - \"eighty\"\n";
-        let a = analyze(bad, "demo", &BTreeMap::new());
+        let a = analyze(bad, "demo", &BTreeMap::new(), &Policy::default());
         assert!(a.errors() > 0);
         assert_eq!(a.marked_lines().get(&5), Some(&Severity::Error), "{a:?}");
         assert!(a.documents.is_empty());
 
         let good = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n";
-        let a = analyze(good, "demo", &BTreeMap::new());
+        let a = analyze(good, "demo", &BTreeMap::new(), &Policy::default());
         assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
         assert_eq!(a.documents[0].label, "Deployment");
         assert!(a.documents[0].yaml.contains("kind: Deployment"));
         assert!(a.documents.iter().any(|d| d.label == "Service"));
         assert_eq!(split_documents(&a.yaml).len(), a.documents.len());
+    }
+
+    #[test]
+    fn the_servers_policy_refuses_memory_above_its_maximum() {
+        let text = "services:\n  web:\n    image: nginx\n    mem_limit: 8g\n    cpus: 2\n";
+        let default = analyze(text, "", &BTreeMap::new(), &Policy::default());
+        assert_eq!(default.errors(), 0, "{:?}", default.diagnostics);
+        assert_eq!(default.resources[0].memory.asked, "8 GiB");
+        assert_eq!(default.resources[0].memory.max, "32 GiB");
+        assert!(!default.resources[0].over());
+
+        let answer = |policy| {
+            serde_json::to_string(&tycho_api::PolicyResponse { policy }).expect("serialise")
+        };
+        let policy = parse_policy(&answer(serde_json::json!({
+            "max_resources": {"cpu": "4", "memory": "4Gi", "gpus": 0}
+        })))
+        .expect("a policy in the compiler's shape");
+        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        let error = capped
+            .diagnostics
+            .iter()
+            .find(|d| d.code == tycho_compiler::codes::ABOVE_POLICY_MAX)
+            .expect("memory above the maximum");
+        assert_eq!(error.line, 4, "{error:?}");
+        // No plan, yet the resources are still shown, the memory marked.
+        assert!(capped.documents.is_empty());
+        let web = &capped.resources[0];
+        assert_eq!(web.service, "web");
+        assert_eq!(
+            (web.cpu.asked.as_str(), web.cpu.max.as_str()),
+            ("2 CPU", "4")
+        );
+        assert!(!web.cpu.over);
+        assert_eq!(
+            (web.memory.asked.as_str(), web.memory.max.as_str()),
+            ("8 GiB", "4 GiB")
+        );
+        assert!(web.memory.over);
+
+        assert!(parse_policy(&answer(serde_json::json!({"max_resources": {"cpu": 4}}))).is_err());
     }
 
     #[test]
@@ -419,6 +592,11 @@ mod tests {
         assert_eq!(age(125), "2m");
         assert_eq!(age(7200), "2h");
         assert_eq!(age(200_000), "2d");
+        assert_eq!(system_route("#/systems/abc123"), Some("abc123".into()));
+        assert_eq!(system_route("#/systems/abc123/"), Some("abc123".into()));
+        assert_eq!(system_route("#/systems/"), None);
+        assert_eq!(system_route("#/systems/a\"b"), None);
+        assert_eq!(system_route("#/"), None);
         let (t, d) = x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
         assert_eq!((t.as_deref(), d.as_deref()), (Some("T"), Some("D d")));
     }
@@ -431,7 +609,7 @@ mod not_translated_tests {
     #[test]
     fn unsupported_keys_are_listed_with_their_line() {
         let text = "services:\n  up:\n    image: busybox\n    restart: always\n    container_name: x\n    logging:\n      driver: json-file\n";
-        let a = analyze(text, "", &BTreeMap::new());
+        let a = analyze(text, "", &BTreeMap::new(), &Policy::default());
         assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
         let keys: Vec<(&str, usize)> = a
             .not_translated

@@ -1,0 +1,77 @@
+//! The account corner (sign in with a token, sign out) and the banners about the server.
+
+use super::{State, feed};
+use crate::api;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub(super) fn Account() -> impl IntoView {
+    let state = expect_context::<State>();
+    let token = RwSignal::new(String::new());
+    let sign_in = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = token.get_untracked();
+        api::set_token(Some(t.trim()));
+        token.set(String::new());
+        spawn_local(feed::connect(state));
+    };
+    let sign_out = move |_| {
+        api::set_token(None);
+        state.user.set(None);
+        // What this user may see is not for whoever signs in next.
+        state.systems.set(Vec::new());
+        state.systems_known.set(false);
+        spawn_local(feed::connect(state));
+    };
+    view! {
+        <div class="account">
+            <Show when=move || state.auth_required.get()>
+                <form class="sign-in" on:submit=sign_in>
+                    <label for="token">"Token"</label>
+                    <input id="token" type="password" autocomplete="current-password"
+                        placeholder="API token" required
+                        prop:value=move || token.get()
+                        on:input=move |ev| token.set(event_target_value(&ev)) />
+                    <button type="submit">"Sign in"</button>
+                </form>
+            </Show>
+            {move || state.user.get().map(|u| view! {
+                <span class="user">"Signed in as " <b>{u}</b></span>
+                <Show when=move || api::token().is_some()>
+                    <button class="link" on:click=sign_out>"Sign out"</button>
+                </Show>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub(super) fn Banner() -> impl IntoView {
+    let state = expect_context::<State>();
+    move || {
+        let auth = state.auth_required.get().then(|| view! {
+            <div class="banner warn" role="status">
+                "This server requires a token: sign in above to launch and see systems. The editor and preview work without it."
+            </div>
+        });
+        let cluster = match state.cluster.get() {
+            Some((false, _, message)) => Some(view! {
+                <div class="banner" role="status" id="no-cluster">
+                    <b>"No cluster configured."</b>
+                    " Editing, validation and preview work; launching needs a Kubernetes cluster. "
+                    <span class="muted">{message}</span>
+                </div>
+            }.into_any()),
+            Some((true, false, message)) => Some(view! {
+                <div class="banner" role="status" id="no-cluster">
+                    <b>"The cluster does not answer."</b>
+                    " Editing and preview work; launching will fail until it is back. "
+                    <span class="muted">{message}</span>
+                </div>
+            }.into_any()),
+            _ => None,
+        };
+        view! { {auth} {cluster} }
+    }
+}

@@ -1,0 +1,93 @@
+//! The catalog: one card per ready-made system in `assets/catalog`, a blank file and an upload.
+
+use super::{BLANK, Launch, State};
+use crate::model::CatalogEntry;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsCast;
+
+#[component]
+pub(super) fn Catalog() -> impl IntoView {
+    let state = expect_context::<State>();
+    let pick = move |entry: Option<&CatalogEntry>| {
+        state.selected.set(entry.map(|e| e.slug));
+        state
+            .text
+            .set(entry.map_or(BLANK.to_string(), |e| e.text.to_string()));
+        state.name.set(String::new());
+        state.env.set(BTreeMap::new());
+        state.launch.set(Launch::Idle);
+    };
+    let upload = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                state.selected.set(Some("upload"));
+                state.text.set(text.as_string().unwrap_or_default());
+                state.name.set(String::new());
+                state.env.set(BTreeMap::new());
+                state.launch.set(Launch::Idle);
+            }
+        });
+    };
+    let cards = state.catalog.with_value(|entries| {
+        entries
+            .iter()
+            .map(|entry| {
+                let slug = entry.slug;
+                let chosen = entry.clone();
+                view! {
+                    <li>
+                        <button class="card" data-slug=slug
+                            aria-pressed=move || (state.selected.get() == Some(slug)).to_string()
+                            on:click=move |_| pick(Some(&chosen))>
+                            <span class="title">{entry.title.clone()}</span>
+                            <span class="desc">{entry.description.clone()}</span>
+                            <span class="facts">
+                                <span title="Images">{entry.images.join(", ")}</span>
+                                <span title="Published ports">
+                                    {if entry.ports.is_empty() { "no ports".to_string() } else { format!("ports {}", entry.ports.join(", ")) }}
+                                </span>
+                                <span title="Resource limits">{entry.resources.clone()}</span>
+                            </span>
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    });
+    view! {
+        <section class="catalog" aria-labelledby="catalog-h">
+            <h2 id="catalog-h">"Start from"</h2>
+            <ul class="cards">
+                {cards}
+                <li>
+                    <button class="card plain" data-slug="blank"
+                        aria-pressed=move || (state.selected.get().is_none()).to_string()
+                        on:click=move |_| pick(None)>
+                        <span class="title">"Blank"</span>
+                        <span class="desc">"An empty compose file."</span>
+                    </button>
+                </li>
+                <li>
+                    <label class="card plain upload" class:chosen=move || state.selected.get() == Some("upload")>
+                        <span class="title">"Upload…"</span>
+                        <span class="desc">"A docker-compose.yaml from your computer."</span>
+                        <input type="file" id="upload" accept=".yaml,.yml,.json,text/yaml,application/yaml"
+                            on:change=upload />
+                    </label>
+                </li>
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,293 @@
+//! The compose editor: the text with marked lines, the problems, the variables, what each service
+//! asks for against the operator's policy, and the launch bar.
+
+use super::diagnostics::{diagnostic_item, problem_view, severity_class};
+use super::{Launch, PolicySource, State};
+use crate::{api, model};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tycho_api::{Severity, StartRequest};
+
+#[component]
+pub(super) fn EditorPane() -> impl IntoView {
+    let state = expect_context::<State>();
+    let scroll = RwSignal::new(0);
+    let lines = Memo::new(move |_| state.text.with(|t| t.split('\n').count()));
+    // The browser's findings plus those of the server's last refusal (until the next edit).
+    let marks = Memo::new(move |_| {
+        let mut marks = state.analysis.with(|a| a.marked_lines());
+        state.launch.with(|l| {
+            if let Launch::Failed(p) = l {
+                for d in p.errors.iter().filter(|d| d.line > 0) {
+                    let entry = marks.entry(d.line).or_insert(d.severity);
+                    if d.severity == Severity::Error {
+                        *entry = Severity::Error;
+                    }
+                }
+            }
+        });
+        marks
+    });
+    let gutter = move || {
+        let marks = marks.get();
+        (1..=lines.get())
+            .map(|n| {
+                let class = match marks.get(&n) {
+                    Some(s) => format!("ln {}", severity_class(*s)),
+                    None => "ln".to_string(),
+                };
+                view! { <div class=class>{n}</div> }
+            })
+            .collect_view()
+    };
+    let highlights = move || {
+        let marks = marks.get();
+        (1..=lines.get())
+            .map(|n| {
+                let class = match marks.get(&n) {
+                    Some(s) => format!("hl {}", severity_class(*s)),
+                    None => "hl".to_string(),
+                };
+                view! { <div class=class data-line=n></div> }
+            })
+            .collect_view()
+    };
+    let offset = move || format!("transform: translateY({}px)", -scroll.get());
+    let summary = move || {
+        state.analysis.with(|a| {
+            let errors = a.errors();
+            let warnings = a.diagnostics.len() - errors;
+            if errors == 0 && warnings == 0 {
+                "No problems".to_string()
+            } else {
+                format!(
+                    "{errors} error{}, {warnings} warning{}",
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" }
+                )
+            }
+        })
+    };
+    view! {
+        <div class="pane editor-pane">
+            <div class="pane-head">
+                <h2 id="editor-h">"Compose file"</h2>
+                <span class="summary" id="summary" aria-live="polite"
+                    class:bad=move || state.analysis.with(|a| a.errors() > 0)>
+                    {summary}
+                </span>
+            </div>
+            <div class="editor">
+                <div class="gutter" aria-hidden="true"><div style=offset>{gutter}</div></div>
+                <div class="code">
+                    <div class="highlights" aria-hidden="true" style=offset>{highlights}</div>
+                    <textarea id="compose" node_ref=state.textarea spellcheck="false" wrap="off"
+                        autocapitalize="off" autocomplete="off" aria-labelledby="editor-h"
+                        aria-describedby="summary" aria-invalid=move || (state.analysis.with(|a| a.errors() > 0)).to_string()
+                        prop:value=move || state.text.get()
+                        on:input=move |ev| {
+                            state.text.set(event_target_value(&ev));
+                            if state.launch.with_untracked(|l| matches!(l, Launch::Failed(_))) {
+                                state.launch.set(Launch::Idle);
+                            }
+                        }
+                        on:scroll=move |_| {
+                            if let Some(a) = state.textarea.get() {
+                                scroll.set(a.scroll_top());
+                            }
+                        }></textarea>
+                </div>
+            </div>
+            <ul class="diagnostics" id="diagnostics" aria-label="Problems">
+                {move || {
+                    state.analysis.with(|a| {
+                        a.diagnostics
+                            .iter()
+                            .cloned()
+                            .map(|d| diagnostic_item(state, d))
+                            .collect_view()
+                    })
+                }}
+            </ul>
+            <ResourceLimits />
+            <EnvTable />
+            <LaunchBar />
+        </div>
+    }
+}
+
+/// What each service asks for against the operator's per-container maxima, the amounts above a
+/// maximum marked and explained, and (discreetly) whose policy that is.
+#[component]
+fn ResourceLimits() -> impl IntoView {
+    let state = expect_context::<State>();
+    let rows = move || {
+        state.analysis.with(|a| {
+            a.resources
+                .iter()
+                .map(|r| {
+                    let gpus = (!r.gpus.asked.is_empty() || r.gpus.over)
+                        .then(|| view! { " · " {amount_view(&r.gpus, " GPU")} });
+                    view! {
+                        <li data-service=r.service.clone() class:over=r.over()>
+                            <b>{r.service.clone()}</b> ": "
+                            {amount_view(&r.cpu, " CPU")} " · " {amount_view(&r.memory, "")} {gpus}
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let any_over = move || {
+        state
+            .analysis
+            .with(|a| a.resources.iter().any(|r| r.over()))
+    };
+    let source = move || match state.policy_source.get() {
+        PolicySource::Server => "Maximums from the server's policy.".to_string(),
+        PolicySource::Default { why } => format!("Default policy ({why})."),
+    };
+    view! {
+        <section class="resources" id="resources" aria-labelledby="resources-h">
+            <h3 id="resources-h">"Resources per service"</h3>
+            <ul>{rows}</ul>
+            <Show when=any_over>
+                <p class="over-note" id="over-note">
+                    "Marked amounts are above what the operator allows per service, so the server would refuse this file. "
+                    "Lower the limits (" <code>"deploy.resources"</code> ", " <code>"cpus"</code> ", "
+                    <code>"mem_limit"</code> ") to launch."
+                </p>
+            </Show>
+            <p class="muted policy-source" id="policy-source">{source}</p>
+        </section>
+    }
+}
+
+/// `2 CPU of max 4 CPU`, the asked amount marked when above the maximum.
+fn amount_view(amount: &model::Amount, unit: &'static str) -> impl IntoView + use<> {
+    let asked = if amount.asked.is_empty() {
+        "–".to_string()
+    } else {
+        amount.asked.clone()
+    };
+    let max = (!amount.max.is_empty()).then(|| {
+        view! { <span class="muted">" of max " {amount.max.clone()} {unit}</span> }
+    });
+    let over = amount
+        .over
+        .then(|| view! { <span class="sr-only">" (above the maximum)"</span> });
+    view! {
+        <span class="amount" class:over=amount.over>{asked} {over}</span>
+        {max}
+    }
+}
+
+#[component]
+fn EnvTable() -> impl IntoView {
+    let state = expect_context::<State>();
+    move || {
+        let vars = state.variables.get();
+        (!vars.is_empty()).then(|| {
+            let rows = vars
+                .into_iter()
+                .map(|v| {
+                    let key = v.name.clone();
+                    let key2 = v.name.clone();
+                    let id = format!("env-{}", v.name);
+                    view! {
+                        <tr>
+                            <th scope="row"><label for=id.clone()><code>{v.name.clone()}</code></label></th>
+                            <td>
+                                <input id=id type="text" data-var=v.name.clone()
+                                    placeholder=v.default.clone().map_or("(empty)".to_string(), |d| format!("default: {d}"))
+                                    prop:value=move || state.env.with(|e| e.get(&key).cloned().unwrap_or_default())
+                                    on:input=move |ev| {
+                                        let value = event_target_value(&ev);
+                                        state.env.update(|e| {
+                                            if value.is_empty() {
+                                                e.remove(&key2);
+                                            } else {
+                                                e.insert(key2.clone(), value);
+                                            }
+                                        });
+                                    } />
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="env">
+                    <caption>"Variables"</caption>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+        })
+    }
+}
+
+#[component]
+fn LaunchBar() -> impl IntoView {
+    let state = expect_context::<State>();
+    let can_launch = move || {
+        state
+            .analysis
+            .with(|a| a.errors() == 0 && !a.documents.is_empty())
+            && state.launch.with(|l| *l != Launch::Sending)
+            && state.cluster.with(|c| c.as_ref().is_none_or(|c| c.0))
+    };
+    let launch = move |_| {
+        if !can_launch() {
+            return;
+        }
+        state.launch.set(Launch::Sending);
+        let request = StartRequest {
+            compose: serde_json::Value::String(state.text.get_untracked()),
+            name: state.name.get_untracked().trim().to_string(),
+            env: state.env.get_untracked(),
+            client_cidrs: Vec::new(),
+        };
+        spawn_local(async move {
+            match api::start(&request).await {
+                Ok(started) => state.launch.set(Launch::Started {
+                    name: started.name,
+                    guid: started.guid,
+                }),
+                Err(problem) => {
+                    if problem.status == 401 {
+                        state.auth_required.set(true);
+                    }
+                    state.launch.set(Launch::Failed(problem));
+                }
+            }
+        });
+    };
+    let outcome = move || {
+        match state.launch.get() {
+        Launch::Idle => None,
+        Launch::Sending => Some(view! { <p class="outcome" role="status">"Launching…"</p> }.into_any()),
+        Launch::Started { name, guid } => Some(
+            view! {
+                <p class="outcome ok" role="status" id="launched">
+                    "Launched " <b>{name}</b> " (" <code>{guid}</code> "). It appears under Running systems."
+                </p>
+            }
+            .into_any(),
+        ),
+        Launch::Failed(p) => Some(problem_view(state, p, "launch-problem").into_any()),
+    }
+    };
+    view! {
+        <div class="launch">
+            <label for="system-name">"Name"</label>
+            <input id="system-name" type="text" maxlength="30" pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+                placeholder=move || state.analysis.with(|a| if a.name.is_empty() { "from the file".to_string() } else { a.name.clone() })
+                prop:value=move || state.name.get()
+                on:input=move |ev| state.name.set(event_target_value(&ev)) />
+            <button id="launch" class="primary" on:click=launch disabled=move || !can_launch()>
+                "Launch"
+            </button>
+        </div>
+        {outcome}
+    }
+}

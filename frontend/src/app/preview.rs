@@ -1,0 +1,137 @@
+//! The preview: one tab per Kubernetes object the file becomes, copy and download, and the list
+//! of compose keys that were not translated.
+
+use super::State;
+use leptos::prelude::*;
+use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+
+#[component]
+pub(super) fn PreviewPane() -> impl IntoView {
+    let state = expect_context::<State>();
+    let tab = RwSignal::new(0_usize);
+    let copied = RwSignal::new(false);
+    let current = move || {
+        state.analysis.with(|a| {
+            let i = tab.get().min(a.documents.len().saturating_sub(1));
+            a.documents
+                .get(i)
+                .map(|d| d.yaml.clone())
+                .unwrap_or_default()
+        })
+    };
+    let copy = move |_| {
+        let yaml = state.analysis.with_untracked(|a| a.yaml.clone());
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&yaml);
+            copied.set(true);
+            set_timeout(move || copied.set(false), Duration::from_secs(2));
+        }
+    };
+    let download = move |_| {
+        let (yaml, name) = state
+            .analysis
+            .with_untracked(|a| (a.yaml.clone(), a.name.clone()));
+        let _ = save_file(&format!("{name}.yaml"), &yaml);
+    };
+    let tabs = move || {
+        state.analysis.with(|a| {
+            let selected = tab.get().min(a.documents.len().saturating_sub(1));
+            a.documents
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    view! {
+                        <button role="tab" class="tab" id=format!("tab-{i}")
+                            aria-selected=(i == selected).to_string()
+                            aria-controls="yaml"
+                            on:click=move |_| tab.set(i)>
+                            {d.label.clone()}
+                        </button>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = state.analysis.with_untracked(|a| a.documents.len());
+        if n == 0 {
+            return;
+        }
+        let i = tab.get_untracked().min(n - 1);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (i + 1) % n,
+            "ArrowLeft" => (i + n - 1) % n,
+            _ => return,
+        };
+        tab.set(next);
+        if let Some(el) = document().get_element_by_id(&format!("tab-{next}"))
+            && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = el.focus();
+        }
+    };
+    view! {
+        <div class="pane preview-pane">
+            <div class="pane-head">
+                <h2>"Preview"</h2>
+                <div class="actions">
+                    <button id="copy" on:click=copy disabled=move || state.analysis.with(|a| a.yaml.is_empty())>
+                        {move || if copied.get() { "Copied" } else { "Copy" }}
+                    </button>
+                    <button id="download" on:click=download disabled=move || state.analysis.with(|a| a.yaml.is_empty())>
+                        "Download"
+                    </button>
+                </div>
+            </div>
+            <Show
+                when=move || state.analysis.with(|a| !a.documents.is_empty())
+                fallback=|| view! {
+                    <p class="empty" id="no-preview">"Fix the errors to see the Kubernetes objects."</p>
+                }>
+                <div role="tablist" class="tabs" aria-label="Objects" on:keydown=on_tab_key>{tabs}</div>
+                <pre id="yaml" role="tabpanel" tabindex="0">{current}</pre>
+            </Show>
+            {move || {
+                let list = state.analysis.with(|a| a.not_translated.clone());
+                let count = list.len();
+                (count > 0).then(|| view! {
+                    <details class="not-translated" id="not-translated">
+                        <summary>{format!("Not translated ({count})")}</summary>
+                        <ul>
+                            {list.into_iter().map(|n| {
+                                let (line, column) = (n.line, n.column);
+                                view! {
+                                    <li>
+                                        <button class="link" on:click=move |_| state.go_to(line, column)>
+                                            <span class="where">{format!("{line}:{column}")}</span>
+                                            <code>{n.key}</code>
+                                        </button>
+                                        " " {n.reason}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </details>
+                })
+            }}
+        </div>
+    }
+}
+
+/// Offers `content` as a download named `name`.
+fn save_file(name: &str, content: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(content));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/yaml");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let a: web_sys::HtmlAnchorElement = document()
+        .create_element("a")?
+        .dyn_into()
+        .map_err(JsValue::from)?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    web_sys::Url::revoke_object_url(&url)
+}

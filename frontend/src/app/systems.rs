@@ -1,0 +1,177 @@
+//! The running systems: one row each, its name linking to its page, delete with confirmation.
+//! The helpers (`phase_of`, `age_of`, `resources_of`, `DeleteControl`) serve the page too.
+
+use super::diagnostics::problem_view;
+use super::{Feed, State};
+use crate::model;
+use leptos::prelude::*;
+use tycho_api::{Phase, SystemStatus};
+
+/// The phase to show (`Terminating` as soon as a delete was asked) and its cause, if any.
+pub(super) fn phase_of(state: State, s: &SystemStatus) -> (String, String) {
+    let dying = state.terminating.with(|t| t.contains(&s.guid)) || s.phase == Phase::Terminating;
+    if dying {
+        return ("Terminating".into(), "deleting its objects".into());
+    }
+    let detail = if !s.message.is_empty() {
+        s.message.clone()
+    } else {
+        s.reason.clone()
+    };
+    (s.phase.as_str().to_string(), detail)
+}
+
+/// Time since the system was created, kept current by `state.now_ms`.
+pub(super) fn age_of(state: State, s: &SystemStatus) -> String {
+    if s.created.is_empty() {
+        return model::age(s.age_seconds);
+    }
+    let created = js_sys::Date::parse(&s.created);
+    model::age(((state.now_ms.get() - created) / 1000.0).max(0.0) as u64)
+}
+
+/// `2 CPU · 4Gi · 1 GPU` (what the pod asked for).
+pub(super) fn resources_of(s: &SystemStatus) -> String {
+    let or_dash = |v: &str| {
+        if v.is_empty() {
+            "–".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let gpus = if s.resources.gpus > 0 {
+        format!(" · {} GPU", s.resources.gpus)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} CPU · {}{gpus}",
+        or_dash(&s.resources.cpu),
+        or_dash(&s.resources.memory)
+    )
+}
+
+/// Delete, then "Delete NAME? [Delete] [Cancel]"; Escape cancels and focus follows the buttons.
+#[component]
+pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
+    let state = expect_context::<State>();
+    let asking = {
+        let guid = guid.clone();
+        move || state.confirm.with(|c| c.as_deref() == Some(guid.as_str()))
+    };
+    let dying = {
+        let guid = guid.clone();
+        move || state.terminating.with(|t| t.contains(&guid))
+    };
+    let confirm_button = NodeRef::<leptos::html::Button>::new();
+    // Focus the confirming button as it appears, so Enter or Escape answers at once.
+    Effect::new(move |_| {
+        if let Some(button) = confirm_button.get() {
+            let _ = button.focus();
+        }
+    });
+    move || {
+        let (guid, name) = (guid.clone(), name.clone());
+        if dying() {
+            view! { <span class="muted">"terminating…"</span> }.into_any()
+        } else if asking() {
+            view! {
+                <span class="confirm" role="group" aria-label="Confirm delete"
+                    on:keydown=move |ev| if ev.key() == "Escape" { state.confirm.set(None) }>
+                    "Delete " {name} "? "
+                    <button class="danger confirm-yes" node_ref=confirm_button
+                        on:click=move |_| state.delete_system(guid.clone())>"Delete"</button>
+                    <button class="confirm-no" on:click=move |_| state.confirm.set(None)>"Cancel"</button>
+                </span>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button class="delete" on:click=move |_| state.confirm.set(Some(guid.clone()))>
+                    "Delete"
+                </button>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn row(state: State, s: SystemStatus) -> impl IntoView {
+    let (phase, detail) = phase_of(state, &s);
+    let age = age_of(state, &s);
+    let link = s.url.clone().map(|url| {
+        view! { <a href=url target="_blank" rel="noopener">"Open"</a> }
+    });
+    let guid = s.guid.clone();
+    view! {
+        <tr data-guid=guid.clone() data-phase=phase.to_lowercase() class:terminating=phase == "Terminating">
+            <td data-label="Name">
+                <a class="name" href=format!("#/systems/{guid}") title="Status, containers, ports and events">
+                    <b>{s.name.clone()}</b>
+                </a>
+            </td>
+            <td data-label="GUID"><code title=guid.clone()>{guid.chars().take(8).collect::<String>()}</code></td>
+            <td data-label="Status">
+                <span class=format!("phase {}", phase.to_lowercase())>{phase.clone()}</span>
+                {(!detail.is_empty()).then(|| view! { <span class="muted reason">" " {detail}</span> })}
+            </td>
+            <td data-label="Ready" class="ready">{format!("{}/{}", s.ready, s.desired)}</td>
+            <td data-label="Connect">{link}</td>
+            <td data-label="Age">{age}</td>
+            <td data-label="Resources">{resources_of(&s)}</td>
+            <td class="row-actions"><DeleteControl guid=s.guid.clone() name=s.name.clone() /></td>
+        </tr>
+    }
+}
+
+#[component]
+pub(super) fn Systems() -> impl IntoView {
+    let state = expect_context::<State>();
+    let rows = move || {
+        let mut systems = state.systems.get();
+        systems.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
+        systems.into_iter().map(|s| row(state, s)).collect_view()
+    };
+    let feed = move || match state.feed.get() {
+        Feed::Off => "",
+        Feed::Live => "live",
+        Feed::Reconnecting => "reconnecting…",
+        Feed::Polling => "refreshing every 3 s",
+    };
+    view! {
+        <section class="systems" aria-labelledby="systems-h">
+            <div class="pane-head">
+                <h2 id="systems-h">"Running systems"</h2>
+                <span class="feed muted" id="feed">{feed}</span>
+            </div>
+            {move || state.list_problem.get().map(|p| problem_view(state, p, "list-problem"))}
+            <Show
+                when=move || state.systems.with(|s| !s.is_empty())
+                fallback=move || view! {
+                    <p class="empty" id="no-systems">
+                        {move || if state.cluster.with(|c| c.as_ref().is_some_and(|c| c.0)) {
+                            "Nothing is running. Launch a system above."
+                        } else {
+                            "Nothing to show without a cluster."
+                        }}
+                    </p>
+                }>
+                <table class="system-table" id="systems">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"GUID"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Ready"</th>
+                            <th scope="col">"Connect"</th>
+                            <th scope="col">"Age"</th>
+                            <th scope="col">"Resources"</th>
+                            <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </Show>
+        </section>
+    }
+}
