@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Browser, Input, inputs, with_browser};
+use common::{Demo, Input, inputs, with_demo};
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn options(input: &Input, guid: &str) -> CompileOptions {
 
 /// Compiles and validates `input` in the browser and natively; panics on any difference.
 /// Returns whether it compiled.
-async fn compare(browser: &Browser, input: &Input) -> bool {
+async fn compare(browser: &Demo<'_>, input: &Input) -> bool {
     let what = input.file.display();
     let compile_options = options(input, GUID);
     let validate_options = options(input, "");
@@ -165,7 +165,7 @@ const INVALID: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasm_gives_the_native_manifests_and_diagnostics() {
-    with_browser(async |browser| {
+    with_demo(async |browser| {
         browser.open_demo().await;
         assert_eq!(
             browser.call("version", vec![]).await,
@@ -205,7 +205,7 @@ async fn wasm_gives_the_native_manifests_and_diagnostics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_lists_errors_with_line_and_column_as_you_type() {
-    with_browser(async |browser| {
+    with_demo(async |browser| {
         browser.open_demo().await;
         let client = &browser.client;
         // The starting text compiles: manifests are shown.
@@ -252,7 +252,7 @@ async fn the_demo_lists_errors_with_line_and_column_as_you_type() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn misuse_throws_a_clear_error_and_bad_text_never_does() {
-    with_browser(async |browser| {
+    with_demo(async |browser| {
         browser.open_demo().await;
         let outcome = |call: &str| {
             format!(

@@ -7,12 +7,12 @@
 mod common;
 
 use common::native_bench::{self, Calls};
-use common::with_browser;
+use common::with_demo;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_and_compile_ten_services_in_chromium() {
-    with_browser(async |browser| {
+    with_demo(async |browser| {
         browser
             .client
             .goto(&format!("{}bench.html?batches=60&perBatch=25", browser.base))

@@ -1,5 +1,6 @@
-//! The browser harness: the built package (`scripts/build-wasm.sh` → `pkg/demo`) served on
-//! 127.0.0.1, chromedriver on a free loopback port, and headless Chromium driven by fantoccini.
+//! The wasm package in the browser: the built demo folder (`scripts/build-wasm.sh` → `pkg/demo`)
+//! served on 127.0.0.1 and opened in headless Chromium through the project's browser harness
+//! (`tests/browser`), plus the inputs the tests compare.
 //!
 //! Nothing here skips: a missing package, chromedriver or Chromium is a failure that says what to
 //! run (`scripts/install-tools.sh`, `scripts/build-wasm.sh`).
@@ -8,12 +9,11 @@
 
 pub mod native_bench;
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tycho_browser_tests::Browser;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -41,93 +41,19 @@ pub fn demo_dir() -> PathBuf {
 
 /// Where screenshots go (git-ignored).
 pub fn artifacts() -> PathBuf {
-    let dir = repo().join("artifacts");
-    std::fs::create_dir_all(&dir).expect("create artifacts/");
-    dir
+    tycho_browser_tests::artifacts()
 }
 
-/// One headless Chromium session with the demo served beside it.
-pub struct Browser {
-    pub client: Client,
+/// A Chromium session with the demo folder served beside it.
+pub struct Demo<'a> {
+    pub client: &'a Client,
     /// `http://127.0.0.1:PORT/` of the static server.
     pub base: String,
-    driver: Child,
-    profile: PathBuf,
-    server: tokio::task::JoinHandle<()>,
+    browser: &'a Browser,
 }
 
-impl Browser {
-    pub async fn start() -> Browser {
-        let demo = demo_dir();
-        let (addr, server) = serve(demo).await;
-        let port = free_port();
-        let chromedriver =
-            std::env::var("TYCHO_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        let mut command = Command::new(&chromedriver);
-        command
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // Its own process group, so Drop can end chromedriver and the browser it started.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let driver = command.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {chromedriver} ({e}): run scripts/install-tools.sh (Debian chromium-driver)")
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-
-        let profile =
-            std::env::temp_dir().join(format!("tycho-chromium-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(&profile).expect("create the Chromium profile folder");
-        let args = vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-dev-shm-usage".into(),
-            "--window-size=1400,900".into(),
-            format!("--user-data-dir={}", profile.display()),
-        ];
-        let mut chrome_options = serde_json::json!({ "args": args });
-        if let Ok(binary) = std::env::var("TYCHO_CHROMIUM") {
-            chrome_options["binary"] = binary.into();
-        }
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), "chrome".into());
-        capabilities.insert("goog:chromeOptions".into(), chrome_options);
-        let client = ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot start headless Chromium through chromedriver ({e}): run scripts/install-tools.sh (Debian chromium)")
-        });
-        Browser {
-            client,
-            base: format!("http://{addr}/"),
-            driver,
-            profile,
-            server,
-        }
-    }
-
-    /// Opens a page of the demo folder and waits until its script set `document.body.dataset.ready`.
+impl Demo<'_> {
+    /// Opens the demo page and waits until its script set `document.body.dataset.ready`.
     pub async fn open_demo(&self) {
         self.client
             .goto(&format!("{}index.html", self.base))
@@ -142,17 +68,7 @@ impl Browser {
 
     /// Polls `script` until it returns `true`; a string it returns is a failure message.
     pub async fn wait_for_js(&self, script: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.client.execute(script, vec![]).await {
-                Ok(serde_json::Value::Bool(true)) => return,
-                Ok(serde_json::Value::String(error)) => panic!("the page failed: {error}"),
-                Ok(_) => {}
-                Err(e) => panic!("script failed: {e}"),
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for: {script}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.browser.wait_js(script, timeout).await;
     }
 
     /// Calls a function of the package on the demo page: `window.tycho[name](...args)`.
@@ -163,74 +79,22 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("tycho.{name} threw: {e}"))
     }
-
-    /// Ends the session (Chromium exits) and chromedriver.
-    pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        #[cfg(unix)]
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.driver.id())])
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        self.server.abort();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
 }
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if self.driver.try_wait().ok().flatten().is_none() {
-            self.stop();
-        }
-    }
-}
-
-/// Runs `body` with a browser and always closes it, then re-raises a failure of `body`.
-pub async fn with_browser(body: impl AsyncFnOnce(&Browser)) {
-    use futures::FutureExt;
-    let browser = Browser::start().await;
-    let outcome = std::panic::AssertUnwindSafe(body(&browser))
-        .catch_unwind()
-        .await;
-    browser.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// A static file server for `dir` on 127.0.0.1:0, with caching off.
-async fn serve(dir: PathBuf) -> (SocketAddr, tokio::task::JoinHandle<()>) {
-    let app = axum::Router::new()
-        .fallback_service(tower_http::services::ServeDir::new(dir))
-        .layer(axum::middleware::map_response(
-            |mut response: axum::response::Response| async move {
-                response.headers_mut().insert(
-                    axum::http::header::CACHE_CONTROL,
-                    axum::http::HeaderValue::from_static("no-store"),
-                );
-                response
-            },
-        ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the static server");
-    let addr = listener.local_addr().expect("its address");
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("static server");
-    });
-    (addr, server)
+/// Runs `body` with the demo served and a browser open; always cleans up, then re-raises a
+/// failure of `body`.
+pub async fn with_demo(body: impl AsyncFnOnce(&Demo<'_>)) {
+    let (addr, server) = tycho_browser_tests::static_files::serve(demo_dir()).await;
+    tycho_browser_tests::with_browser(async move |browser| {
+        let demo = Demo {
+            client: &browser.client,
+            base: format!("http://{addr}/"),
+            browser,
+        };
+        body(&demo).await;
+    })
+    .await;
+    server.abort();
 }
 
 /// A compose file found on disk, with the options both sides get.

@@ -1,0 +1,218 @@
+//! One headless Chromium session through chromedriver, with the waits and actions tests need.
+
+use crate::artifacts;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let port = free_port();
+        let chromedriver =
+            std::env::var("TYCHO_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let mut command = Command::new(&chromedriver);
+        command
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so stopping it also ends the browser it started.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot start {chromedriver} ({e}): run scripts/install-tools.sh (Debian chromium-driver)")
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile =
+            std::env::temp_dir().join(format!("tycho-chromium-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).expect("create the Chromium profile folder");
+        let args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1400,1000".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut chrome_options = serde_json::json!({ "args": args });
+        if let Ok(binary) = std::env::var("TYCHO_CHROMIUM") {
+            chrome_options["binary"] = binary.into();
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "chrome".into());
+        capabilities.insert("goog:chromeOptions".into(), chrome_options);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| {
+                panic!("cannot start headless Chromium through chromedriver ({e}): run scripts/install-tools.sh (Debian chromium)")
+            });
+        Browser {
+            client,
+            driver,
+            profile,
+        }
+    }
+
+    /// Opens the dashboard and waits until the editor is interactive.
+    pub async fn open(&self, base: &str) {
+        self.client.goto(base).await.expect("open the dashboard");
+        self.wait_js(
+            "return document.body.dataset.ready === 'true'",
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+
+    /// Runs `script` (a function body) and returns its value.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Polls `script` until it returns `true`. A string it returns is the page's own failure
+    /// message (e.g. `window.benchError`) and fails at once.
+    pub async fn wait_js(&self, script: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.js(script).await {
+                serde_json::Value::Bool(true) => return,
+                serde_json::Value::String(error) => panic!("the page failed: {error}"),
+                _ => {}
+            }
+            if Instant::now() >= deadline {
+                let text = self.js("return document.body.innerText").await;
+                panic!("timed out waiting for: {script}\npage text:\n{text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for an element matching `css` and returns its text.
+    pub async fn wait_text(&self, css: &str, timeout: Duration) -> String {
+        let selector = serde_json::to_string(css).unwrap_or_default();
+        self.wait_js(
+            &format!("return document.querySelector({selector}) !== null"),
+            timeout,
+        )
+        .await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Types into an element like a person, after clearing it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        e.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Scrolls the element matching `css` to the top of the window.
+    pub async fn scroll_to(&self, css: &str) {
+        let selector = serde_json::to_string(css).unwrap_or_default();
+        self.js(&format!(
+            "document.querySelector({selector}).scrollIntoView({{block: 'start'}}); return true"
+        ))
+        .await;
+    }
+
+    /// Saves a PNG screenshot as `artifacts/browser/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = artifacts().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if self.driver.try_wait().ok().flatten().is_none() {
+            self.stop();
+        }
+    }
+}
+
+/// Runs `body` with a browser and always closes it, then re-raises a failure of `body`.
+pub async fn with_browser(body: impl AsyncFnOnce(&Browser)) {
+    use futures::FutureExt;
+    let browser = Browser::start().await;
+    let outcome = std::panic::AssertUnwindSafe(body(&browser))
+        .catch_unwind()
+        .await;
+    browser.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
