@@ -44,6 +44,7 @@ async fn start_status_delete() {
     assert_eq!(running["ready"], 1);
     assert_eq!(running["desired"], 1);
     assert_eq!(running["username"], "alice");
+    assert_eq!(running["resources"]["cpu"], TEST_CPU, "the server's policy");
     assert_eq!(running["resources"]["memory"], "256Mi");
     assert_eq!(running["ports"][0]["container_port"], 8080);
     assert!(running["url"].as_str().unwrap().contains(":8080/"));
@@ -71,14 +72,12 @@ async fn start_status_delete() {
     cluster.cleanup().await;
 }
 
+/// Fake only, on every run (also when TYCHO_TEST_KUBECONFIG names a cluster): a real API
+/// server cannot be told to fail the nth create, nor counted exactly.
 #[tokio::test]
 async fn failure_mid_start_leaves_nothing_behind() {
-    let cluster = TestCluster::start("server-failure-mid-start").await;
-    let Some(fake) = cluster.fake.as_ref() else {
-        eprintln!("fake-only: failure injection needs the fake API server");
-        cluster.cleanup().await;
-        return;
-    };
+    let cluster = TestCluster::start_fake("server-failure-mid-start").await;
+    let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
     let s = server(&cluster).await;
     let baseline = fake.object_count();
     for plural in ["services", "networkpolicies"] {
@@ -413,6 +412,7 @@ async fn invalid_compose_is_422_with_diagnostics() {
             guid: "abc123".into(),
             username: "alice".into(),
             namespace: cluster.namespace.clone(),
+            policy: test_policy(),
             ..Default::default()
         },
     )
@@ -639,14 +639,12 @@ async fn image_pull_failure_has_a_plain_reason() {
     cluster.cleanup().await;
 }
 
+/// Fake only, on every run: a real cluster cannot be made to exceed a quota, crash-loop or
+/// become unreachable on demand.
 #[tokio::test]
 async fn fake_only_failures_quota_crash_and_unreachable() {
-    let cluster = TestCluster::start("server-fake-failures").await;
-    let Some(fake) = cluster.fake.as_ref() else {
-        eprintln!("fake-only: needs injected pod behaviours");
-        cluster.cleanup().await;
-        return;
-    };
+    let cluster = TestCluster::start_fake("server-fake-failures").await;
+    let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
     use tycho_fake_kube::PodBehavior;
     fake.set_image_behavior("quota", PodBehavior::QuotaExceeded);
     fake.set_image_behavior("crashes", PodBehavior::CrashLoopBackOff);
@@ -690,13 +688,11 @@ async fn fake_only_failures_quota_crash_and_unreachable() {
     cluster.cleanup().await;
 }
 
+/// Fake only, on every run: only the fake counts the API requests the server makes.
 #[tokio::test]
 async fn status_lists_use_one_call_per_kind() {
-    let cluster = TestCluster::start("server-list-calls").await;
-    let Some(fake) = cluster.fake.as_ref() else {
-        cluster.cleanup().await;
-        return;
-    };
+    let cluster = TestCluster::start_fake("server-list-calls").await;
+    let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
     let s = server(&cluster).await;
     let mut guids = Vec::new();
     for i in 0..5 {

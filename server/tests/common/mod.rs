@@ -55,10 +55,24 @@ impl Drop for Server {
     }
 }
 
+/// The CPU each test pod asks for. `api.rs` starts about twenty systems at once (its tests run
+/// in parallel); at the default 250m each, a one-node kind or k3s cluster would leave many of
+/// them Pending, and the tests that wait for Running would wait for the others to go. Memory
+/// stays at the default: it is also the limit, and nginx needs its room.
+pub const TEST_CPU: &str = "10m";
+
+/// The default policy, asking for [`TEST_CPU`].
+pub fn test_policy() -> tycho_compiler::Policy {
+    let mut policy = tycho_compiler::Policy::default();
+    policy.default_resources.cpu = TEST_CPU.into();
+    policy
+}
+
 pub fn settings(cluster: &TestCluster) -> Settings {
     Settings {
         namespace: cluster.namespace.clone(),
         auth: tokens(),
+        policy: test_policy(),
         events_interval: Duration::from_millis(200),
         ..Settings::default()
     }
@@ -226,7 +240,8 @@ pub fn guids(list: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Readiness on a real cluster takes an image pull; on the fake it is quick.
+/// Readiness on a real cluster takes an image pull (and perhaps a wait for room on the node);
+/// on the fake it is quick.
 pub fn ready_timeout(cluster: &TestCluster) -> Duration {
     if cluster.fake.is_some() {
         Duration::from_secs(20)
