@@ -144,13 +144,14 @@ pub async fn kube_events(
     Ok(Json(KubeEventList { items }))
 }
 
-/// Delete a system: 204 when nothing is left (also when it was already gone), 202 while its
-/// objects terminate.
+/// Delete a system: 204 when nothing of yours is left under this GUID (also when it was already
+/// gone, never existed, or is someone else's, which is left alone), 202 while its objects
+/// terminate.
 #[utoipa::path(delete, path = "/api/v1/systems/{guid}", tag = "systems",
     params(("guid" = String, Path, description = "The system's GUID")),
     responses((status = 202, description = "Terminating", body = DeleteResponse),
-              (status = 204, description = "Gone"),
-              (status = 404, description = "Someone else's system", body = Problem, content_type = "application/problem+json")))]
+              (status = 204, description = "Nothing of yours left under this GUID"),
+              (status = 404, description = "Not a GUID (lowercase letters and digits, at most 32)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
