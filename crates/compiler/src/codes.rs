@@ -2,15 +2,10 @@
 //! TY00xx: reading the YAML. TY01xx: compose structure. TY02xx: interpolation.
 //! TY03xx: semantic checks. TY04xx: the operator's policy and options.
 
-pub const YAML_SYNTAX: &str = "TY0001";
-pub const DUPLICATE_KEY: &str = "TY0002";
-pub const MULTIPLE_DOCUMENTS: &str = "TY0003";
-pub const ROOT_NOT_MAPPING: &str = "TY0004";
-pub const INPUT_TOO_LARGE: &str = "TY0005";
-pub const NESTING_TOO_DEEP: &str = "TY0006";
-pub const ALIAS_EXPANSION: &str = "TY0007";
-pub const INVALID_MERGE: &str = "TY0008";
-pub const UNKNOWN_ALIAS: &str = "TY0009";
+pub use tycho_yaml::codes::{
+    ALIAS_EXPANSION, DUPLICATE_KEY, INPUT_TOO_LARGE, INVALID_MERGE, MULTIPLE_DOCUMENTS,
+    NESTING_TOO_DEEP, ROOT_NOT_MAPPING, UNKNOWN_ALIAS, YAML_SYNTAX,
+};
 
 pub const UNKNOWN_KEY: &str = "TY0101";
 pub const NOT_TRANSLATED: &str = "TY0102";

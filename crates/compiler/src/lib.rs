@@ -19,13 +19,15 @@ pub mod model;
 pub mod options;
 pub mod plan;
 mod quantity;
-pub mod render;
 mod shell_words;
-mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity};
+/// YAML and JSON text of JSON values, as the manifests are written.
+pub use tycho_yaml::render;
+// The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{CompileOptions, EgressMode, Policy, ResourceSpec, ServiceType};
 pub use plan::{KubeObject, NotTranslated, Plan, PublishedPort};
+use tycho_yaml as yaml;
 
 /// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
 pub const MAX_SYSTEM_NAME: usize = 30;

@@ -102,7 +102,7 @@ impl Plan {
     /// The objects as JSON values and as multi-document YAML, converting them once.
     pub fn to_json_and_yaml(&self) -> (Vec<serde_json::Value>, String) {
         let objects = self.to_json_objects();
-        let yaml = crate::render::documents(&objects);
+        let yaml = tycho_yaml::render::documents(&objects);
         (objects, yaml)
     }
 
@@ -113,6 +113,6 @@ impl Plan {
 
     /// Multi-document YAML in stable order, which `kubectl apply -f -` accepts.
     pub fn to_yaml(&self) -> String {
-        crate::render::documents(&self.to_json_objects())
+        tycho_yaml::render::documents(&self.to_json_objects())
     }
 }
