@@ -84,4 +84,7 @@ size "$OUT/web/tycho_wasm.js"
 total=$(cat "$OUT/web/tycho_wasm_bg.wasm" "$OUT/web/tycho_wasm.js" | wc -c)
 total_gz=$(( $(gzip -9 -c "$OUT/web/tycho_wasm_bg.wasm" | wc -c) + $(gzip -9 -c "$OUT/web/tycho_wasm.js" | wc -c) ))
 printf '%-34s raw %8d B   gzip %8d B\n' "package (wasm + glue)" "$total" "$total_gz"
+GOAL=250000
+if [ "$total_gz" -le "$GOAL" ]; then verdict="within"; else verdict="OVER"; fi
+echo "size goal: package gzip <= $GOAL B: $verdict ($((GOAL - total_gz)) B to spare)"
 echo "demo: python3 -m http.server -d $OUT/demo 8000, then open http://127.0.0.1:8000/"

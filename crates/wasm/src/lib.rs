@@ -19,9 +19,8 @@ use serde::Serialize;
 use tycho_compiler::{CompileOptions, Diagnostic, NotTranslated, PublishedPort};
 use wasm_bindgen::prelude::*;
 
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// The allocator is std's (dlmalloc): measured faster here than talc (968 vs 1024 µs for
+// validate()+compile() of the benchmark file) for 2.6 KB more gzip.
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
