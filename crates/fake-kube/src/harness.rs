@@ -183,18 +183,24 @@ impl TestCluster {
     pub async fn cleanup(mut self) {
         // Done here, so `Drop` has nothing left to do.
         self.real_config = None;
-        let api = Api::<Namespace>::all(self.client.clone());
-        match api
-            .delete(&self.namespace, &DeleteParams::background())
-            .await
-        {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => panic!(
+        if let Err(e) = delete_namespace(self.client.clone(), &self.namespace).await {
+            panic!(
                 "TestCluster: cannot delete namespace {}: {e}",
                 self.namespace
-            ),
+            );
         }
+    }
+}
+
+/// Deletes `namespace` without waiting for it to go; one already gone is fine.
+async fn delete_namespace(client: kube::Client, namespace: &str) -> Result<(), kube::Error> {
+    match Api::<Namespace>::all(client)
+        .delete(namespace, &DeleteParams::background())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -217,14 +223,9 @@ impl Drop for TestCluster {
                 .map_err(|e| e.to_string())?;
             runtime.block_on(async {
                 let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
-                match Api::<Namespace>::all(client)
-                    .delete(&namespace, &DeleteParams::background())
+                delete_namespace(client, &namespace)
                     .await
-                {
-                    Ok(_) => Ok(()),
-                    Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
+                    .map_err(|e| e.to_string())
             })
         })
         .join();

@@ -293,8 +293,8 @@ fn container_started_events(store: &mut Store, pod: &Value, container: &Value) {
     }
 }
 
-/// The start events of every container that runs at once (or, with `delayed`, only now that
-/// the ready delay is over): ready and crash-looping ones.
+/// The start events of every container that starts (ready and crash-looping ones): when the
+/// pod is stored, or when its ready delay is over if the simulation sets one.
 pub(crate) fn containers_started_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
     for c in containers(&spec) {
