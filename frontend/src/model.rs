@@ -47,20 +47,13 @@ fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
             .iter()
             .map(|p| format!("{}:{}", p.service, p.port))
             .collect();
-        let containers = plan
-            .deployment
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
-        for c in containers {
+        for c in containers(plan) {
             images.extend(c.image.clone());
-            let limits = c.resources.and_then(|r| r.limits).unwrap_or_default();
-            if let Some(q) = limits.get("cpu") {
+            let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
+            if let Some(q) = limits.and_then(|l| l.get("cpu")) {
                 cpu += parse_cpu(&q.0);
             }
-            if let Some(q) = limits.get("memory") {
+            if let Some(q) = limits.and_then(|l| l.get("memory")) {
                 memory += parse_bytes(&q.0);
             }
         }
@@ -286,33 +279,21 @@ pub fn analyze(
 /// Each container's limits (else requests) against `policy.max_resources`, which the compiler
 /// checks per container.
 pub fn resources(plan: &Plan, policy: &Policy) -> Vec<ServiceResources> {
-    let containers = plan
-        .deployment
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.spec.as_ref())
-        .map(|s| s.containers.as_slice())
-        .unwrap_or_default();
     let max = &policy.max_resources;
     let max_cpu = (!max.cpu.is_empty()).then(|| parse_cpu(&max.cpu));
     let max_memory = (!max.memory.is_empty()).then(|| parse_bytes(&max.memory));
-    containers
+    containers(plan)
         .iter()
         .map(|c| {
-            let resources = c.resources.clone().unwrap_or_default();
-            let (limits, requests) = (
-                resources.limits.unwrap_or_default(),
-                resources.requests.unwrap_or_default(),
-            );
+            let resources = c.resources.as_ref();
             let quantity = |key: &str| {
-                limits
-                    .get(key)
-                    .or_else(|| requests.get(key))
-                    .map(|q| q.0.clone())
+                let limit = resources.and_then(|r| r.limits.as_ref()?.get(key));
+                let request = || resources.and_then(|r| r.requests.as_ref()?.get(key));
+                limit.or_else(request).map(|q| q.0.as_str())
             };
-            let cpu = quantity("cpu").map(|q| parse_cpu(&q));
-            let memory = quantity("memory").map(|q| parse_bytes(&q));
-            let gpus = quantity(&policy.gpu_resource_name).map(|q| parse_cpu(&q));
+            let cpu = quantity("cpu").map(parse_cpu);
+            let memory = quantity("memory").map(parse_bytes);
+            let gpus = quantity(&policy.gpu_resource_name).map(parse_cpu);
             ServiceResources {
                 service: c.name.clone(),
                 cpu: Amount {
@@ -337,6 +318,16 @@ pub fn resources(plan: &Plan, policy: &Policy) -> Vec<ServiceResources> {
             }
         })
         .collect()
+}
+
+/// The containers of a plan's pod (one per compose service).
+fn containers(plan: &Plan) -> &[k8s_openapi::api::core::v1::Container] {
+    plan.deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default()
 }
 
 /// The compiler's diagnostic as the REST API carries it (same fields).

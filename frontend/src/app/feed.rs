@@ -14,6 +14,9 @@ use wasm_bindgen::prelude::*;
 thread_local! {
     /// The open event stream; closed before another opens (sign-in and sign-out reconnect).
     static EVENTS: RefCell<Option<web_sys::EventSource>> = const { RefCell::new(None) };
+    /// The polling timer when EventSource is unavailable; cleared likewise, so a reconnect does
+    /// not poll twice.
+    static POLLING: RefCell<Option<IntervalHandle>> = const { RefCell::new(None) };
 }
 
 /// Finds out what the server offers (cluster, auth, policy) and starts the live list.
@@ -85,6 +88,11 @@ fn close_events(state: State) {
             source.close();
         }
     });
+    POLLING.with(|p| {
+        if let Some(timer) = p.borrow_mut().take() {
+            timer.clear();
+        }
+    });
     state.feed.set(Feed::Off);
 }
 
@@ -143,5 +151,7 @@ fn start_polling(state: State) {
         })
     };
     poll();
-    set_interval(poll, Duration::from_secs(3));
+    if let Ok(timer) = set_interval_with_handle(poll, Duration::from_secs(3)) {
+        POLLING.with(|p| *p.borrow_mut() = Some(timer));
+    }
 }
