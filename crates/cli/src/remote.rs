@@ -632,6 +632,7 @@ async fn print_events(client: &tycho_client::Client, systems: &[SystemStatus]) -
     ok
 }
 
+/// The exit code of a command that went through every item: failure when any failed.
 fn exit(failed: bool) -> ExitCode {
     if failed {
         ExitCode::FAILURE
@@ -685,11 +686,7 @@ pub fn down(args: &DownArgs) -> ExitCode {
                 }
             }
         }
-        if failed {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        exit(failed)
     })
 }
 
