@@ -17,6 +17,8 @@ pub const INVALID_VALUE: &str = "TY0106";
 pub const UNSET_VARIABLE: &str = "TY0201";
 pub const REQUIRED_VARIABLE: &str = "TY0202";
 pub const INVALID_INTERPOLATION: &str = "TY0203";
+/// `TYCHO_BASE_PATH` set by the file or the request: Tycho sets it (warning).
+pub const RESERVED_VARIABLE: &str = "TY0204";
 
 pub const INVALID_NAME: &str = "TY0301";
 pub const NAME_TOO_LONG: &str = "TY0302";
@@ -30,6 +32,8 @@ pub const INVALID_VOLUME: &str = "TY0309";
 pub const INVALID_COMMAND: &str = "TY0310";
 pub const INVALID_DURATION: &str = "TY0311";
 pub const REQUEST_ABOVE_LIMIT: &str = "TY0312";
+/// The primary port (options or `x-tycho.connect`) is not a published TCP port.
+pub const UNKNOWN_CONNECT_PORT: &str = "TY0313";
 
 pub const HOST_PATH_REFUSED: &str = "TY0401";
 pub const PRIVILEGED_REFUSED: &str = "TY0402";
@@ -37,3 +41,7 @@ pub const CAP_ADD_REFUSED: &str = "TY0403";
 pub const ROOT_REFUSED: &str = "TY0404";
 pub const ABOVE_POLICY_MAX: &str = "TY0405";
 pub const INVALID_OPTION: &str = "TY0406";
+/// A CIDR (request or policy) that is not an IPv4 or IPv6 CIDR.
+pub const INVALID_CIDR: &str = "TY0407";
+/// A request CIDR outside every CIDR the policy allows: dropped (warning).
+pub const CIDR_NOT_ALLOWED: &str = "TY0408";

@@ -19,6 +19,8 @@ pub const ANNOTATION_USERNAME: &str = "tycho.io/username";
 pub const ANNOTATION_SYSTEM_NAME: &str = "tycho.io/system-name";
 /// JSON list of the published ports: `[{"service","containerPort","port","protocol"}]`.
 pub const ANNOTATION_PORTS: &str = "tycho.io/ports";
+/// JSON of the [`crate::ConnectTarget`]: how Tycho's proxy reaches the primary port.
+pub const ANNOTATION_CONNECT: &str = "tycho.io/connect";
 /// JSON of the requested resources of the whole pod: `{"cpu","memory","gpus"}`.
 pub const ANNOTATION_RESOURCES: &str = "tycho.io/resources";
 

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod codes;
+pub mod connect;
 pub mod diagnostic;
 mod interpolate;
 pub mod labels;
@@ -21,11 +22,15 @@ pub mod plan;
 mod quantity;
 mod shell_words;
 
+pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
 /// YAML and JSON text of JSON values, as the manifests are written.
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
-pub use options::{CompileOptions, EgressMode, Policy, ResourceSpec, ServiceType};
+pub use options::{
+    CompileOptions, ConnectMode, ConnectOptions, EgressMode, Policy, PrimaryPort, ResourceSpec,
+    ServerPods, ServiceType,
+};
 pub use plan::{KubeObject, NotTranslated, Plan, PublishedPort};
 use tycho_yaml as yaml;
 
@@ -50,7 +55,18 @@ impl Compiled {
 /// Loads and plans `text`, returning the plan (when error-free) and all diagnostics, sorted by
 /// position.
 pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
-    let loaded = load::load(text, &options.env);
+    // `${TYCHO_BASE_PATH}` interpolates like any variable, but the base path holds the GUID, and
+    // without a GUID option the GUID is derived from the system name, which the file's own
+    // top-level `name:` may give (known only after reading the file). So the loader interpolates
+    // `name:` first, asks this function for the base path with it, then interpolates the rest
+    // of the file with the base path in the env. The planner derives name and GUID with the same
+    // functions, so the env, the interpolated text and the object names always agree.
+    let base_path = |top_name: Option<&str>| {
+        let name = plan::system_name(options, top_name);
+        let guid = plan::system_guid(text, &name, options);
+        connect::base_path(&options.policy, &name, &options.username, &guid)
+    };
+    let loaded = load::load(text, &options.env, &base_path);
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
     if let Some(system) = loaded.system {

@@ -22,6 +22,8 @@ pub struct System {
     pub volumes: Vec<VolumeDecl>,
     /// Accepted keys that are not translated, with the reason.
     pub not_translated: Vec<(String, Pos, String)>,
+    /// The top-level `x-tycho: {connect: …}`.
+    pub connect: crate::connect::ConnectSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -21,9 +21,22 @@ pub struct CompileOptions {
     pub namespace: String,
     /// The request env: values for `$VAR` interpolation and for `environment: [NAME]` entries.
     pub env: BTreeMap<String, String>,
-    /// Extra CIDRs allowed to reach the published ports (the compat API's `clients`).
+    /// CIDRs allowed to reach the published ports (the compat API's `clients`). They may only
+    /// narrow the policy's `network.ingress_cidrs`: one outside all of those is dropped with a
+    /// warning, and when any is given they replace the policy's list.
     pub client_cidrs: Vec<String>,
+    /// The port Tycho's proxy serves at `/connect/<guid>/` (the compat API's `services:
+    /// {name: {port}}`); else the file's `x-tycho: {connect: …}`, else the first published TCP port.
+    pub primary: Option<PrimaryPort>,
     pub policy: Policy,
+}
+
+/// A published port of one compose service: `port` is its container port or its Service port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryPort {
+    pub service: String,
+    pub port: u16,
 }
 
 impl Default for CompileOptions {
@@ -35,6 +48,7 @@ impl Default for CompileOptions {
             namespace: String::new(),
             env: BTreeMap::new(),
             client_cidrs: Vec::new(),
+            primary: None,
             policy: Policy::default(),
         }
     }
@@ -58,6 +72,9 @@ pub struct Policy {
     pub allow_root: bool,
     pub service_type: ServiceType,
     pub network: NetworkPolicyOptions,
+    /// How users reach a system: Tycho's proxy (default), Ambassador, or not at all.
+    pub connect: ConnectOptions,
+    /// Kept for old policies: `enabled: true` means `connect: {mode: ambassador}`.
     pub ambassador: AmbassadorOptions,
     /// Storage class for claims of named volumes; the cluster default when empty.
     pub storage_class: String,
@@ -85,11 +102,42 @@ impl Default for Policy {
             allow_root: false,
             service_type: ServiceType::ClusterIP,
             network: NetworkPolicyOptions::default(),
+            connect: ConnectOptions::default(),
             ambassador: AmbassadorOptions::default(),
             storage_class: String::new(),
             default_volume_size: "1Gi".into(),
         }
     }
+}
+
+impl Policy {
+    /// The connect mode in effect: `connect.mode`, except that the old `ambassador: {enabled:
+    /// true}` turns the default `proxy` into `ambassador`.
+    pub fn connect_mode(&self) -> ConnectMode {
+        match self.connect.mode {
+            ConnectMode::Proxy if self.ambassador.enabled => ConnectMode::Ambassador,
+            mode => mode,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectOptions {
+    pub mode: ConnectMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectMode {
+    /// Tycho's own authenticated reverse proxy serves the system at `/connect/<guid>/`.
+    #[default]
+    Proxy,
+    /// An Ambassador `Mapping` on the Service under `/private/<app>/<user>/<guid>/`, as the
+    /// original Tycho did.
+    Ambassador,
+    /// No way in through Tycho: no connect target; the base path is `/`.
+    None,
 }
 
 /// CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value".
@@ -124,10 +172,13 @@ impl ServiceType {
 pub struct NetworkPolicyOptions {
     /// Write a NetworkPolicy for each system.
     pub enabled: bool,
-    /// Sources allowed to reach the published ports, as CIDRs.
+    /// Sources allowed to reach the published ports, as CIDRs (default none: the Tycho server
+    /// is the way in). A request's `client_cidrs` may only narrow these.
     pub ingress_cidrs: Vec<String>,
     /// Namespaces (e.g. the ingress controller's) whose pods may reach the published ports.
     pub ingress_namespaces: Vec<String>,
+    /// The Tycho server's pods, admitted to the published ports (the proxy runs there).
+    pub server_pods: ServerPods,
     pub egress: EgressMode,
 }
 
@@ -135,10 +186,34 @@ impl Default for NetworkPolicyOptions {
     fn default() -> Self {
         NetworkPolicyOptions {
             enabled: true,
-            // A launched notebook has to be reachable; operators narrow this to their proxy.
-            ingress_cidrs: vec!["0.0.0.0/0".into()],
+            ingress_cidrs: Vec::new(),
             ingress_namespaces: Vec::new(),
+            server_pods: ServerPods::default(),
             egress: EgressMode::Open,
+        }
+    }
+}
+
+/// How the NetworkPolicy finds the Tycho server's pods (see `kubernetes/deployment.yaml`).
+/// System pods carry `executor: tycho`, and the selector requires that label to be absent, so
+/// a user's system named `tycho` never matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerPods {
+    /// Labels of the server's pods. Empty: the server is not admitted.
+    pub labels: BTreeMap<String, String>,
+    /// The server's namespace; empty means the systems' own namespace.
+    pub namespace: String,
+}
+
+impl Default for ServerPods {
+    fn default() -> Self {
+        ServerPods {
+            labels: BTreeMap::from([
+                ("app.kubernetes.io/name".to_string(), "tycho".to_string()),
+                ("app.kubernetes.io/component".to_string(), "api".to_string()),
+            ]),
+            namespace: String::new(),
         }
     }
 }

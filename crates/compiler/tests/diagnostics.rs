@@ -97,6 +97,12 @@ const CASES: &[Case] = &[
         19,
     ),
     case(
+        codes::RESERVED_VARIABLE,
+        "services:\n  web:\n    image: a\n    environment:\n      TYCHO_BASE_PATH: /x/\n",
+        5,
+        7,
+    ),
+    case(
         codes::INVALID_NAME,
         "services:\n  Web_App:\n    image: a\n",
         2,
@@ -154,6 +160,12 @@ const CASES: &[Case] = &[
     ),
     case(codes::REQUEST_ABOVE_LIMIT, RESERVATION_ABOVE_LIMIT, 9, 17),
     case(
+        codes::UNKNOWN_CONNECT_PORT,
+        "x-tycho:\n  connect:\n    port: 9000\nservices:\n  web:\n    image: a\n    ports: [\"80\"]\n",
+        3,
+        11,
+    ),
+    case(
         codes::HOST_PATH_REFUSED,
         "services:\n  web:\n    image: a\n    volumes: [\"/etc:/host-etc\"]\n",
         4,
@@ -185,6 +197,19 @@ const CASES: &[Case] = &[
     ),
     case(
         codes::INVALID_OPTION,
+        "services:\n  web:\n    image: a\n",
+        0,
+        0,
+    ),
+    // Options, not the file: no position.
+    case(
+        codes::INVALID_CIDR,
+        "services:\n  web:\n    image: a\n",
+        0,
+        0,
+    ),
+    case(
+        codes::CIDR_NOT_ALLOWED,
         "services:\n  web:\n    image: a\n",
         0,
         0,
@@ -225,6 +250,12 @@ fn options_for(code: &str) -> CompileOptions {
     };
     if code == codes::INVALID_OPTION {
         options.name = "Not A Name".into();
+    }
+    if code == codes::INVALID_CIDR {
+        options.client_cidrs = vec!["10.0.0/8".into()];
+    }
+    if code == codes::CIDR_NOT_ALLOWED {
+        options.client_cidrs = vec!["10.0.0.0/8".into()];
     }
     options.policy = Policy::default();
     options

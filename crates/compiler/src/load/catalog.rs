@@ -19,6 +19,12 @@ pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("models", "AI models are not provisioned"),
 ];
 
+/// Tycho's own top-level `x-tycho:` block.
+pub const X_TYCHO: &[(&str, &str)] = &[("title", ""), ("description", ""), ("connect", "")];
+
+/// `x-tycho: {connect: …}`: which port Tycho's proxy serves and how it rewrites the path.
+pub const X_TYCHO_CONNECT: &[(&str, &str)] = &[("service", ""), ("port", ""), ("rewrite", "")];
+
 pub const SERVICE: &[(&str, &str)] = &[
     // Translated.
     ("image", ""),

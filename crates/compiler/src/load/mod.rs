@@ -13,6 +13,7 @@ pub use service::is_dns_label;
 mod volumes;
 
 use crate::codes;
+use crate::connect::{BASE_PATH_ENV, ConnectSpec, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::interpolate::interpolate;
 use crate::model::{MountSource, System, VolumeDecl};
@@ -25,7 +26,12 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn load(text: &str, env: &BTreeMap<String, String>) -> Loaded {
+/// `base_path` gives `TYCHO_BASE_PATH` for the file's top-level `name:` (interpolated), if any.
+pub fn load(
+    text: &str,
+    env: &BTreeMap<String, String>,
+    base_path: &dyn Fn(Option<&str>) -> String,
+) -> Loaded {
     let (parsed, findings) = yaml::parse(text);
     let mut diagnostics: Vec<Diagnostic> = findings.into_iter().map(yaml_diagnostic).collect();
     let root = match parsed {
@@ -54,8 +60,8 @@ pub fn load(text: &str, env: &BTreeMap<String, String>) -> Loaded {
     };
     let mut reader = Reader::default();
     let mut root = root;
-    interpolate_tree(&mut root, &String::new, env, &mut reader);
-    let system = load_system(&root, env, &mut reader);
+    let env = interpolate_root(&mut root, env, base_path, &mut reader);
+    let system = load_system(&root, &env, &mut reader);
     diagnostics.extend(reader.diagnostics);
     Loaded {
         system,
@@ -72,6 +78,48 @@ fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
         line: e.line,
         column: e.column,
     }
+}
+
+/// Interpolates the top-level `name:` with the request env, then the rest of the file with the
+/// request env plus `TYCHO_BASE_PATH`, which needs the name (see [`crate::compile`]). Each value
+/// is interpolated once. Returns the env the rest of the loader reads (`environment: [NAME]`).
+fn interpolate_root(
+    root: &mut Node,
+    env: &BTreeMap<String, String>,
+    base_path: &dyn Fn(Option<&str>) -> String,
+    reader: &mut Reader,
+) -> BTreeMap<String, String> {
+    let mut env = env.clone();
+    if env.remove(BASE_PATH_ENV).is_some() {
+        reader.push(
+            Severity::Warning,
+            codes::RESERVED_VARIABLE,
+            format!("the request env sets {BASE_PATH_ENV}, which Tycho sets to the system's base path; the request's value is ignored"),
+            "",
+            0,
+            0,
+        );
+    }
+    let Value::Map(entries) = &mut root.value else {
+        env.insert(BASE_PATH_ENV.into(), base_path(None));
+        interpolate_tree(root, &String::new, &env, reader);
+        return env;
+    };
+    let mut top_name = None;
+    for (_, value) in entries.iter_mut().filter(|(k, _)| k.text() == "name") {
+        interpolate_tree(value, &|| "/name".into(), &env, reader);
+        // As `Reader::string` reads it; the last `name:` wins, as in `load_system`.
+        top_name = match value.value {
+            Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(value.text()),
+            _ => None,
+        };
+    }
+    env.insert(BASE_PATH_ENV.into(), base_path(top_name.as_deref()));
+    for (key, value) in entries.iter_mut().filter(|(k, _)| k.text() != "name") {
+        let key = &*key;
+        interpolate_tree(value, &|| child("", &key.text()), &env, reader);
+    }
+    env
 }
 
 /// Replaces every string value by its interpolation, reporting findings at their character.
@@ -135,6 +183,8 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             "volumes" => {
                 system.volumes = volume_declarations(value, &path, r, &mut top_not_translated)
             }
+            // Other `x-` extensions are ignored (as compose does); Tycho reads its own.
+            "x-tycho" => system.connect = x_tycho(value, &path, r),
             _ => r.other_key(key, &path, catalog::TOP_LEVEL, &mut top_not_translated),
         }
     }
@@ -168,6 +218,81 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     }
     check_references(&system, r);
     Some(system)
+}
+
+/// The top-level `x-tycho:` block: `title` and `description` (for catalogs) and
+/// `connect: {service, port, rewrite}`. Unknown keys are errors, as everywhere else.
+fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
+    let mut spec = ConnectSpec::default();
+    for (key, value) in r.map(node, path).unwrap_or(&[]) {
+        let name = key.text();
+        let kpath = child(path, &name);
+        match name.as_str() {
+            "title" | "description" => {
+                r.string(value, &kpath);
+            }
+            "connect" => spec = x_tycho_connect(value, &kpath, r),
+            _ => r.unknown_key(key, &kpath, &known(catalog::X_TYCHO)),
+        }
+    }
+    spec
+}
+
+fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
+    let mut spec = ConnectSpec::default();
+    for (key, value) in r.map(node, path).unwrap_or(&[]) {
+        let name = key.text();
+        let kpath = child(path, &name);
+        match name.as_str() {
+            "service" => {
+                spec.service = r.string(value, &kpath).map(|s| (s, r.pos(value, &kpath)));
+            }
+            "port" => {
+                spec.port = r.int(value, &kpath).and_then(|n| match u16::try_from(n) {
+                    Ok(port) if port > 0 => Some((port, r.pos(value, &kpath))),
+                    _ => {
+                        r.error(
+                            codes::INVALID_PORT,
+                            format!("`port` must be between 1 and 65535, not {n}"),
+                            value,
+                            &kpath,
+                        );
+                        None
+                    }
+                });
+            }
+            "rewrite" => spec.rewrite = rewrite(value, &kpath, r),
+            _ => r.unknown_key(key, &kpath, &known(catalog::X_TYCHO_CONNECT)),
+        }
+    }
+    spec
+}
+
+/// `keep`, `strip`, or a path that starts and ends with `/`.
+fn rewrite(node: &Node, path: &str, r: &mut Reader) -> Option<Rewrite> {
+    let text = r.string(node, path)?;
+    match text.as_str() {
+        "keep" => Some(Rewrite::Keep),
+        "strip" => Some(Rewrite::Strip),
+        p if p.starts_with('/') && p.ends_with('/') && !p.contains(char::is_whitespace) => {
+            Some(Rewrite::Target(p.to_string()))
+        }
+        _ => {
+            r.error(
+                codes::INVALID_VALUE,
+                format!(
+                    "`rewrite` must be `keep`, `strip` or a path that starts and ends with `/`, not `{text}`"
+                ),
+                node,
+                path,
+            );
+            None
+        }
+    }
+}
+
+fn known(catalog: &[(&'static str, &str)]) -> Vec<&'static str> {
+    catalog.iter().map(|(k, _)| *k).collect()
 }
 
 fn volume_declarations(

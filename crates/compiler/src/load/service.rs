@@ -4,6 +4,7 @@ use super::catalog;
 use super::reader::{NotTranslated, Reader, child};
 use super::{ports, volumes};
 use crate::codes;
+use crate::diagnostic::Severity;
 use crate::model::{HealthTest, Healthcheck, Pos, ResourceAmounts, Service, User};
 use crate::quantity;
 use crate::shell_words;
@@ -55,7 +56,19 @@ pub fn load_service(
                         &kpath,
                     );
                 }
-                for (var, value, _) in r.key_values(v, &kpath) {
+                for (var, value, pos) in r.key_values(v, &kpath) {
+                    if var == crate::connect::BASE_PATH_ENV {
+                        // Tycho sets it after the service's own env (see plan::pod).
+                        if value.is_some() {
+                            r.at(
+                                Severity::Warning,
+                                codes::RESERVED_VARIABLE,
+                                format!("{var} is set by Tycho to the system's base path; this value is replaced"),
+                                &pos,
+                            );
+                        }
+                        continue;
+                    }
                     // `- NAME` without a value takes it from the request env, or is left out.
                     let value = value.or_else(|| env.get(&var).cloned());
                     if let Some(value) = value {

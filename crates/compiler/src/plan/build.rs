@@ -2,6 +2,7 @@
 
 use super::{NotTranslated, Plan, PublishedPort, checks, network, pod};
 use crate::codes;
+use crate::connect;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
 use crate::model::System;
@@ -22,6 +23,8 @@ pub(crate) struct Identity {
     pub object_name: String,
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// `TYCHO_BASE_PATH` (see [`crate::connect::base_path`]).
+    pub base_path: String,
 }
 
 impl Identity {
@@ -46,10 +49,24 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
     let identity = identity(system, text, options, &mut diagnostics);
     checks::check(system, &options.policy, &mut diagnostics);
     let ports = published_ports(system);
+    let connect = connect::target(
+        system,
+        &ports,
+        options,
+        &identity.base_path,
+        &mut diagnostics,
+    );
     let claims = pod::claims(system, &identity, &options.policy, &mut diagnostics);
-    let deployment = pod::deployment(system, &identity, options, &ports, &mut diagnostics);
-    let service = network::service(&identity, &ports, options);
-    let network_policy = network::network_policy(&identity, &ports, options);
+    let deployment = pod::deployment(
+        system,
+        &identity,
+        options,
+        &ports,
+        connect.as_ref(),
+        &mut diagnostics,
+    );
+    let service = network::service(&identity, &ports, connect.as_ref(), options);
+    let network_policy = network::network_policy(&identity, &ports, options, &mut diagnostics);
     let not_translated = system
         .not_translated
         .iter()
@@ -71,6 +88,7 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         network_policy,
         claims,
         ports,
+        connect,
         not_translated,
     };
     Planned { plan, diagnostics }
@@ -82,11 +100,7 @@ fn identity(
     options: &CompileOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Identity {
-    let name = [options.name.as_str(), system.name.as_deref().unwrap_or("")]
-        .into_iter()
-        .find(|n| !n.is_empty())
-        .unwrap_or("system")
-        .to_string();
+    let name = system_name(options, system.name.as_deref());
     if name.len() > MAX_SYSTEM_NAME || !crate::load::is_dns_label(&name) {
         diagnostics.push(option_error(format!(
             "system name `{name}` must be at most {MAX_SYSTEM_NAME} lowercase letters, digits or `-`, starting and ending with a letter or digit"
@@ -96,11 +110,7 @@ fn identity(
             "system name `{name}` must start with a letter (it names a Kubernetes Service)"
         )));
     }
-    let guid = if options.guid.is_empty() {
-        crate::content_guid(text, &name)
-    } else {
-        options.guid.clone()
-    };
+    let guid = system_guid(text, &name, options);
     if guid.len() > MAX_GUID
         || !guid
             .bytes()
@@ -129,12 +139,32 @@ fn identity(
         ),
     ]);
     let namespace = (!options.namespace.is_empty()).then(|| options.namespace.clone());
+    let base_path = connect::base_path(&options.policy, &name, &options.username, &guid);
     Identity {
         name,
         guid,
         object_name,
         namespace,
         labels,
+        base_path,
+    }
+}
+
+/// The system name: the option, else the file's top-level `name:` (interpolated), else `system`.
+pub(crate) fn system_name(options: &CompileOptions, top_name: Option<&str>) -> String {
+    [options.name.as_str(), top_name.unwrap_or("")]
+        .into_iter()
+        .find(|n| !n.is_empty())
+        .unwrap_or("system")
+        .to_string()
+}
+
+/// The GUID: the option, else one derived from the text and the name.
+pub(crate) fn system_guid(text: &str, name: &str, options: &CompileOptions) -> String {
+    if options.guid.is_empty() {
+        crate::content_guid(text, name)
+    } else {
+        options.guid.clone()
     }
 }
 

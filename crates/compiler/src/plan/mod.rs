@@ -1,5 +1,6 @@
 //! model → plan: the only place where Kubernetes objects are shaped.
 
+use crate::connect::ConnectTarget;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -10,7 +11,7 @@ mod checks;
 mod network;
 mod pod;
 
-pub(crate) use build::plan;
+pub(crate) use build::{plan, system_guid, system_name};
 
 /// Everything needed to run one system: typed objects plus facts the shells show.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,9 @@ pub struct Plan {
     /// One claim per named volume.
     pub claims: Vec<PersistentVolumeClaim>,
     pub ports: Vec<PublishedPort>,
+    /// The primary port behind Tycho's proxy (also in the Deployment's `tycho.io/connect`
+    /// annotation). `None` when no TCP port is published or the connect mode is `none`.
+    pub connect: Option<ConnectTarget>,
     /// Compose keys that were accepted but have no Kubernetes translation.
     pub not_translated: Vec<NotTranslated>,
 }

@@ -2,36 +2,43 @@
 
 use super::PublishedPort;
 use super::build::Identity;
-use crate::options::{CompileOptions, EgressMode, ServiceType};
+use crate::codes;
+use crate::connect::{ConnectTarget, Rewrite};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::labels;
+use crate::options::{CompileOptions, ConnectMode, EgressMode, ServerPods, ServiceType};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 pub(crate) fn service(
     identity: &Identity,
     ports: &[PublishedPort],
+    connect: Option<&ConnectTarget>,
     options: &CompileOptions,
 ) -> Option<Service> {
     if ports.is_empty() {
         return None;
     }
-    let ambassador = &options.policy.ambassador;
+    let ambassador = options.policy.connect_mode() == ConnectMode::Ambassador;
     // Behind Ambassador the proxy reaches the Service inside the cluster.
-    let kind = if ambassador.enabled {
+    let kind = if ambassador {
         ServiceType::ClusterIP
     } else {
         options.policy.service_type
     };
     let mut meta = identity.meta(&identity.object_name);
-    if ambassador.enabled {
+    if let Some(target) = connect.filter(|_| ambassador) {
         meta.annotations = Some(BTreeMap::from([(
             "getambassador.io/config".to_string(),
-            ambassador_mapping(identity, &options.username, ports[0].port, options),
+            ambassador_mapping(identity, &options.username, target),
         )]));
     }
     let service_ports = ports
@@ -56,21 +63,15 @@ pub(crate) fn service(
     })
 }
 
-/// An Ambassador `Mapping` under `/private/<app>/<user>/<guid>/`, as the original Tycho wrote it.
-fn ambassador_mapping(
-    identity: &Identity,
-    username: &str,
-    port: u16,
-    options: &CompileOptions,
-) -> String {
-    let prefix = format!("/private/{}/{}/{}/", identity.name, username, identity.guid);
-    let ambassador = &options.policy.ambassador;
-    let rewrite = if !ambassador.rewrite_target.is_empty() {
-        ambassador.rewrite_target.clone()
-    } else if ambassador.rewrite_to_prefix {
-        prefix.clone()
-    } else {
-        "/".into()
+/// An Ambassador `Mapping` under `/private/<app>/<user>/<guid>/` (the target's path), as the
+/// original Tycho wrote it: one YAML document starting with `---`. Built as a JSON value and
+/// rendered by the YAML writer, so a username (or any value) stays one quoted scalar and
+/// cannot add keys.
+fn ambassador_mapping(identity: &Identity, username: &str, target: &ConnectTarget) -> String {
+    let rewrite = match &target.rewrite {
+        Rewrite::Keep => target.path.clone(),
+        Rewrite::Strip => "/".into(),
+        Rewrite::Target(path) => path.clone(),
     };
     let service = &identity.object_name;
     let namespace = identity
@@ -78,15 +79,26 @@ fn ambassador_mapping(
         .as_deref()
         .map(|ns| format!(".{ns}"))
         .unwrap_or_default();
-    format!(
-        "---\napiVersion: ambassador/v1\nkind: Mapping\nname: {service}-mapping\nprefix: {prefix}\nheaders:\n  remote_user: {username}\nservice: {service}{namespace}:{port}\nrewrite: {rewrite}\nuse_websocket: true\ntimeout_ms: 300000\nidle_timeout_ms: 600000\n"
-    )
+    let mapping = json!({
+        "apiVersion": "ambassador/v1",
+        "kind": "Mapping",
+        "name": format!("{service}-mapping"),
+        "prefix": target.path,
+        "headers": {"remote_user": username},
+        "service": format!("{service}{namespace}:{}", target.port),
+        "rewrite": rewrite,
+        "use_websocket": true,
+        "timeout_ms": 300000,
+        "idle_timeout_ms": 600000,
+    });
+    tycho_yaml::render::documents(&[mapping])
 }
 
 pub(crate) fn network_policy(
     identity: &Identity,
     ports: &[PublishedPort],
     options: &CompileOptions,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<NetworkPolicy> {
     let network = &options.policy.network;
     if !network.enabled {
@@ -103,33 +115,27 @@ pub(crate) fn network_policy(
         from: Some(vec![own_pods.clone()]),
         ..Default::default()
     }];
-    let sources: Vec<NetworkPolicyPeer> = network
-        .ingress_cidrs
-        .iter()
-        .chain(&options.client_cidrs)
-        .map(|cidr| NetworkPolicyPeer {
-            ip_block: Some(IPBlock {
-                cidr: cidr.clone(),
-                except: None,
+    let mut sources: Vec<NetworkPolicyPeer> = Vec::new();
+    if options.policy.connect_mode() != ConnectMode::None {
+        sources.extend(server_pods(&network.server_pods));
+    }
+    sources.extend(
+        allowed_cidrs(&network.ingress_cidrs, &options.client_cidrs, diagnostics)
+            .into_iter()
+            .map(|cidr| NetworkPolicyPeer {
+                ip_block: Some(IPBlock { cidr, except: None }),
+                ..Default::default()
             }),
-            ..Default::default()
-        })
-        .chain(
-            network
-                .ingress_namespaces
-                .iter()
-                .map(|ns| NetworkPolicyPeer {
-                    namespace_selector: Some(LabelSelector {
-                        match_labels: Some(BTreeMap::from([(
-                            "kubernetes.io/metadata.name".to_string(),
-                            ns.clone(),
-                        )])),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-        )
-        .collect();
+    );
+    sources.extend(
+        network
+            .ingress_namespaces
+            .iter()
+            .map(|ns| NetworkPolicyPeer {
+                namespace_selector: Some(namespace_selector(ns)),
+                ..Default::default()
+            }),
+    );
     if !ports.is_empty() && !sources.is_empty() {
         let open_ports = ports
             .iter()
@@ -178,4 +184,173 @@ pub(crate) fn network_policy(
             egress: Some(egress),
         }),
     })
+}
+
+fn namespace_selector(namespace: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_string(),
+            namespace.to_string(),
+        )])),
+        ..Default::default()
+    }
+}
+
+/// The Tycho server's pods: their labels, and no `executor` label (every system pod has
+/// `executor: tycho`, so no system, whatever its name, passes for the server).
+fn server_pods(server: &ServerPods) -> Option<NetworkPolicyPeer> {
+    // An empty selector would match every pod: no labels means no server peer.
+    if server.labels.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(server.labels.clone()),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: labels::EXECUTOR.into(),
+                operator: "DoesNotExist".into(),
+                values: None,
+            }]),
+        }),
+        namespace_selector: (!server.namespace.is_empty())
+            .then(|| namespace_selector(&server.namespace)),
+        ..Default::default()
+    })
+}
+
+/// The CIDRs admitted to the published ports. The request's CIDRs may only narrow the
+/// policy's: when it gives any, they replace the policy's list, each one kept only if it lies
+/// inside one of the policy's (else dropped with a warning). An unparsable CIDR is an error (the
+/// API server would refuse the NetworkPolicy).
+fn allowed_cidrs(
+    policy: &[String],
+    request: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut parse = |text: &str, whose: &str| {
+        let parsed = Cidr::parse(text);
+        if parsed.is_none() {
+            diagnostics.push(option_diagnostic(
+                Severity::Error,
+                codes::INVALID_CIDR,
+                format!("{whose} CIDR `{text}` is not an IPv4 or IPv6 CIDR (like 10.0.0.0/8 or fd00::/8)"),
+            ));
+        }
+        parsed
+    };
+    let allowed: Vec<Cidr> = policy
+        .iter()
+        .filter_map(|c| parse(c, "the policy's ingress"))
+        .collect();
+    let requested: Vec<(String, Option<Cidr>)> = request
+        .iter()
+        .map(|c| (c.clone(), parse(c, "the request's client")))
+        .collect();
+    if request.is_empty() {
+        return policy.to_vec();
+    }
+    let mut kept = Vec::new();
+    for (text, cidr) in requested {
+        let Some(cidr) = cidr else { continue };
+        if allowed.iter().any(|outer| outer.contains(&cidr)) {
+            kept.push(text);
+        } else {
+            diagnostics.push(option_diagnostic(
+                Severity::Warning,
+                codes::CIDR_NOT_ALLOWED,
+                format!(
+                    "client CIDR `{text}` is dropped: it is not inside the policy's ingress CIDRs ({}); a request may only narrow them",
+                    if policy.is_empty() { "none".to_string() } else { policy.join(", ") }
+                ),
+            ));
+        }
+    }
+    kept
+}
+
+fn option_diagnostic(severity: Severity, code: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        severity,
+        code: code.into(),
+        message,
+        path: String::new(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// An IPv4 or IPv6 network as `address/prefix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cidr {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    fn parse(text: &str) -> Option<Cidr> {
+        let (address, prefix) = text.split_once('/')?;
+        let address: IpAddr = address.parse().ok()?;
+        // Digits only: `u8::from_str` would also take a leading `+`.
+        if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let prefix: u8 = prefix.parse().ok()?;
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Cidr { address, prefix })
+    }
+
+    /// Whether every address of `inner` is in `self` (same family only).
+    fn contains(&self, inner: &Cidr) -> bool {
+        if inner.prefix < self.prefix {
+            return false;
+        }
+        let mask = |bits: u32, width: u32| -> u128 {
+            if bits == 0 {
+                0
+            } else {
+                (u128::MAX << (width - bits)) & (u128::MAX >> (128 - width))
+            }
+        };
+        match (self.address, inner.address) {
+            (IpAddr::V4(outer), IpAddr::V4(addr)) => {
+                let m = mask(self.prefix.into(), 32);
+                u128::from(u32::from(outer)) & m == u128::from(u32::from(addr)) & m
+            }
+            (IpAddr::V6(outer), IpAddr::V6(addr)) => {
+                let m = mask(self.prefix.into(), 128);
+                u128::from(outer) & m == u128::from(addr) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_parse_and_contain() {
+        let c = |s: &str| Cidr::parse(s).unwrap_or_else(|| panic!("{s} parses"));
+        assert!(c("10.0.0.0/8").contains(&c("10.1.2.0/24")));
+        assert!(c("10.0.0.0/8").contains(&c("10.0.0.0/8")));
+        assert!(!c("10.0.0.0/8").contains(&c("0.0.0.0/0")));
+        assert!(!c("10.0.0.0/8").contains(&c("11.0.0.0/24")));
+        assert!(c("0.0.0.0/0").contains(&c("192.168.1.7/32")));
+        assert!(c("fd00::/8").contains(&c("fd12:3456::/32")));
+        assert!(!c("fd00::/8").contains(&c("fe80::/16")));
+        assert!(c("::/0").contains(&c("2001:db8::1/128")));
+        assert!(!c("0.0.0.0/0").contains(&c("::/0")));
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0/8",
+            "fd00::/129",
+            "x/8",
+            "10.0.0.0/+8",
+            "10.0.0.0/",
+        ] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use super::PublishedPort;
 use super::build::Identity;
 use crate::codes;
+use crate::connect::{BASE_PATH_ENV, ConnectTarget};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
 use crate::model::{HealthTest, MountSource, Service, System};
@@ -26,6 +27,7 @@ pub(crate) fn deployment(
     identity: &Identity,
     options: &CompileOptions,
     ports: &[PublishedPort],
+    connect: Option<&ConnectTarget>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Deployment {
     let policy = &options.policy;
@@ -36,7 +38,7 @@ pub(crate) fn deployment(
         .map(|service| container(service, system, identity, policy, &mut volumes))
         .collect();
     let mut meta = identity.meta(&identity.object_name);
-    meta.annotations = Some(BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         (
             labels::ANNOTATION_USERNAME.to_string(),
             options.username.clone(),
@@ -53,7 +55,14 @@ pub(crate) fn deployment(
             labels::ANNOTATION_RESOURCES.to_string(),
             pod_resources(&containers, policy),
         ),
-    ]));
+    ]);
+    if let Some(target) = connect {
+        annotations.insert(
+            labels::ANNOTATION_CONNECT.to_string(),
+            serde_json::to_string(target).unwrap_or_default(),
+        );
+    }
+    meta.annotations = Some(annotations);
     let pod_annotations: BTreeMap<String, String> = system
         .services
         .iter()
@@ -199,12 +208,15 @@ fn container(
             });
         }
     }
+    // The loader left out a `TYCHO_BASE_PATH` of the service's own (with a warning).
     let env: Vec<EnvVar> = service
         .environment
         .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain([(BASE_PATH_ENV, identity.base_path.as_str())])
         .map(|(name, value)| EnvVar {
-            name: name.clone(),
-            value: Some(value.clone()),
+            name: name.to_string(),
+            value: Some(value.to_string()),
             ..Default::default()
         })
         .collect();

@@ -1,0 +1,249 @@
+//! How a user reaches a system: the path prefix Tycho's proxy serves it under, the env the app
+//! sees, and which published port is the primary one. The server only forwards; every decision
+//! about the path is made here.
+
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::labels;
+use crate::model::{Pos, System};
+use crate::options::{CompileOptions, ConnectMode, Policy};
+use crate::plan::PublishedPort;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Env var set in every container and available to `${…}` interpolation.
+pub const BASE_PATH_ENV: &str = "TYCHO_BASE_PATH";
+
+/// `/connect/<guid>/`: where Tycho's proxy serves a system's primary port.
+pub fn connect_path(guid: &str) -> String {
+    format!("/connect/{guid}/")
+}
+
+/// `/connect/<guid>.<port>/`: another published (Service) port of the system.
+pub fn port_path(guid: &str, port: u16) -> String {
+    format!("/connect/{guid}.{port}/")
+}
+
+/// Where and how the proxy reaches a system's primary port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectTarget {
+    /// The compose service (container) that listens.
+    pub service: String,
+    pub container_port: u16,
+    /// The port on the Kubernetes Service.
+    pub port: u16,
+    /// Prefix the browser uses, e.g. `/connect/<guid>/` (with proxy mode), ending in `/`.
+    pub path: String,
+    pub rewrite: Rewrite,
+}
+
+/// What the proxy does with the prefix before forwarding (the original Tycho's `proxy_rewrite`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Rewrite {
+    /// Forward the path as the browser sent it (apps that know their base path). Default.
+    #[default]
+    Keep,
+    /// Remove the prefix: `/connect/<guid>/a/b` → `/a/b`.
+    Strip,
+    /// Replace the prefix with this path (starts and ends with `/`).
+    Target(String),
+}
+
+/// The [`ConnectTarget`] a Deployment's annotations carry (`tycho.io/connect`), if any.
+pub fn connect_target(annotations: &BTreeMap<String, String>) -> Option<ConnectTarget> {
+    serde_json::from_str(annotations.get(labels::ANNOTATION_CONNECT)?).ok()
+}
+
+/// The base path of a system: what `TYCHO_BASE_PATH` holds and the prefix of its connect target.
+/// It depends only on the mode, the name, the owner and the GUID (not on the port chosen), so
+/// the loader can compute it before it interpolates the file.
+pub(crate) fn base_path(policy: &Policy, name: &str, username: &str, guid: &str) -> String {
+    match policy.connect_mode() {
+        ConnectMode::Proxy => connect_path(guid),
+        ConnectMode::Ambassador => format!("/private/{name}/{username}/{guid}/"),
+        ConnectMode::None => "/".into(),
+    }
+}
+
+/// The file's `x-tycho: {connect: …}`, each value with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectSpec {
+    pub service: Option<(String, Pos)>,
+    pub port: Option<(u16, Pos)>,
+    pub rewrite: Option<Rewrite>,
+}
+
+/// Chooses the primary port: `options.primary`, then the file's `x-tycho: {connect: …}`, then
+/// the first published TCP port. `None` when nothing TCP is published or the mode is `none`.
+pub(crate) fn target(
+    system: &System,
+    ports: &[PublishedPort],
+    options: &CompileOptions,
+    base_path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ConnectTarget> {
+    let tcp: Vec<&PublishedPort> = ports.iter().filter(|p| p.protocol == "TCP").collect();
+    let spec = &system.connect;
+    // The file's choice is checked even when the request overrides it: the file is wrong either way.
+    let from_file = from_spec(spec, &tcp, diagnostics);
+    let chosen = match &options.primary {
+        Some(primary) => {
+            let found = tcp.iter().copied().find(|p| {
+                p.service == primary.service
+                    && (p.container_port == primary.port || p.port == primary.port)
+            });
+            if found.is_none() {
+                diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    code: codes::UNKNOWN_CONNECT_PORT.into(),
+                    message: format!(
+                        "the primary port `{}:{}` is not a published TCP port; {}",
+                        primary.service,
+                        primary.port,
+                        published_list(&tcp, Some(&primary.service))
+                    ),
+                    path: String::new(),
+                    line: 0,
+                    column: 0,
+                });
+            }
+            found
+        }
+        None => from_file.unwrap_or_else(|| tcp.first().copied()),
+    }?;
+    if options.policy.connect_mode() == ConnectMode::None {
+        return None;
+    }
+    let rewrite = spec
+        .rewrite
+        .clone()
+        .unwrap_or_else(|| default_rewrite(&options.policy));
+    Some(ConnectTarget {
+        service: chosen.service.clone(),
+        container_port: chosen.container_port,
+        port: chosen.port,
+        path: base_path.to_string(),
+        rewrite,
+    })
+}
+
+/// Without a rewrite in the file: proxy mode keeps the path (the app reads `TYCHO_BASE_PATH`);
+/// ambassador mode does what the original Tycho's `ambassador` options said.
+fn default_rewrite(policy: &Policy) -> Rewrite {
+    let ambassador = &policy.ambassador;
+    match policy.connect_mode() {
+        ConnectMode::Ambassador if !ambassador.rewrite_target.is_empty() => {
+            Rewrite::Target(ambassador.rewrite_target.clone())
+        }
+        ConnectMode::Ambassador if !ambassador.rewrite_to_prefix => Rewrite::Strip,
+        _ => Rewrite::Keep,
+    }
+}
+
+/// The port the file's `x-tycho: {connect: {service, port}}` names: `Some(None)` when it names
+/// one that is not published (reported), `None` when it names neither.
+fn from_spec<'p>(
+    spec: &ConnectSpec,
+    tcp: &[&'p PublishedPort],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Option<&'p PublishedPort>> {
+    if spec.service.is_none() && spec.port.is_none() {
+        return None;
+    }
+    let service = spec.service.as_ref().map(|(s, _)| s.as_str());
+    let found = tcp.iter().copied().find(|p| {
+        service.is_none_or(|s| p.service == s)
+            && spec
+                .port
+                .as_ref()
+                .is_none_or(|(n, _)| p.container_port == *n || p.port == *n)
+    });
+    if found.is_some() {
+        return Some(found);
+    }
+    // Point at the value that is wrong: the service when it publishes nothing, else the port.
+    let service_publishes = service.is_some_and(|s| tcp.iter().any(|p| p.service == s));
+    let (pos, what) = match (&spec.service, &spec.port) {
+        (Some((s, pos)), _) if !service_publishes => (pos, format!("service `{s}`")),
+        (Some((s, _)), Some((n, pos))) => (pos, format!("port {n} of `{s}`")),
+        (None, Some((n, pos))) => (pos, format!("port {n}")),
+        (Some((s, pos)), None) => (pos, format!("service `{s}`")),
+        (None, None) => return None,
+    };
+    diagnostics.push(Diagnostic {
+        severity: Severity::Error,
+        code: codes::UNKNOWN_CONNECT_PORT.into(),
+        message: format!(
+            "`x-tycho.connect` names {what}, which is not a published TCP port; {}",
+            published_list(tcp, service)
+        ),
+        path: pos.path.clone(),
+        line: pos.line,
+        column: pos.column,
+    });
+    Some(None)
+}
+
+/// "published TCP ports: `web` 8080 (container 80), …" for a message, preferring `service`'s.
+fn published_list(tcp: &[&PublishedPort], service: Option<&str>) -> String {
+    let describe = |p: &&PublishedPort| {
+        if p.port == p.container_port {
+            format!("`{}` {}", p.service, p.port)
+        } else {
+            format!(
+                "`{}` {} (container {})",
+                p.service, p.port, p.container_port
+            )
+        }
+    };
+    let own: Vec<String> = tcp
+        .iter()
+        .filter(|p| service.is_some_and(|s| p.service == s))
+        .map(describe)
+        .collect();
+    if !own.is_empty() {
+        return format!("published TCP ports of that service: {}", own.join(", "));
+    }
+    if tcp.is_empty() {
+        return "the system publishes no TCP port".into();
+    }
+    let all: Vec<String> = tcp.iter().map(describe).collect();
+    format!("published TCP ports: {}", all.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(connect_path("abc"), "/connect/abc/");
+        assert_eq!(port_path("abc", 8080), "/connect/abc.8080/");
+    }
+
+    #[test]
+    fn rewrite_serde_shapes() {
+        let json = |r: &Rewrite| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&Rewrite::Keep), "\"keep\"");
+        assert_eq!(json(&Rewrite::Strip), "\"strip\"");
+        assert_eq!(json(&Rewrite::Target("/x/".into())), "{\"target\":\"/x/\"}");
+    }
+
+    #[test]
+    fn annotation_round_trips() {
+        let target = ConnectTarget {
+            service: "web".into(),
+            container_port: 80,
+            port: 8080,
+            path: connect_path("abc"),
+            rewrite: Rewrite::Target("/app/".into()),
+        };
+        let annotations = BTreeMap::from([(
+            labels::ANNOTATION_CONNECT.to_string(),
+            serde_json::to_string(&target).unwrap(),
+        )]);
+        assert_eq!(connect_target(&annotations), Some(target));
+        assert_eq!(connect_target(&BTreeMap::new()), None);
+    }
+}
