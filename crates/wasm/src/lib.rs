@@ -16,7 +16,7 @@
 //! [`validate_value`] and [`options_from_json`] are that layer, usable natively too.
 
 use serde::Serialize;
-use tycho_compiler::{CompileOptions, Diagnostic, NotTranslated, PublishedPort};
+use tycho_compiler::{CompileOptions, ConnectTarget, Diagnostic, NotTranslated, PublishedPort};
 use wasm_bindgen::prelude::*;
 
 // The allocator is std's (dlmalloc): measured faster here than talc (968 vs 1024 µs for
@@ -46,10 +46,27 @@ export interface ResourceSpec {
 export interface NetworkPolicyOptions {
   /** Write a NetworkPolicy for each system (default true). */
   enabled?: boolean;
-  /** Sources allowed to reach the published ports, as CIDRs (default `["0.0.0.0/0"]`). */
+  /** Sources allowed to reach the published ports, as CIDRs (default none). A request's
+   * `client_cidrs` may only narrow these. */
   ingress_cidrs?: string[];
   ingress_namespaces?: string[];
+  /** The Tycho server's pods, admitted to the published ports (they run the proxy). */
+  server_pods?: ServerPods;
   egress?: "open" | "dns-only" | "none";
+}
+
+export interface ServerPods {
+  /** Default `{"app.kubernetes.io/name": "tycho", "app.kubernetes.io/component": "api"}`;
+   * empty admits no server. */
+  labels?: Record<string, string>;
+  /** The server's namespace; empty (default) means the systems' own. */
+  namespace?: string;
+}
+
+export interface ConnectOptions {
+  /** `proxy` (default): Tycho's proxy at `/connect/<guid>/`; `ambassador`: an Ambassador
+   * Mapping at `/private/<app>/<user>/<guid>/`; `none`: no way in through Tycho. */
+  mode?: "proxy" | "ambassador" | "none";
 }
 
 export interface AmbassadorOptions {
@@ -69,6 +86,8 @@ export interface Policy {
   allow_root?: boolean;
   service_type?: "ClusterIP" | "NodePort" | "LoadBalancer";
   network?: NetworkPolicyOptions;
+  connect?: ConnectOptions;
+  /** Old policies: `enabled: true` means `connect: {mode: "ambassador"}`. */
   ambassador?: AmbassadorOptions;
   storage_class?: string;
   default_volume_size?: string;
@@ -86,9 +105,21 @@ export interface CompileOptions {
   namespace?: string;
   /** Values for `$VAR` interpolation and for `environment: [NAME]` entries. */
   env?: Record<string, string>;
-  /** Extra CIDRs allowed to reach the published ports. */
+  /** CIDRs allowed to reach the published ports; only those inside the policy's are kept. */
   client_cidrs?: string[];
+  /** The port Tycho's proxy serves: a container or Service port of that service's `ports:`. */
+  primary?: { service: string; port: number } | null;
   policy?: Policy;
+}
+
+/** How Tycho's proxy reaches the system's primary port. */
+export interface ConnectTarget {
+  service: string;
+  container_port: number;
+  port: number;
+  /** The prefix the browser uses, e.g. `/connect/<guid>/`; also `TYCHO_BASE_PATH`. */
+  path: string;
+  rewrite: "keep" | "strip" | { target: string };
 }
 
 /** A compose key that was accepted but has no Kubernetes translation. */
@@ -135,6 +166,8 @@ export interface CompileResult {
   yaml: string;
   notTranslated: NotTranslated[];
   ports: PublishedPort[];
+  /** The primary port behind Tycho's proxy; null unless ok and a TCP port is published. */
+  connect: ConnectTarget | null;
   /** System name and GUID actually used; null unless ok. */
   name: string | null;
   guid: string | null;
@@ -153,6 +186,7 @@ pub struct CompileResult {
     pub yaml: String,
     pub not_translated: Vec<NotTranslated>,
     pub ports: Vec<PublishedPort>,
+    pub connect: Option<ConnectTarget>,
     pub name: Option<String>,
     pub guid: Option<String>,
     pub object_name: Option<String>,
@@ -194,6 +228,7 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
             yaml: String::new(),
             not_translated: Vec::new(),
             ports: Vec::new(),
+            connect: None,
             name: None,
             guid: None,
             object_name: None,
@@ -207,6 +242,7 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
         yaml,
         not_translated: plan.not_translated,
         ports: plan.ports,
+        connect: plan.connect,
         name: Some(plan.name),
         guid: Some(plan.guid),
         object_name: Some(plan.object_name),
@@ -224,6 +260,7 @@ impl CompileResult {
         map.insert("yaml".into(), self.yaml.into());
         map.insert("notTranslated".into(), to_value(&self.not_translated));
         map.insert("ports".into(), to_value(&self.ports));
+        map.insert("connect".into(), to_value(&self.connect));
         map.insert("name".into(), self.name.into());
         map.insert("guid".into(), self.guid.into());
         map.insert("objectName".into(), self.object_name.into());
