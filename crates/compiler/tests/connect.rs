@@ -358,7 +358,8 @@ fn a_username_cannot_inject_mapping_keys() {
         .annotations
         .as_ref()
         .unwrap()["getambassador.io/config"];
-    // The whole username is one scalar under `remote_user:`; no line starts a new key.
+    // The whole username is one scalar under `remote_user:` (the YAML writer renders a
+    // multi-line string as one literal block scalar, `|-`); no line starts a new key.
     assert_eq!(
         text.lines().filter(|l| l.starts_with("prefix:")).count(),
         1,
