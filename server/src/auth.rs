@@ -62,6 +62,14 @@ impl Auth {
         })
     }
 
+    /// The header a trusted proxy names the user in, if that is the mode.
+    pub fn trusted_header(&self) -> Option<HeaderName> {
+        match self {
+            Auth::TrustedProxy { header, .. } => Some(header.clone()),
+            _ => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Auth::Tokens(t) => format!("bearer tokens ({} users)", t.len()),
@@ -187,7 +195,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// The caller of an event stream: like [`Caller`], and also accepts `?access_token=` (see
-/// [`Auth::authenticate_stream`]). Use it on the SSE routes only.
+/// [`Auth::authenticate_stream`]) and the session cookie. Use it on the SSE routes only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamCaller(pub Caller);
 
@@ -195,10 +203,14 @@ impl FromRequestParts<AppState> for StreamCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        state
-            .settings()
-            .auth
-            .authenticate_stream(&parts.headers, &parts.uri)
+        let auth = &state.settings().auth;
+        let query_token = matches!(auth, Auth::Tokens(_)) && access_token(&parts.uri).is_some();
+        if !query_token
+            && let Ok((caller, _)) = crate::connect::session::browser_caller(state, &parts.headers)
+        {
+            return Ok(StreamCaller(caller));
+        }
+        auth.authenticate_stream(&parts.headers, &parts.uri)
             .map(StreamCaller)
     }
 }

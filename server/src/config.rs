@@ -1,8 +1,11 @@
 //! Command-line flags of `tycho api` and the settings resolved from them.
 
 use crate::auth::{Auth, TokenEntry};
+use crate::connect::session::SessionKey;
+use crate::connect::upstream::Upstream;
 use crate::error::ServerError;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tycho_compiler::Policy;
 
@@ -54,6 +57,91 @@ pub struct ApiArgs {
     /// How often SSE streams look for changes, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub events_interval_ms: u64,
+    /// The address users reach this server at (e.g. `https://tycho.example.org`): connect URLs
+    /// start with it, and `https` marks the session cookie Secure. Default: each request's Host.
+    #[arg(long, value_name = "URL", env = "TYCHO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How the proxy reaches systems: `service` (in the cluster), `port-forward` (through the
+    /// API server, for a server outside the cluster), or `auto` (service when in a pod).
+    #[arg(long, value_enum, default_value_t = UpstreamMode::Auto)]
+    pub connect_upstream: UpstreamMode,
+    /// File with the key that signs session cookies (at least 32 bytes); give every replica
+    /// the same one. Without it the key is made at start and sessions end with the process.
+    #[arg(long, value_name = "FILE", env = "TYCHO_SESSION_SECRET_FILE")]
+    pub session_secret_file: Option<PathBuf>,
+    /// Most requests and WebSockets open through the proxy at once.
+    #[arg(long, default_value_t = 10_000)]
+    pub proxy_max_connections: usize,
+    /// Most requests and WebSockets one user may have open through the proxy.
+    #[arg(long, default_value_t = 500)]
+    pub proxy_max_connections_per_user: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UpstreamMode {
+    Auto,
+    Service,
+    PortForward,
+}
+
+/// The proxy's settings (see [`crate::connect`]).
+#[derive(Clone)]
+pub struct ConnectSettings {
+    /// `scheme://host[:port]` without a trailing slash; `None`: the request's Host.
+    pub public_url: Option<String>,
+    /// Where proxied traffic goes; `None` without a cluster (the proxy answers 503).
+    pub upstream: Option<Arc<dyn Upstream>>,
+    pub limits: crate::connect::Limits,
+    pub session_key: SessionKey,
+    pub session_ttl: Duration,
+}
+
+impl std::fmt::Debug for ConnectSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectSettings")
+            .field("public_url", &self.public_url)
+            .field("upstream", &self.upstream.as_ref().map(|u| u.describe()))
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        ConnectSettings {
+            public_url: None,
+            upstream: None,
+            limits: crate::connect::Limits::default(),
+            session_key: SessionKey::random(),
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+impl ConnectSettings {
+    /// `https` when the server is reached over TLS (its public URL says so, or the TLS
+    /// terminator in front of it does), else `http`.
+    pub fn public_scheme(&self, headers: &axum::http::HeaderMap) -> String {
+        match &self.public_url {
+            Some(url) if url.starts_with("https://") => "https".into(),
+            Some(_) => "http".into(),
+            None => headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .filter(|p| *p == "https")
+                .unwrap_or("http")
+                .into(),
+        }
+    }
+
+    /// `scheme://host` users reach the server at, for absolute connect URLs.
+    pub fn public_base(&self, headers: &axum::http::HeaderMap) -> Option<String> {
+        if let Some(url) = &self.public_url {
+            return Some(url.clone());
+        }
+        let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+        Some(format!("{}://{host}", self.public_scheme(headers)))
+    }
 }
 
 /// Resolved server settings (what tests build directly).
@@ -68,6 +156,7 @@ pub struct Settings {
     /// Served at `/` when it holds an `index.html`.
     pub dist: Option<PathBuf>,
     pub events_interval: Duration,
+    pub connect: ConnectSettings,
 }
 
 impl Default for Settings {
@@ -81,6 +170,7 @@ impl Default for Settings {
             max_concurrent_starts: 16,
             dist: None,
             events_interval: Duration::from_secs(2),
+            connect: ConnectSettings::default(),
         }
     }
 }
@@ -106,6 +196,37 @@ impl Settings {
             ));
         };
         let dist = Some(args.dist.clone()).filter(|d| d.join("index.html").is_file());
+        let session_key = match &args.session_secret_file {
+            Some(path) => SessionKey::from_secret(read(path)?.as_bytes()).map_err(|message| {
+                ServerError::Parse {
+                    path: path.display().to_string(),
+                    message,
+                }
+            })?,
+            None => SessionKey::random(),
+        };
+        let public_url = match &args.public_url {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_string())
+            }
+            Some(url) => {
+                return Err(ServerError::Config(format!(
+                    "--public-url {url:?}: start it with http:// or https://"
+                )));
+            }
+            None => None,
+        };
+        let connect = ConnectSettings {
+            public_url,
+            upstream: None,
+            limits: crate::connect::Limits {
+                max_connections: args.proxy_max_connections.max(1),
+                max_connections_per_user: args.proxy_max_connections_per_user.max(1),
+                ..Default::default()
+            },
+            session_key,
+            session_ttl: Duration::from_secs(12 * 3600),
+        };
         Ok(Settings {
             namespace,
             policy,
@@ -115,6 +236,7 @@ impl Settings {
             max_concurrent_starts: args.max_concurrent_starts.max(1),
             dist,
             events_interval: Duration::from_millis(args.events_interval_ms.max(100)),
+            connect,
         })
     }
 }

@@ -31,6 +31,18 @@ pub enum ApiError {
     NoCluster,
     #[error("too many systems are being started right now; try again shortly")]
     Busy,
+    /// The server cannot take this now (a limit of its own); try again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// One user has too many connections open through the proxy.
+    #[error("{0}")]
+    TooManyConnections(String),
+    /// A system's app refused or dropped the proxy's connection.
+    #[error("{0}")]
+    BadGateway(String),
+    /// A system's app did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
     #[error(transparent)]
     Executor(#[from] ExecError),
     #[error("{0}")]
@@ -47,7 +59,12 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManySystems { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NoCluster | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NoCluster | ApiError::Busy | ApiError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Executor(ExecError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             // The cluster's own 4xx (409 AlreadyExists, 422 Invalid, 403 Forbidden, 429) keep
             // their code; its 5xx become 502: the fault is upstream.
@@ -70,7 +87,10 @@ impl ApiError {
             ApiError::Invalid { .. } => ("invalid-compose", "The compose file is not valid"),
             ApiError::TooManySystems { .. } => ("too-many-systems", "Too many systems"),
             ApiError::NoCluster => ("no-cluster", "No cluster is configured"),
-            ApiError::Busy => ("busy", "Server busy"),
+            ApiError::Busy | ApiError::Unavailable(_) => ("busy", "Server busy"),
+            ApiError::TooManyConnections(_) => ("too-many-connections", "Too many connections"),
+            ApiError::BadGateway(_) => ("bad-gateway", "The system's app cannot be reached"),
+            ApiError::GatewayTimeout(_) => ("gateway-timeout", "The system's app did not answer"),
             ApiError::Executor(ExecError::Unreachable(_)) => {
                 ("cluster-unreachable", "The cluster cannot be reached")
             }

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connect;
 pub mod error;
 pub mod events;
 pub mod executor;
@@ -27,7 +28,7 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/validate", post(routes::v1::validate))
         .route("/api/v1/compile", post(routes::v1::compile))
         .route("/api/v1/whoami", get(routes::v1::whoami))
+        .route(
+            "/api/v1/session",
+            post(routes::v1::sign_in).delete(routes::v1::sign_out),
+        )
         .route("/api/v1/policy", get(routes::v1::policy))
         .route("/system/start", post(routes::compat::start))
         .route("/system/status", post(routes::compat::status))
@@ -78,7 +83,24 @@ pub fn router(state: AppState) -> Router {
     };
     // gzip for JSON and the dashboard's files (the wasm shrinks a lot); the default predicate
     // leaves event streams, images and tiny bodies alone, so SSE is never buffered.
-    api.with_state(state).layer(CompressionLayer::new())
+    let api = api.layer(CompressionLayer::new());
+    // The proxy passes the apps' bodies through as they are: no compression, no body limit.
+    let connect = Router::new()
+        .route("/connect/{selector}", any(connect::add_slash))
+        .route("/connect/{selector}/", any(connect::handle))
+        .route("/connect/{selector}/{*rest}", any(connect::handle))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
+    connect.merge(api).with_state(state)
+}
+
+/// The router as a service that knows each connection's peer (the proxy's `X-Forwarded-For`).
+fn app(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// Finds the cluster as kubectl does (or from `kubeconfig`): the client and its default
@@ -103,11 +125,13 @@ pub async fn kube_client(kubeconfig: Option<&Path>) -> Result<(kube::Client, Str
 
 /// Builds the state from flags: cluster (optional), policy, auth, limits.
 pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
+    let mut client = None;
     let (executor, namespace, reason): (Option<Arc<dyn Executor>>, String, String) =
         match kube_client(args.kubeconfig.as_deref()).await {
-            Ok((client, default_ns)) => {
+            Ok((kube, default_ns)) => {
                 let ns = args.namespace.clone().unwrap_or(default_ns);
-                let executor = KubeExecutor::new(client, ns.clone());
+                client = Some(kube.clone());
+                let executor = KubeExecutor::new(kube, ns.clone());
                 (Some(Arc::new(executor)), ns, String::new())
             }
             Err(reason) => {
@@ -116,7 +140,10 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
                 (None, ns, reason)
             }
         };
-    let settings = Settings::from_args(args, namespace)?;
+    let mut settings = Settings::from_args(args, namespace.clone())?;
+    if let Some(client) = &client {
+        settings.connect.upstream = Some(upstream(args.connect_upstream, client, &namespace));
+    }
     if matches!(settings.auth, auth::Auth::Insecure) {
         tracing::warn!(
             "--insecure-no-auth: every caller is the admin \"anonymous\"; do not expose this server"
@@ -125,9 +152,35 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
     Ok(AppState::new(settings, executor, reason))
 }
 
+/// How the proxy reaches systems: their Service from inside the cluster, the API server's
+/// port-forward from outside (a server started with a kubeconfig next to the cluster).
+fn upstream(
+    mode: config::UpstreamMode,
+    client: &kube::Client,
+    namespace: &str,
+) -> Arc<dyn connect::upstream::Upstream> {
+    use config::UpstreamMode;
+    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    let service = match mode {
+        UpstreamMode::Service => true,
+        UpstreamMode::PortForward => false,
+        UpstreamMode::Auto => in_cluster,
+    };
+    if service {
+        Arc::new(connect::upstream::ServiceUpstream {
+            namespace: namespace.to_string(),
+        })
+    } else {
+        Arc::new(connect::upstream::PortForwardUpstream {
+            client: client.clone(),
+            namespace: namespace.to_string(),
+        })
+    }
+}
+
 /// Serves `state` on an already bound listener until the future ends (tests, embedding).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(ServerError::Serve)
@@ -156,7 +209,7 @@ pub async fn spawn_local(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, router(state)).await;
+        let _ = axum::serve(listener, app(state)).await;
     });
     Ok((addr, handle))
 }
@@ -183,6 +236,7 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
         auth = %settings.auth.describe(),
         cluster = state.executor().is_some(),
         dashboard = settings.dist.is_some(),
+        connect = %state.proxy().map(|p| p.describe()).unwrap_or_else(|| "off (no cluster)".into()),
         "tycho api listening"
     );
     serve(listener, state).await

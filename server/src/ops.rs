@@ -24,6 +24,8 @@ pub struct Request {
     pub username: String,
     pub env: BTreeMap<String, String>,
     pub client_cidrs: Vec<String>,
+    /// The port the proxy serves at the system's prefix (the compat API's `services`).
+    pub primary: Option<tycho_compiler::PrimaryPort>,
 }
 
 pub fn diagnostic(d: &tycho_compiler::Diagnostic) -> Diagnostic {
@@ -52,6 +54,7 @@ pub fn options(state: &AppState, request: &Request) -> CompileOptions {
         namespace: state.settings().namespace.clone(),
         env: request.env.clone(),
         client_cidrs: request.client_cidrs.clone(),
+        primary: request.primary.clone(),
         policy: state.settings().policy.clone(),
     }
 }
@@ -76,6 +79,22 @@ pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnosti
             })
         }
     }
+}
+
+/// A status as users see it: the absolute connect URL (from `base`, the server's public
+/// `scheme://host`) and the latest proxied request, which may be newer than the annotation.
+pub fn present(state: &AppState, base: Option<&str>, mut system: SystemStatus) -> SystemStatus {
+    if let (Some(base), Some(connect)) = (base, &system.connect) {
+        system.connect_url = Some(format!("{base}{}", connect.path));
+    }
+    if let Some(last) = state.proxy().and_then(|p| p.last_activity(&system.guid)) {
+        let last = crate::connect::activity::rfc3339(last);
+        // RFC 3339 in UTC with whole seconds sorts as text.
+        if last > system.last_activity {
+            system.last_activity = last;
+        }
+    }
+    system
 }
 
 pub fn executor(state: &AppState) -> Result<Arc<dyn Executor>, ApiError> {

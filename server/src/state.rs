@@ -1,6 +1,7 @@
 //! Shared state of every handler.
 
 use crate::config::Settings;
+use crate::connect::Proxy;
 use crate::events::EventHub;
 use crate::executor::Executor;
 use crate::metrics::Metrics;
@@ -21,6 +22,8 @@ struct Inner {
     starts: Semaphore,
     user_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     events: EventHub,
+    /// The connect proxy; `None` when nothing says where systems can be reached.
+    proxy: Option<Proxy>,
 }
 
 impl AppState {
@@ -32,6 +35,11 @@ impl AppState {
     ) -> Self {
         let starts = Semaphore::new(settings.max_concurrent_starts.max(1));
         let events = EventHub::new(executor.clone(), settings.events_interval);
+        let proxy = settings
+            .connect
+            .upstream
+            .clone()
+            .map(|upstream| Proxy::new(upstream, settings.connect.limits.clone()));
         AppState(Arc::new(Inner {
             settings,
             executor,
@@ -40,6 +48,7 @@ impl AppState {
             starts,
             user_locks: Mutex::new(HashMap::new()),
             events,
+            proxy,
         }))
     }
 
@@ -61,6 +70,10 @@ impl AppState {
 
     pub fn starts(&self) -> &Semaphore {
         &self.0.starts
+    }
+
+    pub fn proxy(&self) -> Option<&Proxy> {
+        self.0.proxy.as_ref()
     }
 
     pub fn events(&self) -> &EventHub {

@@ -7,15 +7,18 @@
 //! - [`problem`]: RFC 9457 `application/problem+json` errors, with compiler diagnostics on 422.
 //! - [`compat`]: the original Tycho endpoints (`/system/start|status|delete`), same JSON shapes.
 //! - [`events`]: the Server-Sent Events payloads.
+//! - [`connect`]: where a system's proxy prefix leads.
 //! - [`cluster`]: Kubernetes Events about a system, and the operator's policy.
 
 pub mod cluster;
 pub mod compat;
+pub mod connect;
 pub mod events;
 pub mod problem;
 pub mod systems;
 
 pub use cluster::{KubeEvent, KubeEventList, PolicyResponse};
+pub use connect::{ConnectTarget, Rewrite};
 pub use events::SystemEvent;
 pub use problem::{Diagnostic, Problem, Severity};
 pub use systems::*;

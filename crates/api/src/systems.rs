@@ -223,6 +223,16 @@ pub struct SystemStatus {
     /// The Service's address (load balancer ingress, else cluster IP); empty without a Service.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub address: String,
+    /// The port Tycho's proxy serves at the system's prefix; absent when nothing is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<crate::ConnectTarget>,
+    /// Where the owner opens the system in a browser: the server's public URL and the connect
+    /// prefix (absolute). Absent when the system publishes no port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_url: Option<String>,
+    /// RFC 3339 time of the last request through the proxy; empty when there was none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_activity: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,6 @@ use crate::labels;
 use crate::model::{Pos, System};
 use crate::options::{CompileOptions, ConnectMode, Policy};
 use crate::plan::PublishedPort;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Env var set in every container and available to `${…}` interpolation.
@@ -24,31 +23,8 @@ pub fn port_path(guid: &str, port: u16) -> String {
     format!("/connect/{guid}.{port}/")
 }
 
-/// Where and how the proxy reaches a system's primary port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnectTarget {
-    /// The compose service (container) that listens.
-    pub service: String,
-    pub container_port: u16,
-    /// The port on the Kubernetes Service.
-    pub port: u16,
-    /// Prefix the browser uses, e.g. `/connect/<guid>/` (with proxy mode), ending in `/`.
-    pub path: String,
-    pub rewrite: Rewrite,
-}
-
-/// What the proxy does with the prefix before forwarding (the original Tycho's `proxy_rewrite`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Rewrite {
-    /// Forward the path as the browser sent it (apps that know their base path). Default.
-    #[default]
-    Keep,
-    /// Remove the prefix: `/connect/<guid>/a/b` → `/a/b`.
-    Strip,
-    /// Replace the prefix with this path (starts and ends with `/`).
-    Target(String),
-}
+// The wire types: shared with the server, the CLI and the dashboard (one definition).
+pub use tycho_api::connect::{ConnectTarget, Rewrite};
 
 /// The [`ConnectTarget`] a Deployment's annotations carry (`tycho.io/connect`), if any.
 pub fn connect_target(annotations: &BTreeMap<String, String>) -> Option<ConnectTarget> {

@@ -296,6 +296,27 @@ impl Executor for KubeExecutor {
         Box::pin(self.delete_system(guid))
     }
 
+    fn record_activity<'a>(
+        &'a self,
+        object_name: &'a str,
+        at: &'a str,
+    ) -> BoxFuture<'a, Result<(), ExecError>> {
+        Box::pin(async move {
+            let patch = serde_json::json!({
+                "metadata": {"annotations": {super::ANNOTATION_LAST_ACTIVITY: at}}
+            });
+            let params = kube::api::PatchParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..Default::default()
+            };
+            self.api::<Deployment>()
+                .patch(object_name, &params, &kube::api::Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .map_err(exec_error)
+        })
+    }
+
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>> {
         Box::pin(async move {
             let lp = ListParams::default().limit(1);

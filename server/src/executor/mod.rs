@@ -12,6 +12,10 @@ use tycho_compiler::Plan;
 
 pub use kubernetes::KubeExecutor;
 
+/// RFC 3339 time of the last request through the connect proxy, on the Deployment (written by
+/// the server at most once a minute; see `connect::activity`).
+pub const ANNOTATION_LAST_ACTIVITY: &str = "tycho.io/last-activity";
+
 /// Which systems to look at. Both set: the system with this GUID if it belongs to this user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -104,6 +108,13 @@ pub trait Executor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<KubeEvent>, ExecError>>;
     /// Removes every object of the system. Deleting what is already gone is not an error.
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>>;
+    /// Writes when the system whose Deployment is `object_name` last saw a request through the
+    /// proxy (RFC 3339), for culling and other replicas.
+    fn record_activity<'a>(
+        &'a self,
+        object_name: &'a str,
+        at: &'a str,
+    ) -> BoxFuture<'a, Result<(), ExecError>>;
     /// Cheap reachability check for `/readyz`.
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>>;
     /// Where systems run (the namespace), for messages and URLs.

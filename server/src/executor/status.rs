@@ -127,6 +127,9 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
         containers: containers(dep, &live_pods),
         object_name: meta.and_then(|m| m.name.clone()).unwrap_or_default(),
         address: address(&objects.services),
+        connect: annotations.and_then(tycho_compiler::connect::connect_target),
+        connect_url: None,
+        last_activity: annotation(super::ANNOTATION_LAST_ACTIVITY).unwrap_or_default(),
     }
 }
 

@@ -69,6 +69,18 @@ pub async fn start(
         cidrs.sort();
         cidrs.dedup();
         let text = serde_json::to_string_pretty(&req.system).unwrap_or_default();
+        // The original's `services` named the container and port users connect to.
+        let primary = req.services.iter().find_map(|(service, spec)| {
+            let port = match &spec.port {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }?;
+            Some(tycho_compiler::PrimaryPort {
+                service: service.clone(),
+                port: u16::try_from(port).ok()?,
+            })
+        });
         let (started, _) = ops::start(
             &state,
             &text,
@@ -78,6 +90,7 @@ pub async fn start(
                 username,
                 env: req.env.clone(),
                 client_cidrs: cidrs,
+                primary,
             },
         )
         .await?;

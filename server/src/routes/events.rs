@@ -8,6 +8,7 @@ use crate::executor::Filter;
 use crate::ops;
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use std::collections::{BTreeMap, VecDeque};
@@ -26,9 +27,11 @@ use tycho_api::{SystemEvent, SystemStatus};
 pub async fn all(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     ops::executor(&state)?;
-    Ok(sse(state, caller, None))
+    let base = state.settings().connect.public_base(&headers);
+    Ok(sse(state, caller, None, base))
 }
 
 /// One system, as it changes.
@@ -40,9 +43,11 @@ pub async fn one(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,
     Path(guid): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     ops::get(&state, &caller, &guid).await?;
-    Ok(sse(state, caller, Some(guid)))
+    let base = state.settings().connect.public_base(&headers);
+    Ok(sse(state, caller, Some(guid), base))
 }
 
 /// Documents the query parameter [`StreamCaller`] reads.
@@ -58,6 +63,8 @@ struct Feed {
     state: AppState,
     caller: Caller,
     guid: Option<String>,
+    /// `scheme://host` for the systems' connect URLs.
+    base: Option<String>,
     rx: watch::Receiver<Snapshot>,
     last: Option<BTreeMap<String, SystemStatus>>,
     queue: VecDeque<Event>,
@@ -96,7 +103,11 @@ impl Feed {
             None => Err("no cluster is configured".into()),
         };
         let systems: Vec<SystemStatus> = match listed {
-            Ok(list) => list.into_iter().filter(|s| self.visible(s)).collect(),
+            Ok(list) => list
+                .into_iter()
+                .filter(|s| self.visible(s))
+                .map(|s| ops::present(&self.state, self.base.as_deref(), s))
+                .collect(),
             Err(message) => {
                 self.queue
                     .push_back(Event::default().event("error").data(message));
@@ -131,7 +142,7 @@ impl Feed {
         for (guid, s) in &now {
             if last.get(guid).is_none_or(|old| !same(old, s)) {
                 events.push(SystemEvent::Changed {
-                    system: Box::new(s.clone()),
+                    system: Box::new(ops::present(&self.state, self.base.as_deref(), s.clone())),
                 });
             }
         }
@@ -151,6 +162,7 @@ fn sse(
     state: AppState,
     caller: Caller,
     guid: Option<String>,
+    base: Option<String>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     state.metrics().sse_clients.fetch_add(1, Ordering::Relaxed);
     let rx = state.events().subscribe();
@@ -158,6 +170,7 @@ fn sse(
         state,
         caller,
         guid,
+        base,
         rx,
         last: None,
         queue: VecDeque::new(),

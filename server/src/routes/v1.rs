@@ -72,6 +72,7 @@ pub async fn start(
             username: caller.username.clone(),
             env: req.env,
             client_cidrs: req.client_cidrs,
+            primary: None,
         },
     )
     .await?;
@@ -109,8 +110,14 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<UserQuery>,
+    headers: HeaderMap,
 ) -> Result<Json<SystemList>, ApiError> {
-    let systems = ops::list(&state, &caller, query.user.as_deref()).await?;
+    let base = state.settings().connect.public_base(&headers);
+    let systems = ops::list(&state, &caller, query.user.as_deref())
+        .await?
+        .into_iter()
+        .map(|s| ops::present(&state, base.as_deref(), s))
+        .collect();
     Ok(Json(SystemList { systems }))
 }
 
@@ -123,8 +130,57 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(guid): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<SystemStatus>, ApiError> {
-    Ok(Json(ops::get(&state, &caller, &guid).await?))
+    let system = ops::get(&state, &caller, &guid).await?;
+    let base = state.settings().connect.public_base(&headers);
+    Ok(Json(ops::present(&state, base.as_deref(), system)))
+}
+
+/// Sign in for the browser: answers who you are and sets the session cookie that the connect
+/// proxy and the event streams accept (HttpOnly, SameSite=Lax; the REST API ignores it).
+#[utoipa::path(post, path = "/api/v1/session", tag = "session",
+    responses((status = 200, description = "Signed in; `Set-Cookie: tycho_session=…`", body = WhoAmI),
+              (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let connect = &state.settings().connect;
+    let value = connect.session_key.issue(
+        &caller,
+        crate::connect::session::unix_now(),
+        connect.session_ttl,
+    );
+    let secure = connect.public_scheme(&headers) == "https";
+    let cookie = crate::connect::session::set_cookie(Some(&value), connect.session_ttl, secure);
+    let mut response = Json(WhoAmI {
+        username: caller.username,
+        admin: caller.admin,
+    })
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Sign out in the browser: removes the session cookie.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204, description = "The session cookie is removed")))]
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let connect = &state.settings().connect;
+    let secure = connect.public_scheme(&headers) == "https";
+    let cookie = crate::connect::session::set_cookie(None, connect.session_ttl, secure);
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// What Kubernetes reported about a system's objects (Deployment, ReplicaSets, pods, Service,
@@ -196,6 +252,7 @@ fn compile_input(
             username: caller.username.clone(),
             env: req.env,
             client_cidrs: req.client_cidrs,
+            primary: None,
         },
     );
     if options.guid.is_empty() {

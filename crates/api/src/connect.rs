@@ -1,0 +1,33 @@
+//! How a system is reached through Tycho's proxy: the compiler writes a [`ConnectTarget`] into
+//! the Deployment's `tycho.io/connect` annotation, status reads it back, the proxy follows it.
+
+use serde::{Deserialize, Serialize};
+
+/// The port the proxy serves at a system's prefix, and what it does with the prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectTarget {
+    /// The compose service (container) that listens.
+    pub service: String,
+    pub container_port: u16,
+    /// The port on the Kubernetes Service.
+    pub port: u16,
+    /// Prefix the browser uses, e.g. `/connect/<guid>/`, ending in `/`.
+    pub path: String,
+    #[serde(default)]
+    pub rewrite: Rewrite,
+}
+
+/// What the proxy does with the prefix before forwarding (the original Tycho's `proxy_rewrite`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Rewrite {
+    /// Forward the path as the browser sent it (apps that know their base path).
+    #[default]
+    Keep,
+    /// Remove the prefix: `/connect/<guid>/a/b` → `/a/b`.
+    Strip,
+    /// Replace the prefix with this path (starts and ends with `/`).
+    Target(String),
+}
