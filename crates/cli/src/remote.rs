@@ -347,8 +347,10 @@ fn phase_text(s: &SystemStatus) -> String {
     }
 }
 
+/// Where to reach a system: the URL to open (Tycho's proxy), else the in-cluster URL, else
+/// the published ports.
 fn where_text(s: &SystemStatus) -> String {
-    if let Some(url) = &s.url {
+    if let Some(url) = s.connect_url.as_ref().or(s.url.as_ref()) {
         return url.clone();
     }
     let ports: Vec<String> = s
@@ -505,6 +507,13 @@ pub fn up(args: &UpArgs) -> ExitCode {
                     .collect()
             };
             print!("{}", table(&["SYSTEM", "GUID", "PORT"], &rows));
+            // The start answer has no connect URL (the server builds it from its public URL
+            // or the Host it was reached at); the status does.
+            if let Ok(s) = client.get(&started.guid).await
+                && let Some(url) = &s.connect_url
+            {
+                println!("open: {url}");
+            }
         }
         let _ = std::io::stdout().flush();
         if !args.wait {
@@ -757,10 +766,21 @@ mod tests {
         let mut b = system("db", Phase::Running, "");
         b.ready = 1;
         b.url = Some("http://db.ns:5432/".into());
-        let text = status_table(&[a, b]);
+        // The URL to open (Tycho's proxy) wins over the in-cluster one.
+        let mut c = system("lab", Phase::Running, "");
+        c.url = Some("http://lab.ns:8888/".into());
+        c.connect_url = Some(format!("https://tycho.example.org/connect/{}/", c.guid));
+        let open = c.connect_url.clone().unwrap();
+        let text = status_table(&[a, b, c]);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("SYSTEM  GUID"), "{text}");
-        assert!(lines[0].ends_with("URL/PORT            AGE"), "{text}");
+        let header: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(
+            header,
+            ["SYSTEM", "GUID", "STATUS", "READY", "URL/PORT", "AGE"]
+        );
+        // Columns line up: AGE starts where the widest URL/PORT cell (the connect URL) ends.
+        assert_eq!(lines[0].find("AGE"), lines[3].find("2m"), "{text}");
         assert!(
             lines[1].contains("Failed (ImagePullBackOff)  0/1"),
             "{text}"
@@ -770,7 +790,9 @@ mod tests {
             lines[2].contains("Running                    1/1"),
             "{text}"
         );
-        assert!(lines[2].ends_with("http://db.ns:5432/  2m"), "{text}");
+        assert!(lines[2].contains("http://db.ns:5432/ "), "{text}");
+        assert!(lines[3].contains(&format!(" {open}  2m")), "{text}");
+        assert!(!lines[3].contains("lab.ns"), "{text}");
     }
 
     #[test]

@@ -165,7 +165,7 @@ async fn up_status_down() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(header, ["SYSTEM", "GUID", "PORT"]);
     let row: Vec<&str> = lines[1].split_whitespace().collect();
@@ -174,11 +174,17 @@ async fn up_status_down() {
     assert_eq!(guid.len(), 32);
     assert!(guid.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(row[2], "8080");
+    // The URL to open: Tycho's proxy, at the address the CLI reached the server by.
+    let open = format!("{}/connect/{guid}/", h.url);
+    assert_eq!(lines[2], format!("open: {open}"), "{text}");
     let err = stderr(&out);
     if h.cluster.fake.is_some() {
         assert!(err.contains("waiting: webapp Starting 0/1 ready"), "{err}");
     }
-    assert!(err.contains(&format!("ready: webapp {guid} 1/1")), "{err}");
+    assert!(
+        err.contains(&format!("ready: webapp {guid} 1/1 at {open}")),
+        "{err}"
+    );
 
     // The table.
     let out = h.tycho(&["status"]).await;
@@ -193,7 +199,7 @@ async fn up_status_down() {
     assert!(row.starts_with("webapp "), "{row}");
     assert!(row.contains(" Running "), "{row}");
     assert!(row.contains(" 1/1 "), "{row}");
-    assert!(row.contains(":8080/"), "{row}");
+    assert!(row.contains(&format!(" {open} ")), "{row}");
 
     // Terse, JSON, YAML.
     let out = h.tycho(&["status", "--terse"]).await;
@@ -203,6 +209,7 @@ async fn up_status_down() {
     assert_eq!(json[0]["guid"], guid.as_str());
     assert_eq!(json[0]["phase"], "Running");
     assert_eq!(json[0]["username"], "alice");
+    assert_eq!(json[0]["connect_url"], open.as_str());
     let out = h.tycho(&["status", &guid, "-o", "yaml"]).await;
     assert!(out.status.success());
     assert!(
