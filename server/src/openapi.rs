@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "Tycho", description = "Compile docker-compose systems to Kubernetes and run them."),
     paths(
         v1::start, v1::list, v1::get, v1::kube_events, v1::delete, v1::validate, v1::compile,
-        v1::whoami, v1::policy,
+        v1::whoami, v1::sign_in, v1::sign_out, v1::policy,
         events::all, events::one,
         compat::start, compat::status, compat::delete,
         health::healthz, health::readyz, health::metrics,
@@ -20,6 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     tags(
         (name = "systems", description = "Start, list and delete systems"),
         (name = "compiler", description = "Validate and compile compose files"),
+        (name = "session", description = "Browser sign-in: the cookie the connect proxy and the event streams accept"),
         (name = "events", description = "Server-Sent Events"),
         (name = "compat", description = "The original Tycho API"),
         (name = "health", description = "Probes and metrics"),
@@ -43,4 +44,72 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = tycho_compiler::version().into();
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `(method, path)` that `router()` in lib.rs serves as API (the connect proxy, the
+    /// docs themselves and the dashboard's files aside), read from its `.route(…)` calls.
+    fn served_routes() -> Vec<(String, String)> {
+        let source = include_str!("lib.rs");
+        let mut routes = Vec::new();
+        for call in source.split(".route(").skip(1) {
+            // The call's text up to its closing parenthesis.
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map_or(call.len(), |(i, _)| i);
+            let call = &call[..end];
+            let Some(path) = call.split('"').nth(1) else {
+                continue;
+            };
+            if path.starts_with("/connect") || path == "/" {
+                continue;
+            }
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let called = call
+                    .match_indices(&format!("{method}("))
+                    .any(|(i, _)| i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric());
+                if called {
+                    routes.push((method.to_string(), path.to_string()));
+                }
+            }
+        }
+        routes
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let routes = served_routes();
+        assert!(routes.len() >= 15, "lib.rs was not read right: {routes:?}");
+        assert!(routes.contains(&("delete".into(), "/api/v1/session".into())));
+        let missing: Vec<String> = routes
+            .iter()
+            .filter(|(method, path)| !doc["paths"][path][method].is_object())
+            .map(|(method, path)| format!("{} {path}", method.to_uppercase()))
+            .collect();
+        assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
+    }
+
+    #[test]
+    fn connect_schemas_are_in_the_document() {
+        let doc = serde_json::to_value(document()).unwrap();
+        for schema in ["SystemStatus", "ConnectTarget", "Rewrite", "WhoAmI"] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "schema {schema} missing"
+            );
+        }
+    }
 }
