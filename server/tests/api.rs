@@ -260,6 +260,8 @@ async fn compat_endpoints_answer_with_the_original_shapes() {
     assert_eq!(keys, ["conn_string", "containers", "name", "sid"]);
     assert_eq!(result["name"], "jupyter");
     let sid = result["sid"].as_str().unwrap().to_string();
+    // Proxy mode (the default): the absolute connect URL, at the Host the server was reached by.
+    assert_eq!(result["conn_string"], format!("{}/connect/{sid}/", s.base));
     let web = result["containers"]["web"]
         .as_object()
         .expect("container entry");
@@ -367,6 +369,47 @@ async fn compat_endpoints_answer_with_the_original_shapes() {
         )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
+    cluster.cleanup().await;
+}
+
+/// `conn_string` is where users open the system: the connect URL under `--public-url` in proxy
+/// mode, the original's `/private/<app>/<user>/<guid>/` in ambassador mode, the Service URL
+/// when Tycho offers no way in (`connect.mode: none`).
+#[tokio::test]
+async fn compat_conn_string_follows_the_connect_mode() {
+    let cluster = TestCluster::start("server-compat-conn-string").await;
+    let start = json!({
+        "name": "jupyter",
+        "principal": "{\"username\": \"carol\"}",
+        "system": {"services": {"web": {"image": IMAGE, "ports": ["8080:8080"]}}},
+    });
+    let mut proxy = settings(&cluster);
+    proxy.connect.public_url = Some("https://tycho.example.org".into());
+    let mut ambassador = settings(&cluster);
+    ambassador.policy.connect.mode = tycho_compiler::ConnectMode::Ambassador;
+    let mut none = settings(&cluster);
+    none.policy.connect.mode = tycho_compiler::ConnectMode::None;
+    for (settings, expected) in [
+        (proxy, "https://tycho.example.org/connect/{sid}/"),
+        (ambassador, "/private/jupyter/carol/{sid}/"),
+        (none, "http://jupyter-{sid}."),
+    ] {
+        let s = server_with(&cluster, settings).await;
+        let (code, body) = s
+            .json(
+                Method::POST,
+                "/system/start",
+                Some(ROOT),
+                Some(start.clone()),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let sid = body["result"]["sid"].as_str().unwrap();
+        let conn = body["result"]["conn_string"].as_str().unwrap();
+        let expected = expected.replace("{sid}", sid);
+        assert!(conn.starts_with(&expected), "{conn} is not {expected}…");
+        s.delete_gone(ROOT, sid).await;
+    }
     cluster.cleanup().await;
 }
 

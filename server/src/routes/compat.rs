@@ -11,12 +11,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use tycho_api::SystemStatus;
 use tycho_api::compat::{
     DeleteRequest, Envelope, ErrorResult, StartRequest, StartResult, StatusItem, StatusRequest,
 };
+use tycho_compiler::ConnectMode;
 
 /// The caller and the JSON body of a compat request: every compat endpoint starts so, and
 /// either failure must come back in the envelope, not as problem+json.
@@ -45,6 +47,7 @@ fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: 
 pub async fn start(
     State(state): State<AppState>,
     caller: Result<Caller, ApiError>,
+    headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
@@ -119,7 +122,8 @@ pub async fn start(
             entry.insert(port_name, p.node_port.unwrap_or(p.port).into());
             containers.insert(p.service.clone(), entry);
         }
-        let conn_string = conn_string(&state, &started.name, &started.username, &started.guid)
+        let conn_string = conn_string(&state, &headers, &started.guid)
+            .await
             .or_else(|| started.ports.iter().find_map(|p| p.url.clone()))
             .unwrap_or_default();
         Ok(Envelope::success(
@@ -136,14 +140,27 @@ pub async fn start(
     respond(result, "Unable to start system")
 }
 
-/// The ambassador path the original put in `conn_string`.
-fn conn_string(state: &AppState, name: &str, user: &str, guid: &str) -> Option<String> {
-    state
-        .settings()
-        .policy
-        .ambassador
-        .enabled
-        .then(|| format!("/private/{name}/{user}/{guid}/"))
+/// Where users open the system, for `conn_string`: in proxy mode the absolute connect URL (the
+/// server's public URL, else the Host it was reached at, + `/connect/<guid>/`); in ambassador
+/// mode the original's `/private/<app>/<user>/<guid>/` path on the operator's edge. Both come
+/// from the connect target the compiler wrote on the Deployment, read back through status.
+/// `None` when there is none (no TCP port published, mode `none`, status unreadable).
+async fn conn_string(state: &AppState, headers: &HeaderMap, guid: &str) -> Option<String> {
+    let executor = ops::executor(state).ok()?;
+    let system = match executor.status(guid).await {
+        Ok(found) => found?,
+        Err(e) => {
+            tracing::warn!(%guid, error = %e, "started, but its status for conn_string failed");
+            return None;
+        }
+    };
+    match state.settings().policy.connect_mode() {
+        ConnectMode::Proxy => {
+            let base = state.settings().connect.public_base(headers);
+            ops::present(state, base.as_deref(), system).connect_url
+        }
+        _ => system.connect.map(|target| target.path),
+    }
 }
 
 fn item(s: SystemStatus) -> StatusItem {
