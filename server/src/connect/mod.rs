@@ -71,7 +71,7 @@ pub struct Proxy {
     connector: client::Connector,
     limits: Limits,
     activity: activity::Activity,
-    systems: Mutex<HashMap<String, (Instant, SystemStatus)>>,
+    systems: Mutex<HashMap<String, (Instant, Arc<SystemStatus>)>>,
     open: Arc<Semaphore>,
     per_user: Arc<Mutex<HashMap<String, usize>>>,
 }
@@ -105,7 +105,7 @@ impl Proxy {
         &self,
         executor: &dyn Executor,
         guid: &str,
-    ) -> Result<Option<SystemStatus>, ApiError> {
+    ) -> Result<Option<Arc<SystemStatus>>, ApiError> {
         {
             let systems = self.systems.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((at, s)) = systems.get(guid)
@@ -114,7 +114,7 @@ impl Proxy {
                 return Ok(Some(s.clone()));
             }
         }
-        let found = executor.status(guid).await?;
+        let found = executor.status(guid).await?.map(Arc::new);
         let mut systems = self.systems.lock().unwrap_or_else(|p| p.into_inner());
         if systems.len() > 10_000 {
             systems.retain(|_, (at, _)| at.elapsed() < STATUS_TTL);
@@ -425,7 +425,7 @@ async fn websocket_through(
     request.headers_mut().extend(headers);
     let handshake = tokio::time::timeout(
         proxy.limits.header_timeout,
-        tokio_tungstenite::client_async(request, io),
+        tokio_tungstenite::client_async_with_config(request, io, Some(websocket::config())),
     )
     .await
     .map_err(|_| ApiError::GatewayTimeout("the app did not accept the WebSocket in time".into()))?;
@@ -452,7 +452,9 @@ async fn websocket_through(
     let upgrade = match protocol {
         Some(p) => upgrade.protocols([p]),
         None => upgrade,
-    };
+    }
+    .read_buffer_size(websocket::READ_BUFFER)
+    .write_buffer_size(0);
     let idle = proxy.limits.websocket_idle;
     let gone = system_gone(state.clone(), route.endpoint.guid.clone());
     Ok(upgrade.on_upgrade(move |socket| async move {

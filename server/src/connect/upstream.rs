@@ -115,9 +115,19 @@ fn is_ready(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
 #[derive(Default, Clone)]
 pub struct LocalUpstream {
     routes: Arc<Mutex<HashMap<String, SocketAddr>>>,
+    /// Where systems without a route of their own go.
+    fallback: Option<SocketAddr>,
 }
 
 impl LocalUpstream {
+    /// Sends every system to `addr`.
+    pub fn all_to(addr: SocketAddr) -> Self {
+        LocalUpstream {
+            fallback: Some(addr),
+            ..Default::default()
+        }
+    }
+
     /// Sends every port of the system named `object_name` to `addr`.
     pub fn route(&self, object_name: &str, addr: SocketAddr) {
         self.routes
@@ -136,6 +146,7 @@ impl Upstream for LocalUpstream {
                 .unwrap_or_else(|p| p.into_inner())
                 .get(&endpoint.object_name)
                 .copied()
+                .or(self.fallback)
                 .ok_or_else(|| {
                     std::io::Error::new(
                         std::io::ErrorKind::ConnectionRefused,

@@ -13,6 +13,18 @@ use tokio_tungstenite::tungstenite::{
 
 use super::upstream::BoxedIo;
 
+/// Each side's read buffer. tungstenite's default (128 KiB, allocated per socket) would make
+/// 1,000 idle notebooks cost 250 MB; messages larger than this still arrive, in several reads.
+pub const READ_BUFFER: usize = 8 * 1024;
+
+/// The app side's settings: a small read buffer, and writes sent at once (a relay adds no
+/// batching of its own).
+pub fn config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+}
+
 /// Close code sent to the browser when the system is deleted under an open socket.
 pub const GOING_AWAY: u16 = 1001;
 
