@@ -45,3 +45,9 @@ pub const INVALID_OPTION: &str = "TY0406";
 pub const INVALID_CIDR: &str = "TY0407";
 /// A request CIDR outside every CIDR the policy allows: dropped (warning).
 pub const CIDR_NOT_ALLOWED: &str = "TY0408";
+/// `ingress`/`gateway` connect mode, but the NetworkPolicy admits no controller (warning).
+pub const CONTROLLER_NOT_ADMITTED: &str = "TY0409";
+/// The file asks for a rewrite the Ingress cannot express portably: not applied (warning).
+pub const REWRITE_NOT_APPLIED: &str = "TY0410";
+/// The connect host and path templates hold no `{guid}`: systems would share a route (warning).
+pub const ROUTE_NOT_UNIQUE: &str = "TY0411";

@@ -39,7 +39,121 @@ pub(crate) fn base_path(policy: &Policy, name: &str, username: &str, guid: &str)
         ConnectMode::Proxy => connect_path(guid),
         ConnectMode::Ambassador => format!("/private/{name}/{username}/{guid}/"),
         ConnectMode::None => "/".into(),
+        // A bad template is reported by the planner; the env gets the default meanwhile.
+        ConnectMode::Ingress | ConnectMode::Gateway => {
+            edge_path(policy, &Placeholders::new(name, username, guid))
+                .unwrap_or_else(|_| connect_path(guid))
+        }
     }
+}
+
+/// The values of `{guid}`, `{name}` and `{user}` in the connect templates of `ingress` and
+/// `gateway` mode. `user` is the owner as a DNS label ([`labels::username_dns_label`]), so a
+/// username can add nothing to a host or a path but letters, digits and `-`.
+pub(crate) struct Placeholders<'a> {
+    pub guid: &'a str,
+    pub name: &'a str,
+    pub user: String,
+}
+
+impl<'a> Placeholders<'a> {
+    pub fn new(name: &'a str, username: &str, guid: &'a str) -> Self {
+        Placeholders {
+            guid,
+            name,
+            user: labels::username_dns_label(username),
+        }
+    }
+
+    /// `template` with every `{guid}`, `{name}` and `{user}` replaced; an unknown placeholder or
+    /// an unmatched brace is an error (the text says which).
+    pub fn render(&self, template: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find(['{', '}']) {
+            if rest[open..].starts_with('}') {
+                return Err(format!("`{template}` has a `}}` without a `{{`"));
+            }
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                return Err(format!("`{template}` has a `{{` without a `}}`"));
+            };
+            out.push_str(match &after[..close] {
+                "guid" => self.guid,
+                "name" => self.name,
+                "user" => &self.user,
+                other => {
+                    return Err(format!(
+                        "`{template}` has the placeholder `{{{other}}}`; the placeholders are {{guid}}, {{name}} and {{user}}"
+                    ));
+                }
+            });
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+/// The path prefix of `ingress` or `gateway` mode (also the base path): the policy's template,
+/// by default `/` when a host template holds `{guid}` (each system has its own host), else
+/// `/connect/{guid}/`. Always ends with `/`. `Err` names the policy key and what is wrong.
+pub(crate) fn edge_path(policy: &Policy, values: &Placeholders) -> Result<String, String> {
+    let connect = &policy.connect;
+    let (key, template, hosts): (&str, &str, Vec<&str>) = match policy.connect_mode() {
+        ConnectMode::Gateway => (
+            "connect.gateway.path",
+            &connect.gateway.path,
+            connect
+                .gateway
+                .hostnames
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ),
+        _ => (
+            "connect.ingress.path",
+            &connect.ingress.path,
+            vec![connect.ingress.host.as_str()],
+        ),
+    };
+    let template = match template {
+        "" if hosts.iter().any(|h| h.contains("{guid}")) => "/",
+        "" => "/connect/{guid}/",
+        t => t,
+    };
+    let mut path = values
+        .render(template)
+        .map_err(|e| format!("policy `{key}`: {e}"))?;
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    check_path(&path).map_err(|e| format!("policy `{key}` gives the path `{path}`, which {e}"))?;
+    Ok(path)
+}
+
+/// A path prefix every Ingress controller and Gateway takes as it is: absolute, only unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`) and `/`, no empty, `.` or `..` segment.
+fn check_path(path: &str) -> Result<(), &'static str> {
+    if !path.starts_with('/') {
+        return Err("does not start with `/`");
+    }
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
+    {
+        return Err("may hold only letters, digits, `-`, `.`, `_`, `~` and `/`");
+    }
+    let inner = &path[1..path.len().saturating_sub(1).max(1)];
+    if path != "/"
+        && inner
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err("has an empty, `.` or `..` segment");
+    }
+    Ok(())
 }
 
 /// The file's `x-tycho: {connect: …}`, each value with where it was written.
@@ -191,6 +305,46 @@ fn published_list(tcp: &[&PublishedPort], service: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_render_and_refuse_unknown_placeholders() {
+        let v = Placeholders::new("lab", "Alice@Example.org", "abc");
+        assert_eq!(
+            v.render("{user}-{name}-{guid}.apps.example.org").unwrap(),
+            "alice-example-org-lab-abc.apps.example.org"
+        );
+        assert_eq!(v.render("/fixed/").unwrap(), "/fixed/");
+        assert!(v.render("{host}").unwrap_err().contains("`{host}`"));
+        assert!(v.render("{guid").is_err());
+        assert!(v.render("guid}").is_err());
+    }
+
+    #[test]
+    fn edge_paths_default_by_host_and_are_checked() {
+        let mut policy = Policy::default();
+        policy.connect.mode = ConnectMode::Ingress;
+        let v = Placeholders::new("lab", "alice", "abc");
+        assert_eq!(edge_path(&policy, &v).unwrap(), "/connect/abc/");
+        policy.connect.ingress.host = "{guid}.apps.example.org".into();
+        assert_eq!(edge_path(&policy, &v).unwrap(), "/");
+        policy.connect.ingress.path = "/u/{user}/{guid}".into();
+        assert_eq!(edge_path(&policy, &v).unwrap(), "/u/alice/abc/");
+        for bad in [
+            "u/{guid}/",
+            "/a//b/",
+            "/a/../b/",
+            "/a b/",
+            "/a%2fb/",
+            "/x/{nope}/",
+        ] {
+            policy.connect.ingress.path = bad.into();
+            let e = edge_path(&policy, &v).unwrap_err();
+            assert!(e.starts_with("policy `connect.ingress.path`"), "{bad}: {e}");
+        }
+        policy.connect.mode = ConnectMode::Gateway;
+        policy.connect.gateway.hostnames = vec!["{guid}.gw.example.org".into()];
+        assert_eq!(edge_path(&policy, &v).unwrap(), "/");
+    }
 
     #[test]
     fn paths() {

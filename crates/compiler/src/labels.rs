@@ -64,9 +64,48 @@ pub fn username_label(username: &str) -> String {
     }
 }
 
+/// A username as one DNS label, for hosts and paths (`{user}` in connect templates): at most 63
+/// lowercase letters, digits and `-`, starting and ending with a letter or digit. Anything else
+/// (dots, `@`, `/`, `%`, spaces, uppercase, non-ASCII) becomes `-` (lowercase letters for
+/// uppercase), runs of `-` collapse; an empty result becomes `unknown`. Lossy on purpose:
+/// `Alice.Smith` and `alice-smith` give the same label, so routes must also hold the GUID.
+pub fn username_dns_label(username: &str) -> String {
+    let mut out = String::new();
+    for c in username.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed: String = out.trim_matches('-').chars().take(63).collect();
+    let trimmed = trimmed.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "unknown".into()
+    } else {
+        trimmed.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usernames_become_dns_labels() {
+        assert_eq!(username_dns_label("alice"), "alice");
+        assert_eq!(
+            username_dns_label("Alice.Smith@Example.org"),
+            "alice-smith-example-org"
+        );
+        assert_eq!(username_dns_label("../../etc"), "etc");
+        assert_eq!(username_dns_label("a}{guid}/x"), "a-guid-x");
+        assert_eq!(username_dns_label("élise"), "lise");
+        assert_eq!(username_dns_label("@@"), "unknown");
+        let long = username_dns_label(&format!("{}-{}", "x".repeat(62), "y".repeat(10)));
+        assert_eq!(long, "x".repeat(62));
+    }
 
     #[test]
     fn usernames_become_valid_label_values() {

@@ -28,10 +28,10 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{
-    CompileOptions, ConnectMode, ConnectOptions, EgressMode, Policy, PrimaryPort, ResourceSpec,
-    ServerPods, ServiceType,
+    CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions, GatewayParent,
+    IngressOptions, Policy, PrimaryPort, ResourceSpec, ServerPods, ServiceType,
 };
-pub use plan::{KubeObject, NotTranslated, Plan, PublishedPort};
+pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 use tycho_yaml as yaml;
 
 /// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.

@@ -125,6 +125,57 @@ impl Policy {
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectOptions {
     pub mode: ConnectMode,
+    /// The Ingress each system gets in `ingress` mode.
+    pub ingress: IngressOptions,
+    /// The Gateway API `HTTPRoute` each system gets in `gateway` mode.
+    pub gateway: GatewayOptions,
+}
+
+/// `connect: {mode: ingress, ingress: {…}}`: one `networking.k8s.io/v1` Ingress per system.
+///
+/// `host` and `path` are templates: `{guid}`, `{name}` (the system name) and `{user}` (the owner
+/// as a DNS label: lowercase letters, digits and `-`) are replaced; nothing else is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngressOptions {
+    /// `spec.ingressClassName`; the cluster's default class when empty.
+    pub class: String,
+    /// The rule's host, e.g. `{guid}.apps.example.org` or a fixed `apps.example.org`; empty:
+    /// every host.
+    pub host: String,
+    /// The path prefix (the app's `TYCHO_BASE_PATH`). Empty: `/` when the host holds `{guid}`,
+    /// else `/connect/{guid}/`.
+    pub path: String,
+    /// A TLS Secret (in the systems' namespace) for the host; empty: no TLS section.
+    pub tls_secret: String,
+    /// Annotations for the Ingress controller, copied as given.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `connect: {mode: gateway, gateway: {…}}`: one `gateway.networking.k8s.io/v1` HTTPRoute per
+/// system, attached to the operator's Gateway(s). `hostnames` and `path` are templates as in
+/// [`IngressOptions`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayOptions {
+    /// The Gateways (or their listeners) the route attaches to; at least one.
+    pub parent_refs: Vec<GatewayParent>,
+    /// The route's hostnames, e.g. `{guid}.apps.example.org`; empty: the listeners' hostnames.
+    pub hostnames: Vec<String>,
+    /// The path prefix (the app's `TYCHO_BASE_PATH`). Empty: `/` when a hostname holds
+    /// `{guid}`, else `/connect/{guid}/`.
+    pub path: String,
+}
+
+/// A Gateway a route attaches to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayParent {
+    pub name: String,
+    /// The Gateway's namespace; empty: the systems' namespace.
+    pub namespace: String,
+    /// One listener of the Gateway; empty: every listener that admits the route.
+    pub section_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -138,6 +189,18 @@ pub enum ConnectMode {
     Ambassador,
     /// No way in through Tycho: no connect target; the base path is `/`.
     None,
+    /// The operator's Ingress controller: an Ingress per system (`connect.ingress`).
+    Ingress,
+    /// The operator's Gateway API implementation: an HTTPRoute per system (`connect.gateway`).
+    Gateway,
+}
+
+impl ConnectMode {
+    /// Whether users come in through the operator's own edge (an Ingress or Gateway controller)
+    /// rather than through Tycho's server.
+    pub fn is_edge(self) -> bool {
+        matches!(self, ConnectMode::Ingress | ConnectMode::Gateway)
+    }
 }
 
 /// CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value".

@@ -214,6 +214,24 @@ const CASES: &[Case] = &[
         0,
         0,
     ),
+    case(
+        codes::CONTROLLER_NOT_ADMITTED,
+        "services:\n  web:\n    image: a\n    ports: [\"80\"]\n",
+        0,
+        0,
+    ),
+    case(
+        codes::REWRITE_NOT_APPLIED,
+        "services:\n  web:\n    image: a\n    ports: [\"80\"]\nx-tycho:\n  connect:\n    rewrite: strip\n",
+        0,
+        0,
+    ),
+    case(
+        codes::ROUTE_NOT_UNIQUE,
+        "services:\n  web:\n    image: a\n    ports: [\"80\"]\n",
+        0,
+        0,
+    ),
 ];
 
 const BOMB: &str = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]
@@ -258,6 +276,19 @@ fn options_for(code: &str) -> CompileOptions {
         options.client_cidrs = vec!["10.0.0.0/8".into()];
     }
     options.policy = Policy::default();
+    if [
+        codes::CONTROLLER_NOT_ADMITTED,
+        codes::REWRITE_NOT_APPLIED,
+        codes::ROUTE_NOT_UNIQUE,
+    ]
+    .contains(&code)
+    {
+        options.policy.connect.mode = tycho_compiler::ConnectMode::Ingress;
+        options.policy.connect.ingress.host = "apps.example.org".into();
+    }
+    if code == codes::ROUTE_NOT_UNIQUE {
+        options.policy.connect.ingress.path = "/shared/".into();
+    }
     options
 }
 

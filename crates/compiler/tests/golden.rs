@@ -45,6 +45,10 @@ fn env_beside(file: &Path) -> BTreeMap<String, String> {
 
 /// The manifests followed by the rendered diagnostics, as one reviewable text.
 fn render(stem: &str, file: &Path) -> String {
+    render_with(stem, file, tycho_compiler::Policy::default())
+}
+
+fn render_with(stem: &str, file: &Path, policy: tycho_compiler::Policy) -> String {
     let text = std::fs::read_to_string(file).expect("fixture is readable");
     let folder = file
         .parent()
@@ -64,6 +68,7 @@ fn render(stem: &str, file: &Path) -> String {
         username: "alice".into(),
         namespace: "tycho".into(),
         env: env_beside(file),
+        policy,
         ..Default::default()
     };
     let compiled = compile(&text, &options);
@@ -112,6 +117,37 @@ fn every_fixture_matches_its_golden_file() {
         "golden mismatches:\n{}",
         mismatches.join("\n")
     );
+}
+
+/// (golden file stem, policy file in `tests/data`): the connect modes with an edge of the
+/// operator's own, over the nginx catalog entry (whose file asks for `rewrite: strip`).
+const CONNECT_MODES: [(&str, &str); 2] = [
+    ("connect-ingress", "policy-connect-ingress.yaml"),
+    ("connect-gateway", "policy-connect-gateway.yaml"),
+];
+
+#[test]
+fn connect_modes_match_their_golden_files() {
+    let nginx = repo_root().join("assets/catalog/nginx/docker-compose.yaml");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (stem, policy_file) in CONNECT_MODES {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+        let policy_text = std::fs::read_to_string(dir.join("data").join(policy_file)).unwrap();
+        let policy = tycho_compiler::parse_policy(&policy_text).expect("the policy parses");
+        let actual = render_with(stem, &nginx, policy);
+        assert!(!actual.contains("error["), "{stem}:\n{actual}");
+        let golden = dir.join("golden").join(format!("{stem}.out"));
+        if update {
+            std::fs::write(&golden, &actual).expect("golden file is writable");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        assert!(
+            expected == actual,
+            "{} differs (rerun with UPDATE_GOLDEN=1 and review the diff)",
+            golden.display()
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Assembles a [`Plan`] from the model: names and labels, then the pod, Service, policy, claims.
 
-use super::{NotTranslated, Plan, PublishedPort, checks, network, pod};
+use super::{NotTranslated, Plan, PublishedPort, checks, edge, network, pod};
 use crate::codes;
 use crate::connect;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -67,6 +67,7 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
     );
     let service = network::service(&identity, &ports, connect.as_ref(), options);
     let network_policy = network::network_policy(&identity, &ports, options, &mut diagnostics);
+    let edge = edge::edge(&identity, connect.as_ref(), options, &mut diagnostics);
     let not_translated = system
         .not_translated
         .iter()
@@ -86,6 +87,8 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         deployment,
         service,
         network_policy,
+        ingress: edge.ingress,
+        http_route: edge.http_route,
         claims,
         ports,
         connect,

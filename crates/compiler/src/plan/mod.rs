@@ -3,13 +3,17 @@
 use crate::connect::ConnectTarget;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::{Deserialize, Serialize};
 
 mod build;
 mod checks;
+mod edge;
+pub mod gateway;
 mod network;
 mod pod;
+
+pub use gateway::HttpRoute;
 
 pub(crate) use build::{plan, system_guid, system_name};
 
@@ -28,6 +32,10 @@ pub struct Plan {
     pub service: Option<Service>,
     /// Present unless the policy turns network policies off.
     pub network_policy: Option<NetworkPolicy>,
+    /// `connect.mode: ingress`: the operator's Ingress controller routes to the Service.
+    pub ingress: Option<Ingress>,
+    /// `connect.mode: gateway`: a Gateway API route to the Service.
+    pub http_route: Option<HttpRoute>,
     /// One claim per named volume.
     pub claims: Vec<PersistentVolumeClaim>,
     pub ports: Vec<PublishedPort>,
@@ -72,10 +80,40 @@ pub enum KubeObject {
     Service(Service),
     NetworkPolicy(NetworkPolicy),
     PersistentVolumeClaim(PersistentVolumeClaim),
+    Ingress(Ingress),
+    HttpRoute(HttpRoute),
+}
+
+impl KubeObject {
+    /// The object's `kind`, e.g. `Deployment` or `HTTPRoute`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KubeObject::Deployment(_) => "Deployment",
+            KubeObject::Service(_) => "Service",
+            KubeObject::NetworkPolicy(_) => "NetworkPolicy",
+            KubeObject::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
+            KubeObject::Ingress(_) => "Ingress",
+            KubeObject::HttpRoute(_) => gateway::KIND,
+        }
+    }
+
+    /// The object's `metadata.name`.
+    pub fn name(&self) -> &str {
+        let name = match self {
+            KubeObject::Deployment(o) => &o.metadata.name,
+            KubeObject::Service(o) => &o.metadata.name,
+            KubeObject::NetworkPolicy(o) => &o.metadata.name,
+            KubeObject::PersistentVolumeClaim(o) => &o.metadata.name,
+            KubeObject::Ingress(o) => &o.metadata.name,
+            KubeObject::HttpRoute(o) => &o.metadata.name,
+        };
+        name.as_deref().unwrap_or("")
+    }
 }
 
 impl Plan {
-    /// The objects in apply order: claims and policy first, then the Service and the Deployment.
+    /// The objects in apply order: claims and policy first, then the Service, the Ingress or
+    /// HTTPRoute, and the Deployment.
     pub fn objects(&self) -> Vec<KubeObject> {
         let mut objects: Vec<KubeObject> = Vec::new();
         objects.extend(
@@ -86,6 +124,8 @@ impl Plan {
         );
         objects.extend(self.network_policy.clone().map(KubeObject::NetworkPolicy));
         objects.extend(self.service.clone().map(KubeObject::Service));
+        objects.extend(self.ingress.clone().map(KubeObject::Ingress));
+        objects.extend(self.http_route.clone().map(KubeObject::HttpRoute));
         objects.push(KubeObject::Deployment(self.deployment.clone()));
         objects
     }
@@ -99,6 +139,8 @@ impl Plan {
         let mut values: Vec<serde_json::Value> = self.claims.iter().map(json).collect();
         values.extend(self.network_policy.as_ref().map(json));
         values.extend(self.service.as_ref().map(json));
+        values.extend(self.ingress.as_ref().map(json));
+        values.extend(self.http_route.as_ref().map(json));
         values.push(json(&self.deployment));
         values
     }

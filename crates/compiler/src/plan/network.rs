@@ -115,8 +115,10 @@ pub(crate) fn network_policy(
         from: Some(vec![own_pods.clone()]),
         ..Default::default()
     }];
+    let mode = options.policy.connect_mode();
     let mut sources: Vec<NetworkPolicyPeer> = Vec::new();
-    if options.policy.connect_mode() != ConnectMode::None {
+    // Behind the operator's edge the controller's namespace (below) is the way in, not Tycho.
+    if mode != ConnectMode::None && !mode.is_edge() {
         sources.extend(server_pods(&network.server_pods));
     }
     sources.extend(
@@ -136,6 +138,21 @@ pub(crate) fn network_policy(
                 ..Default::default()
             }),
     );
+    if mode.is_edge() && !ports.is_empty() && sources.is_empty() {
+        let which = if mode == ConnectMode::Ingress {
+            "Ingress"
+        } else {
+            "Gateway"
+        };
+        diagnostics.push(option_diagnostic(
+            Severity::Warning,
+            codes::CONTROLLER_NOT_ADMITTED,
+            format!(
+                "connect mode `{}` sends users through the {which} controller, but the policy sets no `network.ingress_namespaces` and no `network.ingress_cidrs` (or no client CIDR is left): the NetworkPolicy admits nothing to the published ports, so the controller cannot reach the system; set `network.ingress_namespaces` to the controller's namespace",
+                if mode == ConnectMode::Ingress { "ingress" } else { "gateway" }
+            ),
+        ));
+    }
     if !ports.is_empty() && !sources.is_empty() {
         let open_ports = ports
             .iter()
