@@ -132,7 +132,27 @@ pub(crate) static NETWORKPOLICIES: Kind = k(
     true,
 );
 
-pub(crate) static ALL: [&Kind; 11] = [
+pub(crate) static INGRESSES: Kind = k(
+    "ingresses",
+    "ingress",
+    "Ingress",
+    "networking.k8s.io",
+    true,
+    true,
+    true,
+);
+/// A CRD on a real cluster (Gateway API, standard channel); served as if installed.
+pub(crate) static HTTPROUTES: Kind = k(
+    "httproutes",
+    "httproute",
+    "HTTPRoute",
+    "gateway.networking.k8s.io",
+    true,
+    true,
+    true,
+);
+
+pub(crate) static ALL: [&Kind; 13] = [
     &NAMESPACES,
     &PODS,
     &SERVICES,
@@ -144,6 +164,8 @@ pub(crate) static ALL: [&Kind; 11] = [
     &DEPLOYMENTS,
     &REPLICASETS,
     &NETWORKPOLICIES,
+    &INGRESSES,
+    &HTTPROUTES,
 ];
 
 pub(crate) fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {

@@ -384,6 +384,333 @@ fn service(out: &mut Vec<Cause>, spec: Option<&Value>) {
     }
 }
 
+const WILDCARD_MSG: &str = "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+/// An Ingress host or TLS host: a DNS subdomain, or `*.` and one; never an IP address.
+fn ingress_host(out: &mut Vec<Cause>, field: &str, host: &str) {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        out.push(Cause::invalid(
+            field,
+            host,
+            "must be a DNS name, not an IP address",
+        ));
+    }
+    if host.contains('*') {
+        let ok = host
+            .strip_prefix("*.")
+            .is_some_and(|rest| dns1123_subdomain(rest).is_empty());
+        if !ok {
+            out.push(Cause::invalid(field, host, WILDCARD_MSG));
+        }
+    } else {
+        push_all(out, field, host, dns1123_subdomain(host));
+    }
+}
+
+/// What the path validation of `Exact` and `Prefix` Ingress paths (and HTTPRoute `Exact` and
+/// `PathPrefix` matches) refuses, with the real messages.
+fn path_problems(path: &str) -> Vec<String> {
+    if !path.starts_with('/') {
+        return vec!["must be an absolute path".into()];
+    }
+    let mut errs = Vec::new();
+    for bad in ["//", "/./", "/../", "%2f", "%2F"] {
+        if path.contains(bad) {
+            errs.push(format!("must not contain '{bad}'"));
+        }
+    }
+    for bad in ["/..", "/."] {
+        if path.ends_with(bad) {
+            errs.push(format!("cannot end with '{bad}'"));
+        }
+    }
+    errs
+}
+
+fn ingress_backend(out: &mut Vec<Cause>, at: &str, backend: Option<&Value>) {
+    let Some(service) = backend.and_then(|b| b.get("service")) else {
+        if backend.and_then(|b| b.get("resource")).is_none() {
+            out.push(Cause::invalid(
+                at,
+                "",
+                "one backend (`service` or `resource`) must be specified",
+            ));
+        }
+        return;
+    };
+    let name = service.get("name").and_then(Value::as_str).unwrap_or("");
+    if name.is_empty() {
+        out.push(Cause::required(format!("{at}.service.name")));
+    } else {
+        push_all(
+            out,
+            &format!("{at}.service.name"),
+            name,
+            dns1035_label(name),
+        );
+    }
+    let port = service.get("port");
+    let number = port.and_then(|p| p.get("number"));
+    let port_name = port.and_then(|p| p.get("name")).and_then(Value::as_str);
+    let field = format!("{at}.service.port");
+    match (number, port_name) {
+        (Some(_), Some(n)) if !n.is_empty() => out.push(Cause::invalid(
+            field,
+            n,
+            "cannot set both port name & port number",
+        )),
+        (Some(n), _) => port_number(out, format!("{field}.number"), Some(n)),
+        (None, Some(n)) if !n.is_empty() => {
+            push_all(out, &format!("{field}.name"), n, port_name_errors(n))
+        }
+        _ => out.push(Cause::invalid(field, "", "port name or number is required")),
+    }
+}
+
+/// `networking.k8s.io/v1` Ingress, as `ValidateIngressSpec` checks it.
+fn ingress(out: &mut Vec<Cause>, spec: Option<&Value>) {
+    let Some(spec) = spec else {
+        out.push(Cause::required("spec"));
+        return;
+    };
+    let rules = spec.get("rules").and_then(Value::as_array);
+    let default_backend = spec.get("defaultBackend");
+    if rules.is_none_or(|r| r.is_empty()) && default_backend.is_none() {
+        out.push(Cause::invalid(
+            "spec",
+            "",
+            "either `defaultBackend` or `rules` must be specified",
+        ));
+    }
+    if default_backend.is_some() {
+        ingress_backend(out, "spec.defaultBackend", default_backend);
+    }
+    if let Some(class) = spec.get("ingressClassName").and_then(Value::as_str) {
+        push_all(
+            out,
+            "spec.ingressClassName",
+            class,
+            dns1123_subdomain(class),
+        );
+    }
+    for (i, rule) in rules.into_iter().flatten().enumerate() {
+        let at = format!("spec.rules[{i}]");
+        if let Some(host) = rule
+            .get("host")
+            .and_then(Value::as_str)
+            .filter(|h| !h.is_empty())
+        {
+            ingress_host(out, &format!("{at}.host"), host);
+        }
+        let Some(http) = rule.get("http") else {
+            continue;
+        };
+        let paths = http.get("paths").and_then(Value::as_array);
+        if paths.is_none_or(|p| p.is_empty()) {
+            out.push(Cause::required(format!("{at}.http.paths")));
+        }
+        for (j, p) in paths.into_iter().flatten().enumerate() {
+            let pat = format!("{at}.http.paths[{j}]");
+            let path = p.get("path").and_then(Value::as_str).unwrap_or("");
+            match p.get("pathType").and_then(Value::as_str) {
+                None | Some("") => out.push(Cause {
+                    field: format!("{pat}.pathType"),
+                    reason: "FieldValueRequired",
+                    detail: "Required value: pathType must be specified".into(),
+                }),
+                Some("Exact" | "Prefix") => {
+                    for e in path_problems(path) {
+                        out.push(Cause::invalid(format!("{pat}.path"), path, &e));
+                    }
+                }
+                Some("ImplementationSpecific") => {
+                    if !path.is_empty() && !path.starts_with('/') {
+                        out.push(Cause::invalid(format!("{pat}.path"), path, "must be an absolute path"));
+                    }
+                }
+                Some(other) => out.push(Cause {
+                    field: format!("{pat}.pathType"),
+                    reason: "FieldValueNotSupported",
+                    detail: format!("Unsupported value: \"{other}\": supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""),
+                }),
+            }
+            ingress_backend(out, &format!("{pat}.backend"), p.get("backend"));
+        }
+    }
+    for (i, tls) in spec
+        .get("tls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        for (j, host) in tls
+            .get("hosts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let host = host.as_str().unwrap_or("");
+            ingress_host(out, &format!("spec.tls[{i}].hosts[{j}]"), host);
+        }
+        if let Some(secret) = tls
+            .get("secretName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            push_all(
+                out,
+                &format!("spec.tls[{i}].secretName"),
+                secret,
+                dns1123_subdomain(secret),
+            );
+        }
+    }
+}
+
+const HOSTNAME_PATTERN: &str =
+    r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/// `gateway.networking.k8s.io/v1` HTTPRoute: the parts of the CRD's OpenAPI schema and CEL
+/// rules (Gateway API v1.2, standard channel) that apply to what Tycho emits. `parentRefs` is
+/// optional in the CRD (a route without parents attaches to nothing); each one needs a `name`.
+fn http_route(out: &mut Vec<Cause>, spec: Option<&Value>) {
+    let Some(spec) = spec else {
+        out.push(Cause::required("spec"));
+        return;
+    };
+    let parents = spec.get("parentRefs").and_then(Value::as_array);
+    if let Some(p) = parents.filter(|p| p.len() > 32) {
+        out.push(Cause {
+            field: "spec.parentRefs".into(),
+            reason: "FieldValueTooMany",
+            detail: format!("Too many: {}: must have at most 32 items", p.len()),
+        });
+    }
+    for (i, p) in parents.into_iter().flatten().enumerate() {
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() {
+            out.push(Cause::required(format!("spec.parentRefs[{i}].name")));
+        }
+    }
+    let hostnames = spec.get("hostnames").and_then(Value::as_array);
+    if let Some(h) = hostnames.filter(|h| h.len() > 16) {
+        out.push(Cause {
+            field: "spec.hostnames".into(),
+            reason: "FieldValueTooMany",
+            detail: format!("Too many: {}: must have at most 16 items", h.len()),
+        });
+    }
+    for (i, h) in hostnames.into_iter().flatten().enumerate() {
+        let h = h.as_str().unwrap_or("");
+        let bare = h.strip_prefix("*.").unwrap_or(h);
+        if h.is_empty() || h.len() > 253 || !bare.split('.').all(is_label) {
+            let field = format!("spec.hostnames[{i}]");
+            let why = format!("{field} in body should match '{HOSTNAME_PATTERN}'");
+            out.push(Cause::invalid(field, h, &why));
+        }
+    }
+    for (i, rule) in spec
+        .get("rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let at = format!("spec.rules[{i}]");
+        let matches = rule.get("matches").and_then(Value::as_array);
+        let mut prefix_matches = 0;
+        for (j, m) in matches.into_iter().flatten().enumerate() {
+            let ty = m
+                .pointer("/path/type")
+                .and_then(Value::as_str)
+                .unwrap_or("PathPrefix");
+            let value = m
+                .pointer("/path/value")
+                .and_then(Value::as_str)
+                .unwrap_or("/");
+            if ty == "PathPrefix" {
+                prefix_matches += 1;
+            }
+            if ty == "Exact" || ty == "PathPrefix" {
+                for e in path_problems(value) {
+                    let why = format!("{e} when type one of ['Exact', 'PathPrefix']");
+                    out.push(Cause::invalid(
+                        format!("{at}.matches[{j}].path"),
+                        value,
+                        &why,
+                    ));
+                }
+            }
+        }
+        for (j, f) in rule
+            .get("filters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let field = format!("{at}.filters[{j}]");
+            let is_rewrite = f.get("type").and_then(Value::as_str) == Some("URLRewrite");
+            match (is_rewrite, f.get("urlRewrite")) {
+                (true, None) => out.push(Cause::invalid(
+                    &field,
+                    "",
+                    "filter.urlRewrite must be specified for URLRewrite filter.type",
+                )),
+                (false, Some(_)) => out.push(Cause::invalid(
+                    &field,
+                    "",
+                    "filter.urlRewrite must be nil if the filter.type is not URLRewrite",
+                )),
+                _ => {}
+            }
+            let path = f.pointer("/urlRewrite/path");
+            if path.and_then(|p| p.get("type")).and_then(Value::as_str)
+                == Some("ReplacePrefixMatch")
+            {
+                if path.and_then(|p| p.get("replacePrefixMatch")).is_none() {
+                    out.push(Cause::invalid(format!("{field}.urlRewrite.path"), "", "replacePrefixMatch must be specified when type is set to 'ReplacePrefixMatch'"));
+                }
+                if prefix_matches != 1 || matches.is_none_or(|m| m.len() != 1) {
+                    out.push(Cause::invalid(&at, "", "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"));
+                }
+            }
+        }
+        for (j, b) in rule
+            .get("backendRefs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let field = format!("{at}.backendRefs[{j}]");
+            if b.get("name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                out.push(Cause::required(format!("{field}.name")));
+            }
+            let service = b
+                .get("kind")
+                .and_then(Value::as_str)
+                .is_none_or(|k| k == "Service")
+                && b.get("group")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty);
+            match b.get("port") {
+                None if service => out.push(Cause::invalid(
+                    &field,
+                    "",
+                    "Must have port for Service reference",
+                )),
+                v => port_number(out, format!("{field}.port"), v),
+            }
+        }
+    }
+}
+
 /// Everything the fake checks on a create or an update; an empty result means valid.
 pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
     let mut out = Vec::new();
@@ -402,6 +729,10 @@ pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
         pod_spec(&mut out, "spec", obj.get("spec"));
     } else if kind == &kinds::SERVICES {
         service(&mut out, obj.get("spec"));
+    } else if kind == &kinds::INGRESSES {
+        ingress(&mut out, obj.get("spec"));
+    } else if kind == &kinds::HTTPROUTES {
+        http_route(&mut out, obj.get("spec"));
     }
     out
 }
