@@ -17,6 +17,17 @@ for dir in assets/catalog/*/ ../shared/tycho-samples/*/; do
     rm "$out/$name.yaml" # fails with diagnostics on purpose; the golden tests cover those
   fi
 done
+# connect.mode ingress: the Ingress is a built-in kind, checked like the rest. (The HTTPRoute of
+# connect.mode gateway is a CRD kubernetes-validate does not know: crates/compiler/tests/edge.rs
+# checks it field by field against the Gateway API v1 CRD's rules.)
+if "$tycho" compile -f assets/catalog/nginx/docker-compose.yaml --namespace tycho \
+  --policy crates/compiler/tests/data/policy-connect-ingress.yaml >"$out/connect-ingress.yaml"; then
+  grep -q '^kind: Ingress' "$out/connect-ingress.yaml" || { echo "no Ingress in ingress mode" >&2; exit 1; }
+  compiled=$((compiled + 1))
+else
+  echo "the nginx entry does not compile in ingress mode" >&2
+  exit 1
+fi
 # Kubernetes' own manifests for running Tycho are checked the same way.
 find kubernetes -name '*.yaml' ! -name kustomization.yaml -exec cp {} "$out/" \; 2>/dev/null || true
 kubernetes-validate --strict --quiet -k "$kube_version" "$out"/*.yaml

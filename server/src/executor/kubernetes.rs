@@ -7,9 +7,11 @@ use super::{Deleted, ExecError, Executor, Filter, Started};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, PostParams,
+};
 use kube::{Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,9 +19,30 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::time::Duration;
 use tycho_api::{KubeEvent, SystemStatus};
+use tycho_compiler::plan::gateway;
 use tycho_compiler::{Plan, labels};
 
 const FIELD_MANAGER: &str = "tycho";
+
+/// What a start in `connect.mode: gateway` answers when the cluster does not serve HTTPRoutes.
+pub const NO_HTTP_ROUTE_KIND: &str =
+    "the cluster has no HTTPRoute kind: install the Gateway API CRDs or change connect.mode";
+
+/// The Gateway API `HTTPRoute` (a CRD: no k8s-openapi type, so a dynamic object).
+fn http_route_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(gateway::GROUP, gateway::VERSION, gateway::KIND),
+        gateway::PLURAL,
+    )
+}
+
+fn no_http_route_kind() -> ExecError {
+    ExecError::Refused {
+        code: 404,
+        reason: "NotFound".into(),
+        message: NO_HTTP_ROUTE_KIND.into(),
+    }
+}
 
 /// Runs plans in one namespace of one cluster.
 #[derive(Clone)]
@@ -48,7 +71,56 @@ impl KubeExecutor {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
 
+    fn http_routes(&self) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), &self.namespace, &http_route_resource())
+    }
+
+    /// Whether the cluster serves `gateway.networking.k8s.io/v1` HTTPRoutes (asked before a
+    /// gateway-mode start creates anything).
+    async fn check_http_route_kind(&self) -> Result<(), ExecError> {
+        match self
+            .client
+            .list_api_group_resources(gateway::API_VERSION)
+            .await
+        {
+            Ok(list) if list.resources.iter().any(|r| r.name == gateway::PLURAL) => Ok(()),
+            Ok(_) => Err(no_http_route_kind()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Err(no_http_route_kind()),
+            Err(e) => Err(exec_error(e)),
+        }
+    }
+
+    /// Creates the plan's HTTPRoute, owned by the Deployment; `None` without one.
+    async fn create_http_route(
+        &self,
+        pp: &PostParams,
+        plan: &Plan,
+        owner: &OwnerReference,
+    ) -> Result<Option<String>, ExecError> {
+        let Some(route) = &plan.http_route else {
+            return Ok(None);
+        };
+        let mut object: DynamicObject = serde_json::to_value(route)
+            .and_then(serde_json::from_value)
+            .map_err(|e| ExecError::Other(format!("the HTTPRoute does not serialise: {e}")))?;
+        object.metadata.namespace = Some(self.namespace.clone());
+        object
+            .metadata
+            .owner_references
+            .get_or_insert_with(Vec::new)
+            .push(owner.clone());
+        match self.http_routes().create(pp, &object).await {
+            Ok(created) => Ok(Some(created.metadata.name.unwrap_or_default())),
+            // The namespace exists (the Deployment is in it): a 404 means no such kind.
+            Err(kube::Error::Api(s)) if s.code == 404 => Err(no_http_route_kind()),
+            Err(e) => Err(exec_error(e)),
+        }
+    }
+
     async fn start_plan(&self, plan: &Plan) -> Result<Started, ExecError> {
+        if plan.http_route.is_some() {
+            self.check_http_route_kind().await?;
+        }
         let pp = PostParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..Default::default()
@@ -95,6 +167,13 @@ impl KubeExecutor {
                     .map_err(exec_error)?;
                 undo.push::<Service>(created.metadata.name.clone().unwrap_or_default());
                 service = Some(created);
+            }
+            if let Some(ingress) = &plan.ingress {
+                let name = self.create_owned(&pp, ingress, &owner).await?;
+                undo.push::<Ingress>(name);
+            }
+            if let Some(name) = self.create_http_route(&pp, plan, &owner).await? {
+                undo.created.push((gateway::KIND, name));
             }
             Ok::<_, ExecError>(service)
         }
@@ -243,11 +322,17 @@ impl KubeExecutor {
             self.api::<NetworkPolicy>(),
             self.api::<PersistentVolumeClaim>(),
         );
+        let (ingresses_api, routes_api) = (self.api::<Ingress>(), self.http_routes());
         futures::try_join!(
             deployments_api.delete_collection(&dp, &lp),
             services_api.delete_collection(&dp, &lp),
             policies_api.delete_collection(&dp, &lp),
             claims_api.delete_collection(&dp, &lp),
+            // Only edge modes have these, and they are owned by the Deployment (collected with
+            // it): a cluster without the Gateway API (404) or a Role without these kinds (403)
+            // does not fail the delete.
+            edge_kind("Ingress", ingresses_api.delete_collection(&dp, &lp)),
+            edge_kind(gateway::KIND, routes_api.delete_collection(&dp, &lp)),
         )
         .map_err(exec_error)?;
         let pods_api = self.api::<Pod>();
@@ -339,6 +424,23 @@ impl Executor for KubeExecutor {
     }
 }
 
+/// A delete of an edge kind, where "no such kind" (404) and "not allowed" (403) are logged, not
+/// errors: ownerReference garbage collection removes the objects with the Deployment.
+async fn edge_kind<T>(
+    kind: &'static str,
+    delete: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<(), kube::Error> {
+    match delete.await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            tracing::warn!(kind, message = %s.message, "cannot delete by label (the Role lacks the kind); garbage collection removes them with the Deployment");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn guid_of(meta: &view::Meta) -> Option<String> {
     meta.labels.as_ref()?.get(labels::GUID).cloned()
 }
@@ -401,6 +503,8 @@ impl<'a> Undo<'a> {
                     .delete(name, &dp)
                     .await
                     .map(|_| ()),
+                "Ingress" => ex.api::<Ingress>().delete(name, &dp).await.map(|_| ()),
+                gateway::KIND => ex.http_routes().delete(name, &dp).await.map(|_| ()),
                 _ => ex
                     .api::<PersistentVolumeClaim>()
                     .delete(name, &dp)
@@ -423,6 +527,7 @@ fn kind_tag<K: Resource<DynamicType = ()>>() -> &'static str {
         "Deployment" => "Deployment",
         "Service" => "Service",
         "NetworkPolicy" => "NetworkPolicy",
+        "Ingress" => "Ingress",
         _ => "PersistentVolumeClaim",
     }
 }
