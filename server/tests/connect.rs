@@ -67,6 +67,11 @@ async fn app(control: Arc<AppControl>, request: Request) -> Response {
             });
             Body::from_stream(first.chain(rest)).into_response()
         }
+        "hang" => {
+            // Never answers: the proxy's header timeout has to.
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
         "upload" => {
             let mut body = request.into_body().into_data_stream();
             let mut total = 0usize;
@@ -816,6 +821,171 @@ async fn requests_mark_the_system_active() {
             "no last-activity annotation"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    setup.cluster.cleanup().await;
+}
+
+/// Outside the cluster the proxy goes through the API server's port-forward to a ready pod. On
+/// the fake, the "pod" is a local app; on a real cluster it is nginx itself.
+#[tokio::test]
+async fn outside_the_cluster_the_proxy_goes_through_a_port_forward() {
+    let cluster = TestCluster::start("connect-port-forward").await;
+    let (app_addr, _) = start_app().await;
+    if let Some(fake) = &cluster.fake {
+        fake.set_port_forward(8080, app_addr);
+    }
+    let mut s = settings(&cluster);
+    s.connect.upstream = Some(Arc::new(
+        tycho_server::connect::upstream::PortForwardUpstream {
+            client: cluster.client.clone(),
+            namespace: cluster.namespace.clone(),
+        },
+    ));
+    let server = common::server_with(&cluster, s).await;
+    let yaml = format!(
+        "x-tycho:\n  connect:\n    rewrite: strip\nservices:\n  web:\n    image: {IMAGE}\n    ports:\n      - \"8080:8080\"\n"
+    );
+    let guid = server.start(ALICE, &yaml, "web").await;
+    server
+        .wait_for(ALICE, &guid, ready_timeout(&cluster), |s| {
+            s["phase"] == "Running"
+        })
+        .await;
+    for _ in 0..3 {
+        // Several requests: pooled connections over the forward keep working.
+        let r = get(&server, &format!("/connect/{guid}/"), Some(ALICE), &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        if cluster.fake.is_some() {
+            let seen: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(seen["path"], "/");
+            assert_eq!(seen["headers"]["x-forwarded-user"], "alice");
+        } else {
+            assert!(body.contains("nginx"), "{body}");
+        }
+    }
+    if let Some(fake) = &cluster.fake {
+        let forwards = fake
+            .requests()
+            .iter()
+            .filter(|r| r.ends_with("/portforward"))
+            .count();
+        assert!(forwards >= 1, "the API server's port-forward was used");
+    }
+    cluster.cleanup().await;
+}
+
+async fn setup_with(name: &str, limits: tycho_server::connect::Limits) -> Setup {
+    let cluster = TestCluster::start(name).await;
+    let upstream = LocalUpstream::default();
+    let mut s = settings(&cluster);
+    s.connect.upstream = Some(Arc::new(upstream.clone()));
+    s.connect.limits = limits;
+    let server = common::server_with(&cluster, s).await;
+    Setup {
+        server,
+        upstream,
+        cluster,
+    }
+}
+
+async fn open_socket(
+    server: &Server,
+    guid: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tungstenite::Error,
+> {
+    let url = format!(
+        "{}/connect/{guid}/ws",
+        server.base.replace("http://", "ws://")
+    );
+    let mut request =
+        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {ALICE}").parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(s, _)| s)
+}
+
+#[tokio::test]
+async fn a_hanging_app_times_out_and_idle_sockets_close_but_pinged_ones_stay() {
+    let limits = tycho_server::connect::Limits {
+        header_timeout: Duration::from_millis(500),
+        websocket_idle: Duration::from_millis(600),
+        ..Default::default()
+    };
+    let setup = setup_with("connect-timeouts", limits).await;
+    let (guid, _) = running(&setup, &compose(IMAGE), "web").await;
+    let server = &setup.server;
+
+    let r = get(server, &format!("/connect/{guid}/hang"), Some(ALICE), &[]).await;
+    assert_eq!(r.status(), StatusCode::GATEWAY_TIMEOUT);
+
+    // A socket that pings every 200 ms outlives the idle limit; a silent one does not.
+    let mut pinged = open_socket(server, &guid).await.unwrap();
+    let mut silent = open_socket(server, &guid).await.unwrap();
+    for _ in 0..6 {
+        pinged
+            .send(tungstenite::Message::Ping(vec![1].into()))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    match tokio::time::timeout(Duration::from_secs(5), silent.next()).await {
+        Ok(Some(Ok(tungstenite::Message::Close(Some(frame))))) => {
+            assert_eq!(u16::from(frame.code), 1001);
+            assert_eq!(frame.reason.as_str(), "idle");
+        }
+        other => panic!("the silent socket should be closed as idle: {other:?}"),
+    }
+    pinged
+        .send(tungstenite::Message::text("alive?"))
+        .await
+        .unwrap();
+    loop {
+        match pinged.next().await {
+            Some(Ok(tungstenite::Message::Text(t))) => {
+                assert_eq!(t.as_str(), "alive?");
+                break;
+            }
+            Some(Ok(tungstenite::Message::Pong(_) | tungstenite::Message::Ping(_))) => continue,
+            other => panic!("the pinged socket should still echo: {other:?}"),
+        }
+    }
+    setup.cluster.cleanup().await;
+}
+
+#[tokio::test]
+async fn connections_are_bounded_per_user_with_a_clear_answer() {
+    let limits = tycho_server::connect::Limits {
+        max_connections_per_user: 2,
+        ..Default::default()
+    };
+    let setup = setup_with("connect-limits", limits).await;
+    let (guid, _) = running(&setup, &compose(IMAGE), "web").await;
+    let server = &setup.server;
+    let first = open_socket(server, &guid).await.unwrap();
+    let _second = open_socket(server, &guid).await.unwrap();
+    match open_socket(server, &guid).await {
+        Err(tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), 429);
+            let body = String::from_utf8(r.into_body().unwrap_or_default()).unwrap();
+            assert!(body.contains("alice has 2 connections open"), "{body}");
+        }
+        other => panic!("a third socket should be refused: {other:?}"),
+    }
+    // Closing one frees its place.
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while open_socket(server, &guid).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed socket's place never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     setup.cluster.cleanup().await;
 }

@@ -26,6 +26,7 @@ mod kinds;
 mod kubelet;
 mod ops;
 mod patch;
+mod portforward;
 mod routes;
 mod selector;
 mod state;
@@ -89,6 +90,16 @@ impl FakeKube {
             }
         });
         FakeKube { shared, addr }
+    }
+
+    /// Sends port-forwards to container port `port` (of any running pod) to `addr`, as if the
+    /// pod listened there: how tests reach a "pod" through the API server.
+    pub fn set_port_forward(&self, port: u16, addr: SocketAddr) {
+        self.shared
+            .forwards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(port, addr);
     }
 
     /// `http://127.0.0.1:PORT`

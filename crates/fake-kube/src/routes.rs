@@ -75,6 +75,20 @@ impl Req {
 
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    // A WebSocket upgrade, not a verb on a stored object.
+    if let ["api", "v1", "namespaces", ns, "pods", pod, "portforward"] = parts
+        .uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        let (ns, pod) = (ns.to_string(), pod.to_string());
+        shared.lock().log.push(format!("GET {}", parts.uri.path()));
+        let forwards = shared.forwards.clone();
+        return crate::portforward::handle(&shared, &forwards, &ns, &pod, parts).await;
+    }
     let body = match axum::body::to_bytes(body, 64 << 20).await {
         Ok(b) => b,
         Err(e) => return ApiError::bad_request(format!("reading body: {e}")).into_response(),

@@ -65,6 +65,8 @@ impl Inner {
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// Where `pods/portforward` leads (see `portforward`).
+    pub(crate) forwards: crate::portforward::Targets,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
                 history: VecDeque::new(),
                 history_floor: 0,
             }),
+            forwards: Default::default(),
         })
     }
 
