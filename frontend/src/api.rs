@@ -124,6 +124,22 @@ pub async fn whoami() -> Result<tycho_api::WhoAmI, Problem> {
     json("GET", "/api/v1/whoami", None).await
 }
 
+/// `POST /api/v1/session` with the bearer token: who you are, and the server sets its HttpOnly
+/// session cookie, which the connect proxy (`/connect/<guid>/`) needs because a system's own
+/// pages cannot send the token. Same origin, so the browser keeps the cookie.
+pub async fn open_session() -> Result<tycho_api::WhoAmI, Problem> {
+    json("POST", "/api/v1/session", None).await
+}
+
+/// `DELETE /api/v1/session`: the server removes its session cookie (sign-out).
+pub async fn close_session() -> Result<(), Problem> {
+    let (status, text) = call("DELETE", "/api/v1/session", None).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &text));
+    }
+    Ok(())
+}
+
 pub async fn start(request: &tycho_api::StartRequest) -> Result<tycho_api::StartResponse, Problem> {
     let body = serde_json::to_string(request).unwrap_or_default();
     json("POST", "/api/v1/systems", Some(body)).await

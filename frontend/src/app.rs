@@ -227,6 +227,7 @@ fn App() -> impl IntoView {
     let state = State::new();
     provide_context(state);
     spawn_local(feed::connect(state));
+    feed::keep_session_fresh();
     set_interval(
         move || state.now_ms.set(js_sys::Date::now()),
         Duration::from_secs(5),

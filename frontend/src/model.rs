@@ -2,7 +2,7 @@
 //! compose text (diagnostics, preview documents, `${VARS}`), relative ages. Pure and native-testable.
 
 use std::collections::BTreeMap;
-use tycho_api::{Diagnostic, Severity};
+use tycho_api::{Diagnostic, Phase, Severity, SystemStatus};
 use tycho_compiler::{CompileOptions, KubeObject, Plan, Policy};
 
 mod generated {
@@ -371,6 +371,14 @@ pub struct Variable {
     pub default: Option<String>,
 }
 
+impl Variable {
+    /// Set by Tycho itself for every system (`TYCHO_BASE_PATH`, the connect prefix): shown, not
+    /// asked for, and never sent in the request's env (the server would ignore it, TY0204).
+    pub fn set_by_tycho(&self) -> bool {
+        self.name == tycho_compiler::connect::BASE_PATH_ENV
+    }
+}
+
 /// The variables referenced in `text`, in order of first use (`$$` is an escaped dollar;
 /// comment lines are skipped).
 pub fn variables(text: &str) -> Vec<Variable> {
@@ -426,6 +434,28 @@ pub fn variables(text: &str) -> Vec<Variable> {
         }
     }
     found
+}
+
+/// Where Open goes for a system, or why it cannot open yet (said beside the disabled control and
+/// in its accessible label). `dying`: a delete was asked in this page.
+pub fn open_target(s: &SystemStatus, dying: bool) -> Result<String, &'static str> {
+    if dying || s.phase == Phase::Terminating {
+        return Err("Terminating: it is being removed");
+    }
+    // The server writes it from its public URL; anything but http(s) is not a link to follow.
+    let url = s
+        .connect_url
+        .as_deref()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'));
+    let Some(url) = url else {
+        return Err("Publishes no port");
+    };
+    match s.phase {
+        Phase::Running => Ok(url.to_string()),
+        Phase::Pending | Phase::Starting => Err("Starting: opens when ready"),
+        Phase::Failed => Err("Failed: see the reason"),
+        Phase::Terminating => Err("Terminating: it is being removed"),
+    }
 }
 
 /// The GUID of a system page's hash route, `#/systems/<guid>`.
@@ -575,6 +605,40 @@ mod tests {
         assert_eq!(names, ["A", "B", "C", "E"]);
         assert_eq!(vars[1].default.as_deref(), Some("bee"));
         assert_eq!(vars[3].default.as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn the_base_path_is_set_by_tycho() {
+        let vars = variables("x: ${TYCHO_BASE_PATH}\ny: ${POSTGRES_PASSWORD:-tycho}\n");
+        let set: Vec<bool> = vars.iter().map(Variable::set_by_tycho).collect();
+        assert_eq!(set, [true, false]);
+    }
+
+    #[test]
+    fn open_only_when_running_with_a_connect_url() {
+        let mut s: SystemStatus = serde_json::from_value(serde_json::json!({
+            "guid": "g", "name": "n", "username": "u", "phase": "Starting",
+            "ready": 0, "desired": 1, "ports": [],
+            "connect_url": "http://127.0.0.1:8099/connect/g/"
+        }))
+        .expect("a status");
+        assert_eq!(open_target(&s, false), Err("Starting: opens when ready"));
+        s.phase = Phase::Running;
+        assert_eq!(
+            open_target(&s, false).as_deref(),
+            Ok("http://127.0.0.1:8099/connect/g/")
+        );
+        assert_eq!(
+            open_target(&s, true),
+            Err("Terminating: it is being removed")
+        );
+        s.phase = Phase::Failed;
+        assert_eq!(open_target(&s, false), Err("Failed: see the reason"));
+        s.phase = Phase::Running;
+        s.connect_url = Some("javascript:alert(1)".into());
+        assert_eq!(open_target(&s, false), Err("Publishes no port"));
+        s.connect_url = None;
+        assert_eq!(open_target(&s, false), Err("Publishes no port"));
     }
 
     #[test]

@@ -17,12 +17,16 @@ pub(super) fn Account() -> impl IntoView {
         spawn_local(feed::connect(state));
     };
     let sign_out = move |_| {
-        api::set_token(None);
         state.user.set(None);
         // What this user may see is not for whoever signs in next.
         state.systems.set(Vec::new());
         state.systems_known.set(false);
-        spawn_local(feed::connect(state));
+        spawn_local(async move {
+            // The cookie goes too, or the systems' pages would stay open to this browser.
+            let _ = api::close_session().await;
+            api::set_token(None);
+            feed::connect(state).await;
+        });
     };
     view! {
         <div class="account">

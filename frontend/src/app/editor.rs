@@ -191,6 +191,18 @@ fn EnvTable() -> impl IntoView {
             let rows = vars
                 .into_iter()
                 .map(|v| {
+                    if v.set_by_tycho() {
+                        return view! {
+                            <tr class="set-by-tycho" data-var=v.name.clone()>
+                                <th scope="row"><code>{v.name.clone()}</code></th>
+                                <td class="muted">
+                                    "set by Tycho: " <code>"/connect/<guid>/"</code>
+                                    ", where Open serves the system"
+                                </td>
+                            </tr>
+                        }
+                        .into_any();
+                    }
                     let key = v.name.clone();
                     let key2 = v.name.clone();
                     let id = format!("env-{}", v.name);
@@ -214,6 +226,7 @@ fn EnvTable() -> impl IntoView {
                             </td>
                         </tr>
                     }
+                    .into_any()
                 })
                 .collect_view();
             view! {

@@ -11,6 +11,9 @@ use tycho_api::{Problem, SystemEvent};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+/// How often [`keep_session_fresh`] renews the session cookie.
+const SESSION_RENEWAL: Duration = Duration::from_secs(30 * 60);
+
 thread_local! {
     /// The open event stream; closed before another opens (sign-in and sign-out reconnect).
     static EVENTS: RefCell<Option<web_sys::EventSource>> = const { RefCell::new(None) };
@@ -35,7 +38,14 @@ pub(super) async fn connect(state: State) {
             return;
         }
     }
-    match api::whoami().await {
+    // With a token, sign in for the browser too (the answer is the same `WhoAmI`): the
+    // session cookie is what lets the systems' own pages through the connect proxy.
+    let me = if api::token().is_some() {
+        api::open_session().await
+    } else {
+        api::whoami().await
+    };
+    match me {
         Ok(me) => {
             state.auth_required.set(false);
             state.user.set(Some(me.username));
@@ -53,6 +63,21 @@ pub(super) async fn connect(state: State) {
         return;
     }
     start_events(state);
+}
+
+/// Renews the session cookie now and then while the dashboard is open, so Open keeps working
+/// in a tab left open for longer than the cookie lives (the server's TTL; 12 hours by default).
+pub(super) fn keep_session_fresh() {
+    set_interval(
+        || {
+            if api::token().is_some() {
+                spawn_local(async {
+                    let _ = api::open_session().await;
+                });
+            }
+        },
+        SESSION_RENEWAL,
+    );
 }
 
 /// Compiles with the server's policy from now on, so the editor refuses what the server would.

@@ -1,8 +1,8 @@
-//! One system (`#/systems/<guid>`): its status in plain words, containers, ports, resources, age,
-//! its Kubernetes events (refreshed while the page is open) and delete with confirmation.
+//! One system (`#/systems/<guid>`): its status in plain words, Open, containers, ports, resources,
+//! age, its Kubernetes events (refreshed while the page is open) and delete with confirmation.
 
 use super::State;
-use super::systems::{DeleteControl, age_of, phase_of, resources_of};
+use super::systems::{DeleteControl, age_of, open_view, phase_of, resources_of};
 use crate::api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -134,13 +134,17 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
         .iter()
         .map(|p| {
             let node = p.node_port.map(|n| format!(", node port {n}"));
-            let connect = p.url.clone().map(|url| {
-                view! { " " <a href=url.clone() target="_blank" rel="noopener">{url.clone()}</a> }
+            // Only for other pods of the cluster: text, not a link no browser outside could open.
+            let in_cluster = p.url.clone().map(|url| {
+                view! { <br /><span class="muted">"in-cluster: "</span><code class="in-cluster">{url}</code> }
             });
+            let primary = s.connect.as_ref().is_some_and(|c| c.service == p.service && c.port == p.port);
             view! {
-                <li>
+                <li class:primary=primary>
                     {format!("{} {}/{} → container port {}", p.service, p.port, p.protocol, p.container_port)}
-                    {node} {connect}
+                    {node}
+                    {primary.then(|| view! { <span class="tag" title="Open shows what this port serves">"Open goes here"</span> })}
+                    {in_cluster}
                 </li>
             }
         })
@@ -165,8 +169,16 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
             <div><dt>"Resources"</dt><dd>{resources_of(&s)}</dd></div>
             <div><dt>"Ready"</dt><dd>{format!("{} of {}", s.ready, s.desired)}</dd></div>
             {(!s.address.is_empty()).then(|| view! { <div><dt>"Address"</dt><dd><code>{s.address.clone()}</code></dd></div> })}
+            {s.connect_url.clone().map(|url| view! { <div><dt>"Opens at"</dt><dd><code id="connect-url">{url}</code></dd></div> })}
+            {(!s.last_activity.is_empty()).then(|| {
+                let last = s.last_activity.clone();
+                view! { <div><dt>"Last used"</dt><dd><time datetime=last.clone()>{local_time(&last)}</time></dd></div> }
+            })}
         </dl>
-        <div class="page-actions"><DeleteControl guid=s.guid.clone() name=s.name.clone() /></div>
+        <div class="page-actions">
+            {open_view(state, &s, true)}
+            <DeleteControl guid=s.guid.clone() name=s.name.clone() />
+        </div>
         <div class="detail-grid">
             <section aria-labelledby="containers-h">
                 <h3 id="containers-h">"Containers"</h3>

@@ -1,5 +1,6 @@
-//! The running systems: one row each, its name linking to its page, delete with confirmation.
-//! The helpers (`phase_of`, `age_of`, `resources_of`, `DeleteControl`) serve the page too.
+//! The running systems: one row each, its name linking to its page, Open (through Tycho's
+//! proxy) and delete with confirmation. The helpers (`phase_of`, `age_of`, `resources_of`,
+//! `open_view`, `DeleteControl`) serve the page too.
 
 use super::diagnostics::problem_view;
 use super::{Feed, State};
@@ -51,6 +52,26 @@ pub(super) fn resources_of(s: &SystemStatus) -> String {
     )
 }
 
+/// Open: the system through Tycho's proxy (`connect_url`) in a new tab, once it runs. Until then
+/// a control that stays focusable (`aria-disabled`) and says why in its label and title, and
+/// beside it when `explain`.
+pub(super) fn open_view(state: State, s: &SystemStatus, explain: bool) -> AnyView {
+    let dying = state.terminating.with(|t| t.contains(&s.guid));
+    match model::open_target(s, dying) {
+        Ok(url) => view! {
+            <a class="button open" href=url target="_blank" rel="noopener"
+                title=format!("Open {} in a new tab", s.name)>"Open"</a>
+        }
+        .into_any(),
+        Err(why) => view! {
+            <button type="button" class="open" aria-disabled="true" title=why
+                aria-label=format!("Open ({why})")>"Open"</button>
+            {explain.then(|| view! { <span class="muted open-why">{why}</span> })}
+        }
+        .into_any(),
+    }
+}
+
 /// Delete, then "Delete NAME? [Delete] [Cancel]"; Escape cancels and focus follows the buttons.
 #[component]
 pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
@@ -99,9 +120,7 @@ pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
 fn row(state: State, s: SystemStatus) -> impl IntoView {
     let (phase, detail) = phase_of(state, &s);
     let age = age_of(state, &s);
-    let link = s.url.clone().map(|url| {
-        view! { <a href=url target="_blank" rel="noopener">"Open"</a> }
-    });
+    let open = open_view(state, &s, false);
     let guid = s.guid.clone();
     view! {
         <tr data-guid=guid.clone() data-phase=phase.to_lowercase() class:terminating=phase == "Terminating">
@@ -116,7 +135,7 @@ fn row(state: State, s: SystemStatus) -> impl IntoView {
                 {(!detail.is_empty()).then(|| view! { <span class="muted reason">" " {detail}</span> })}
             </td>
             <td data-label="Ready" class="ready">{format!("{}/{}", s.ready, s.desired)}</td>
-            <td data-label="Connect">{link}</td>
+            <td data-label="Connect">{open}</td>
             <td data-label="Age">{age}</td>
             <td data-label="Resources">{resources_of(&s)}</td>
             <td class="row-actions"><DeleteControl guid=s.guid.clone() name=s.name.clone() /></td>
