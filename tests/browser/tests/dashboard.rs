@@ -361,11 +361,25 @@ async fn no_cluster_banner_and_offline_editor() {
             WAIT,
         )
         .await;
-        // ${BASE_URL:-/} shows up in the env table with its default.
-        let placeholder = b
-            .js("return document.querySelector('input[data-var=BASE_URL]').placeholder")
+        // ${TYCHO_BASE_PATH} is Tycho's to set: listed as such, with nothing to fill in.
+        let set_by_tycho = b
+            .wait_text("table.env tr.set-by-tycho[data-var=TYCHO_BASE_PATH]", WAIT)
             .await;
-        assert_eq!(placeholder, serde_json::json!("default: /"));
+        assert!(set_by_tycho.contains("set by Tycho"), "{set_by_tycho}");
+        assert_eq!(
+            b.js("return document.querySelector('input[data-var=TYCHO_BASE_PATH]') === null")
+                .await,
+            serde_json::json!(true)
+        );
+        b.scroll_to("table.env").await;
+        b.screenshot("19-set-by-tycho").await;
+        // ${POSTGRES_PASSWORD:-tycho} shows up in the env table with its default.
+        b.click("button.card[data-slug=adminer-postgres]").await;
+        let placeholder = b
+            .js("const i = document.querySelector('input[data-var=POSTGRES_PASSWORD]');
+                 return i === null ? null : i.placeholder")
+            .await;
+        assert_eq!(placeholder, serde_json::json!("default: tycho"));
         assert!(
             b.js("return document.getElementById('launch').disabled")
                 .await
@@ -374,9 +388,9 @@ async fn no_cluster_banner_and_offline_editor() {
             "launch must be disabled without a cluster"
         );
         // A value in the env table reaches the preview.
-        b.type_into("input[data-var=BASE_URL]", "/lab-xyz/").await;
+        b.type_into("input[data-var=POSTGRES_PASSWORD]", "s3cret-xyz").await;
         b.wait_js(
-            "return document.getElementById('yaml').textContent.includes('/lab-xyz/')",
+            "return document.getElementById('yaml').textContent.includes('s3cret-xyz')",
             WAIT,
         )
         .await;
