@@ -236,12 +236,8 @@ pub fn analyze(
         .objects()
         .iter()
         .map(|o| match o {
-            KubeObject::Deployment(_) => "Deployment".to_string(),
-            KubeObject::Service(_) => "Service".to_string(),
-            KubeObject::NetworkPolicy(_) => "NetworkPolicy".to_string(),
-            KubeObject::PersistentVolumeClaim(c) => {
-                format!("PVC {}", c.metadata.name.clone().unwrap_or_default())
-            }
+            KubeObject::PersistentVolumeClaim(_) => format!("PVC {}", o.name()),
+            other => other.kind().to_string(),
         })
         .collect();
     let documents = split_documents(&yaml)

@@ -84,9 +84,15 @@ pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnosti
 /// A status as users see it: the absolute connect URL (from `base`, the server's public
 /// `scheme://host`) and the latest proxied request, which may be newer than the annotation.
 pub fn present(state: &AppState, base: Option<&str>, mut system: SystemStatus) -> SystemStatus {
-    if let (Some(base), Some(connect)) = (base, &system.connect) {
-        system.connect_url = Some(format!("{base}{}", connect.path));
-    }
+    // The compiler knows the URL when the operator's edge has a host; otherwise the path is
+    // served at this server's address (its proxy, or an edge in front of it, as Ambassador was).
+    system.connect_url = system.connect.as_ref().and_then(|c| {
+        if c.url.is_empty() {
+            base.map(|base| format!("{base}{}", c.path))
+        } else {
+            Some(c.url.clone())
+        }
+    });
     if let Some(last) = state.proxy().and_then(|p| p.last_activity(&system.guid)) {
         let last = crate::connect::activity::rfc3339(last);
         // RFC 3339 in UTC with whole seconds sorts as text.

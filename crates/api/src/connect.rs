@@ -14,8 +14,32 @@ pub struct ConnectTarget {
     pub port: u16,
     /// Prefix the browser uses, e.g. `/connect/<guid>/`, ending in `/`.
     pub path: String,
+    /// The whole URL when the operator's edge (an Ingress or a Gateway with a host) serves the
+    /// system; empty when Tycho's proxy does (the server then puts its public URL before
+    /// `path`) or when no host is known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
     #[serde(default)]
     pub rewrite: Rewrite,
+    /// What serves `path`: Tycho's own proxy, or the operator's edge.
+    #[serde(default)]
+    pub served_by: ServedBy,
+}
+
+/// Who serves a system's connect path (the policy's `connect.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ServedBy {
+    /// Tycho's reverse proxy at `/connect/<guid>/`.
+    #[default]
+    Proxy,
+    /// An Ingress controller (`connect.mode: ingress`).
+    Ingress,
+    /// A Gateway API implementation (`connect.mode: gateway`).
+    Gateway,
+    /// Ambassador, through the Service's Mapping annotation (`connect.mode: ambassador`).
+    Ambassador,
 }
 
 /// What the proxy does with the prefix before forwarding (the original Tycho's `proxy_rewrite`).

@@ -18,7 +18,7 @@ pub mod problem;
 pub mod systems;
 
 pub use cluster::{KubeEvent, KubeEventList, PolicyResponse};
-pub use connect::{ConnectTarget, Rewrite};
+pub use connect::{ConnectTarget, Rewrite, ServedBy};
 pub use events::SystemEvent;
 pub use problem::{Diagnostic, Problem, Severity};
 pub use systems::*;

@@ -24,7 +24,7 @@ pub fn port_path(guid: &str, port: u16) -> String {
 }
 
 // The wire types: shared with the server, the CLI and the dashboard (one definition).
-pub use tycho_api::connect::{ConnectTarget, Rewrite};
+pub use tycho_api::connect::{ConnectTarget, Rewrite, ServedBy};
 
 /// The [`ConnectTarget`] a Deployment's annotations carry (`tycho.io/connect`), if any.
 pub fn connect_target(annotations: &BTreeMap<String, String>) -> Option<ConnectTarget> {
@@ -171,6 +171,7 @@ pub(crate) fn target(
     ports: &[PublishedPort],
     options: &CompileOptions,
     base_path: &str,
+    placeholders: &Placeholders<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<ConnectTarget> {
     let tcp: Vec<&PublishedPort> = ports.iter().filter(|p| p.protocol == "TCP").collect();
@@ -215,7 +216,46 @@ pub(crate) fn target(
         port: chosen.port,
         path: base_path.to_string(),
         rewrite,
+        url: edge_url(&options.policy, placeholders, base_path).unwrap_or_default(),
+        served_by: match options.policy.connect_mode() {
+            ConnectMode::Ingress => ServedBy::Ingress,
+            ConnectMode::Gateway => ServedBy::Gateway,
+            ConnectMode::Ambassador => ServedBy::Ambassador,
+            ConnectMode::Proxy | ConnectMode::None => ServedBy::Proxy,
+        },
     })
+}
+
+/// Where users open a system that the operator's edge serves under a known host: the Ingress
+/// host (`https` with a TLS secret), or the Gateway's first hostname (`https`: listeners that
+/// name hosts for browsers terminate TLS). Bad templates are reported by the planner.
+fn edge_url(policy: &Policy, values: &Placeholders<'_>, path: &str) -> Option<String> {
+    let mut ignored = Vec::new();
+    let render = |t: &str, ignored: &mut Vec<String>| {
+        crate::plan::edge::render_host(values, "", t, ignored).filter(|h| !h.is_empty())
+    };
+    match policy.connect_mode() {
+        ConnectMode::Ingress => {
+            let ingress = &policy.connect.ingress;
+            let host = render(&ingress.host, &mut ignored)?;
+            let scheme = if ingress.tls_secret.is_empty() {
+                "http"
+            } else {
+                "https"
+            };
+            Some(format!("{scheme}://{host}{path}"))
+        }
+        ConnectMode::Gateway => {
+            let host = policy
+                .connect
+                .gateway
+                .hostnames
+                .iter()
+                .find_map(|t| render(t, &mut ignored))?;
+            Some(format!("https://{host}{path}"))
+        }
+        _ => None,
+    }
 }
 
 /// Without a rewrite in the file: proxy mode keeps the path (the app reads `TYCHO_BASE_PATH`);
@@ -368,6 +408,8 @@ mod tests {
             port: 8080,
             path: connect_path("abc"),
             rewrite: Rewrite::Target("/app/".into()),
+            url: String::new(),
+            served_by: ServedBy::Proxy,
         };
         let annotations = BTreeMap::from([(
             labels::ANNOTATION_CONNECT.to_string(),

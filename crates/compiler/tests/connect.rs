@@ -160,6 +160,8 @@ fn first_published_tcp_port_is_the_default_target() {
             port: 8080,
             path: "/connect/abc/".into(),
             rewrite: Rewrite::Keep,
+            url: String::new(),
+            served_by: tycho_compiler::connect::ServedBy::Proxy,
         }
     );
     let annotations = plan(&compiled)

@@ -469,3 +469,32 @@ fn http_routes_match_the_gateway_api_crd_rules() {
         check_http_route(&bad)
     );
 }
+
+#[test]
+fn the_edge_url_is_known_when_the_edge_has_a_host() {
+    let url = |policy: Policy| {
+        plan(&run(WEB, "alice", policy))
+            .connect
+            .clone()
+            .unwrap()
+            .url
+    };
+    assert_eq!(
+        url(ingress_policy("{guid}.apps.example.org")),
+        "http://abc123.apps.example.org/"
+    );
+    let mut tls = ingress_policy("apps.example.org");
+    tls.connect.ingress.tls_secret = "apps-tls".into();
+    assert_eq!(url(tls), "https://apps.example.org/connect/abc123/");
+    assert_eq!(
+        url(gateway_policy(&["{guid}.lab.example.org"])),
+        "https://abc123.lab.example.org/"
+    );
+    // No host: the server's own address goes in front of the path.
+    assert_eq!(url(ingress_policy("")), "");
+    assert_eq!(
+        url(Policy::default()),
+        "",
+        "Tycho's proxy: the server knows its address"
+    );
+}

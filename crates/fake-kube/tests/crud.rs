@@ -575,7 +575,10 @@ async fn discovery_and_version_endpoints() {
     assert_eq!((v.major.as_str(), v.minor.as_str()), ("1", "33"));
     let groups = c.list_api_groups().await.unwrap();
     let names: Vec<&str> = groups.groups.iter().map(|g| g.name.as_str()).collect();
-    assert_eq!(names, ["apps", "networking.k8s.io"]);
+    assert_eq!(
+        names,
+        ["apps", "gateway.networking.k8s.io", "networking.k8s.io"]
+    );
     let core = c.list_core_api_resources("v1").await.unwrap();
     assert!(
         core.resources

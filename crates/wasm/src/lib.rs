@@ -65,8 +65,30 @@ export interface ServerPods {
 
 export interface ConnectOptions {
   /** `proxy` (default): Tycho's proxy at `/connect/<guid>/`; `ambassador`: an Ambassador
-   * Mapping at `/private/<app>/<user>/<guid>/`; `none`: no way in through Tycho. */
-  mode?: "proxy" | "ambassador" | "none";
+   * Mapping at `/private/<app>/<user>/<guid>/`; `ingress`: an Ingress per system; `gateway`:
+   * a Gateway API HTTPRoute per system; `none`: no way in through Tycho. */
+  mode?: "proxy" | "ambassador" | "ingress" | "gateway" | "none";
+  ingress?: IngressOptions;
+  gateway?: GatewayOptions;
+}
+
+/** `host` and `path` are templates: `{guid}`, `{name}` and `{user}` (a DNS label). */
+export interface IngressOptions {
+  /** `spec.ingressClassName`; the cluster's default when empty. */
+  class?: string;
+  /** e.g. `{guid}.apps.example.org`; empty: every host. */
+  host?: string;
+  /** Empty: `/` when the host holds `{guid}`, else `/connect/{guid}/`. */
+  path?: string;
+  tls_secret?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface GatewayOptions {
+  /** At least one. */
+  parent_refs?: { name: string; namespace?: string; section_name?: string }[];
+  hostnames?: string[];
+  path?: string;
 }
 
 export interface AmbassadorOptions {
@@ -120,6 +142,9 @@ export interface ConnectTarget {
   /** The prefix the browser uses, e.g. `/connect/<guid>/`; also `TYCHO_BASE_PATH`. */
   path: string;
   rewrite: "keep" | "strip" | { target: string };
+  /** The whole URL when the operator's edge has a host (ingress, gateway); absent otherwise. */
+  url?: string;
+  served_by: "proxy" | "ingress" | "gateway" | "ambassador";
 }
 
 /** A compose key that was accepted but has no Kubernetes translation. */

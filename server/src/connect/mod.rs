@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tycho_api::{ConnectTarget, Phase, Rewrite, SystemStatus};
+use tycho_api::{ConnectTarget, Phase, Rewrite, ServedBy, SystemStatus};
 use upstream::{Endpoint, Upstream};
 
 /// How long the proxy reuses a system's status (owner, readiness, ports) between lookups.
@@ -65,13 +65,17 @@ impl Default for Limits {
     }
 }
 
+/// When a system was looked up, and what was found (`None`: no such GUID).
+type Lookup = (Instant, Option<Arc<SystemStatus>>);
+
 pub struct Proxy {
     upstream: Arc<dyn Upstream>,
     client: client::HttpClient,
     connector: client::Connector,
     limits: Limits,
     activity: activity::Activity,
-    systems: Mutex<HashMap<String, (Instant, Arc<SystemStatus>)>>,
+    /// Recent lookups, including misses (GUIDs that do not exist cost no API call either).
+    systems: Mutex<HashMap<String, Lookup>>,
     open: Arc<Semaphore>,
     per_user: Arc<Mutex<HashMap<String, usize>>>,
 }
@@ -111,7 +115,7 @@ impl Proxy {
             if let Some((at, s)) = systems.get(guid)
                 && at.elapsed() < STATUS_TTL
             {
-                return Ok(Some(s.clone()));
+                return Ok(s.clone());
             }
         }
         let found = executor.status(guid).await?.map(Arc::new);
@@ -119,10 +123,7 @@ impl Proxy {
         if systems.len() > 10_000 {
             systems.retain(|_, (at, _)| at.elapsed() < STATUS_TTL);
         }
-        match &found {
-            Some(s) => systems.insert(guid.to_string(), (Instant::now(), s.clone())),
-            None => systems.remove(guid),
-        };
+        systems.insert(guid.to_string(), (Instant::now(), found.clone()));
         Ok(found)
     }
 
@@ -222,6 +223,15 @@ struct Route {
 }
 
 fn route(selector: &Selector, system: &SystemStatus) -> Option<Route> {
+    // Systems that the operator's edge serves (ingress, gateway, ambassador) are isolated from
+    // this server by their NetworkPolicy: it does not pretend to serve them.
+    let proxied = system
+        .connect
+        .as_ref()
+        .is_some_and(|c| c.served_by == ServedBy::Proxy);
+    if !proxied {
+        return None;
+    }
     let target: ConnectTarget = match selector.port {
         None => system.connect.clone()?,
         Some(port) => {
@@ -235,6 +245,8 @@ fn route(selector: &Selector, system: &SystemStatus) -> Option<Route> {
                 port: p.port,
                 path: selector.prefix(),
                 rewrite: Rewrite::Strip,
+                url: String::new(),
+                served_by: ServedBy::Proxy,
             }
         }
     };

@@ -49,11 +49,14 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
     let identity = identity(system, text, options, &mut diagnostics);
     checks::check(system, &options.policy, &mut diagnostics);
     let ports = published_ports(system);
+    let placeholders =
+        connect::Placeholders::new(&identity.name, &options.username, &identity.guid);
     let connect = connect::target(
         system,
         &ports,
         options,
         &identity.base_path,
+        &placeholders,
         &mut diagnostics,
     );
     let claims = pod::claims(system, &identity, &options.policy, &mut diagnostics);

@@ -262,7 +262,7 @@ fn rewrite_name(rewrite: &Rewrite) -> String {
 }
 
 /// The host a template gives (empty stays empty: every host); `None` after an error.
-fn render_host(
+pub(crate) fn render_host(
     values: &Placeholders,
     key: &str,
     template: &str,

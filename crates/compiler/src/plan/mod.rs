@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 mod build;
 mod checks;
-mod edge;
+pub(crate) mod edge;
 pub mod gateway;
 mod network;
 mod pod;
