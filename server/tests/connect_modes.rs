@@ -138,3 +138,32 @@ async fn a_cluster_without_http_routes_gets_a_clear_error_and_nothing_left() {
     }
     cluster.cleanup().await;
 }
+
+/// An edge-served system opens at the edge's URL, and Tycho's proxy does not pretend to serve
+/// it (its NetworkPolicy admits the controller, not the server).
+#[tokio::test]
+async fn an_ingress_served_system_opens_at_its_host_not_through_the_proxy() {
+    let cluster = TestCluster::start("server-connect-ingress-url").await;
+    let mut settings = edge_settings(&cluster, ConnectMode::Ingress);
+    let upstream = tycho_server::connect::upstream::LocalUpstream::default();
+    settings.connect.upstream = Some(std::sync::Arc::new(upstream.clone()));
+    let s = server_with(&cluster, settings).await;
+    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let status = s
+        .wait_for(ALICE, &guid, ready_timeout(&cluster), |v| {
+            v["phase"] == "Running"
+        })
+        .await;
+    assert_eq!(
+        status["connect_url"],
+        format!("http://{guid}.apps.example.org/")
+    );
+    assert_eq!(status["connect"]["served_by"], "ingress");
+    let free = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    upstream.route(&format!("web-{guid}"), free.local_addr().unwrap());
+    let r = s
+        .call(Method::GET, &format!("/connect/{guid}/"), Some(ALICE), None)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    cluster.cleanup().await;
+}
