@@ -13,6 +13,12 @@ pub const INSTANCE: &str = "app.kubernetes.io/instance";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "tycho";
 
+/// Every key above without a prefix; a user's own annotations may not use them
+/// (see [`crate::names::reserved_key`]).
+pub const UNPREFIXED_KEYS: [&str; 3] = [EXECUTOR, GUID, USERNAME];
+/// The prefix of Tycho's own annotations (and of any Tycho adds later).
+pub const TYCHO_PREFIX: &str = "tycho.io";
+
 /// The owner exactly as given (a label value cannot hold every username).
 pub const ANNOTATION_USERNAME: &str = "tycho.io/username";
 /// The system name as given.

@@ -17,6 +17,7 @@ mod interpolate;
 pub mod labels;
 mod load;
 pub mod model;
+pub mod names;
 pub mod options;
 pub mod plan;
 mod quantity;
@@ -24,6 +25,7 @@ mod shell_words;
 
 pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
+pub use names::check_username;
 /// YAML and JSON text of JSON values, as the manifests are written.
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).

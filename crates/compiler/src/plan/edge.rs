@@ -19,6 +19,7 @@ use super::gateway::{
 use crate::codes;
 use crate::connect::{self, ConnectTarget, Placeholders, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::names::{check_qualified_name, is_dns_label};
 use crate::options::{CompileOptions, ConnectMode};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -311,46 +312,12 @@ fn check_host(host: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn is_dns_label(label: &str) -> bool {
-    let b = label.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
-
 /// An object name (class, Secret, Gateway, namespace, listener): empty is allowed (not set).
 fn check_name(key: &str, name: &str, errors: &mut Vec<String>) {
     if !name.is_empty() && (name.len() > 253 || !name.split('.').all(is_dns_label)) {
         errors.push(format!(
             "policy `{key}` is `{name}`, which is not a lowercase DNS-1123 name"
         ));
-    }
-}
-
-/// An annotation key: an optional DNS-subdomain prefix and `/`, then at most 63 letters,
-/// digits, `-`, `_` or `.`, starting and ending with a letter or digit.
-fn check_qualified_name(key: &str) -> Result<(), &'static str> {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if prefix.is_some_and(|p| p.len() > 253 || !p.split('.').all(is_dns_label)) {
-        return Err("has a prefix that is not a lowercase DNS name");
-    }
-    let b = name.as_bytes();
-    let ok = !b.is_empty()
-        && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err("is not a valid annotation key")
     }
 }
 
@@ -377,13 +344,5 @@ mod tests {
         assert!(check_host("Apps.example.org").is_err());
         assert!(check_host("a..b").is_err());
         assert!(check_host(&format!("{}.org", "a".repeat(64))).is_err());
-    }
-
-    #[test]
-    fn annotation_keys() {
-        assert!(check_qualified_name("nginx.ingress.kubernetes.io/proxy-body-size").is_ok());
-        assert!(check_qualified_name("plain").is_ok());
-        assert!(check_qualified_name("bad key").is_err());
-        assert!(check_qualified_name("Bad.Prefix/x").is_err());
     }
 }

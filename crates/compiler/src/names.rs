@@ -1,0 +1,232 @@
+//! Names that come from users and end up in objects or paths: usernames, annotation keys and
+//! claim subpaths. Each rule is what the API server (or the kubelet) enforces, or what keeps one
+//! user's input from reaching what belongs to Tycho, the cluster or another user.
+
+use crate::labels;
+
+/// Longest username Tycho accepts, in bytes (it is copied into an annotation and into paths).
+pub const MAX_USERNAME_BYTES: usize = 256;
+
+/// The API server's limit on all annotations of one object together (keys and values, in
+/// bytes): `TotalAnnotationSizeLimitB` in apimachinery.
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// Checks a username where it enters Tycho (tokens file, trusted header, compat principal).
+///
+/// Usernames are copied into annotations, Ambassador mappings, `{username}` claim subpaths and
+/// log lines, so anything that could end a line or hide in one is refused, as is a name so long
+/// it is not a name.
+pub fn check_username(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a username cannot be empty".into());
+    }
+    if name.len() > MAX_USERNAME_BYTES {
+        return Err(format!(
+            "a username may be at most {MAX_USERNAME_BYTES} bytes, this one is {}",
+            name.len()
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| is_line_or_control(*c)) {
+        return Err(format!(
+            "a username cannot hold control characters or line breaks (found U+{:04X})",
+            u32::from(c)
+        ));
+    }
+    if name.trim() != name {
+        return Err("a username cannot start or end with whitespace".into());
+    }
+    Ok(())
+}
+
+/// Control characters (newline, carriage return, tab, escape, DEL, C1) and the Unicode line
+/// and paragraph separators, which some readers also take as line breaks.
+fn is_line_or_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A qualified name as the API server checks annotation and label keys: an optional prefix
+/// (a lowercase DNS subdomain of at most 253 characters) and `/`, then a name of at most 63
+/// letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit.
+pub fn check_qualified_name(key: &str) -> Result<(), &'static str> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix
+        && (prefix.is_empty() || prefix.len() > 253 || !prefix.split('.').all(is_dns_label))
+    {
+        return Err("has a prefix that is not a lowercase DNS subdomain of at most 253 characters");
+    }
+    let b = name.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "is not a qualified name (an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit)",
+        )
+    }
+}
+
+/// Prefixes whose keys mean something to Kubernetes or to Tycho. A key under one of them (or
+/// under a subdomain of one, e.g. `container.apparmor.security.beta.kubernetes.io`) set by a
+/// user could switch a security feature off or make an object look like something it is not.
+const RESERVED_PREFIXES: [&str; 3] = ["kubernetes.io", "k8s.io", labels::TYCHO_PREFIX];
+
+/// Why a user may not set this annotation or label key, or `None` when they may.
+pub fn reserved_key(key: &str) -> Option<String> {
+    if let Some((prefix, _)) = key.split_once('/') {
+        let prefix = prefix.to_ascii_lowercase();
+        let owner = RESERVED_PREFIXES
+            .iter()
+            .find(|r| prefix == **r || prefix.ends_with(&format!(".{r}")))?;
+        let whose = if *owner == labels::TYCHO_PREFIX {
+            "Tycho"
+        } else {
+            "Kubernetes"
+        };
+        return Some(format!("the prefix `{prefix}/` is reserved for {whose}"));
+    }
+    labels::UNPREFIXED_KEYS
+        .contains(&key)
+        .then(|| format!("`{key}` is a key Tycho sets on every object"))
+}
+
+/// A claim subpath as written after `pvc://CLAIM/` or in `volume: {subpath}`: relative,
+/// without empty, `.` or `..` segments (the kubelet refuses `..` and absolute paths; the rest
+/// would let two spellings name one directory).
+pub fn check_subpath(subpath: &str) -> Result<(), String> {
+    if subpath.starts_with('/') {
+        return Err(format!(
+            "the subpath `{subpath}` is absolute; write it relative to the claim"
+        ));
+    }
+    if let Some(segment) = subpath
+        .split('/')
+        .find(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        let what = if segment.is_empty() {
+            "an empty segment (`//`)".to_string()
+        } else {
+            format!("a `{segment}` segment")
+        };
+        return Err(format!(
+            "the subpath `{subpath}` has {what}; name the directory directly"
+        ));
+    }
+    if subpath.chars().any(is_line_or_control) {
+        return Err(format!(
+            "the subpath `{}` holds a control character",
+            subpath.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn is_dns_label(label: &str) -> bool {
+    let b = label.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_without_control_characters_pass() {
+        for ok in ["alice", "alice@example.org", "Åsa Öberg", "bob.smith", "x"] {
+            assert_eq!(check_username(ok), Ok(()), "{ok}");
+        }
+        assert!(check_username(&"a".repeat(MAX_USERNAME_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn usernames_that_could_break_a_line_or_a_limit_are_refused() {
+        let refused = [
+            ("", "empty"),
+            ("alice\nprefix: /private/", "control"),
+            ("alice\r", "control"),
+            ("al\tice", "control"),
+            ("al\u{7f}ice", "control"),
+            ("al\u{85}ice", "control"),
+            ("al\u{2028}ice", "control"),
+            ("bob ", "whitespace"),
+            (" bob", "whitespace"),
+        ];
+        for (name, why) in refused {
+            let error = check_username(name).expect_err(name);
+            assert!(error.contains(why), "{name:?}: {error}");
+        }
+        let long = "é".repeat(MAX_USERNAME_BYTES / 2 + 1);
+        assert!(check_username(&long).unwrap_err().contains("256 bytes"));
+    }
+
+    #[test]
+    fn qualified_names() {
+        assert!(check_qualified_name("nginx.ingress.kubernetes.io/proxy-body-size").is_ok());
+        assert!(check_qualified_name("plain").is_ok());
+        assert!(check_qualified_name("com.example.Label_1").is_ok());
+        for bad in [
+            "bad key",
+            "Bad.Prefix/x",
+            "/x",
+            "a/b/c",
+            "x/",
+            "-x",
+            "x-",
+            "",
+            &"n".repeat(64),
+            &format!("{}/x", "p".repeat(254)),
+        ] {
+            assert!(check_qualified_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_and_tycho_keys_are_reserved() {
+        for key in [
+            "container.apparmor.security.beta.kubernetes.io/web",
+            "kubernetes.io/psp",
+            "seccomp.security.alpha.kubernetes.io/pod",
+            "node.k8s.io/x",
+            "k8s.io/x",
+            "Kubernetes.IO/x",
+            "tycho.io/username",
+            "x.tycho.io/y",
+            "tycho-guid",
+            "executor",
+            "username",
+        ] {
+            assert!(reserved_key(key).is_some(), "{key}");
+        }
+        for key in [
+            "com.example/x",
+            "notkubernetes.io/x",
+            "kubernetes.io.example.org/x",
+            "traefik.enable",
+            "description",
+        ] {
+            assert_eq!(reserved_key(key), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn subpaths_stay_below_the_claim() {
+        for ok in ["projects", "home/alice", "a.b/c-d", "..a/b.."] {
+            assert_eq!(check_subpath(ok), Ok(()), "{ok}");
+        }
+        for bad in ["/etc", "..", "a/../b", "a//b", "./a", "a/.", "a\nb"] {
+            assert!(check_subpath(bad).is_err(), "{bad}");
+        }
+    }
+}
