@@ -43,7 +43,9 @@ enum Command {
     )]
     Status(remote::StatusArgs),
     /// Delete systems (their Deployment, Service, NetworkPolicy and claims).
-    #[command(after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all")]
+    #[command(
+        after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all\n  tycho down $(tycho status --terse)\n\nExit status: 0 when every GUID was deleted or is terminating, and when there was nothing to\ndelete (no GUIDs given, or --all with nothing running). 1 when a GUID names no system of yours\n(a typo, one already gone, or someone else's: the server does not say which), unless\n--ignore-missing; with --all a system gone meanwhile is not a failure. 1 on any other error."
+    )]
     Down(remote::DownArgs),
     /// Write shell completions to standard output.
     #[command(

@@ -84,12 +84,16 @@ pub enum StatusFormat {
 
 #[derive(Args, Debug)]
 pub struct DownArgs {
-    /// The systems to delete.
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    /// The systems to delete. None at all is not an error: there is nothing to delete, so
+    /// `tycho down $(tycho status --terse)` does nothing when nothing runs.
+    #[arg(conflicts_with = "all")]
     pub guids: Vec<String>,
     /// Delete every one of your systems.
     #[arg(long)]
     pub all: bool,
+    /// A GUID with no system of yours is a note, not a failure (exit 0), as for `rm -f`.
+    #[arg(long)]
+    pub ignore_missing: bool,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -650,7 +654,51 @@ fn exit(failed: bool) -> ExitCode {
     }
 }
 
+/// What `tycho down` did with one GUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DownOutcome {
+    Deleted,
+    Terminating,
+    /// Nothing of the caller's under this GUID: never existed, already gone, someone else's.
+    NothingThere,
+}
+
+/// Deletes one system, telling "deleted" apart from "there was nothing of yours".
+///
+/// The server answers a DELETE with 204 alike for a system it just removed and for a GUID with
+/// nothing of the caller's (so a DELETE cannot probe other users' GUIDs); the status read before
+/// it is what tells them apart. The DELETE is still sent after a 404: it also removes leftovers
+/// the status does not show (objects of a system whose Deployment is gone).
+async fn delete_one(client: &Client, guid: &str) -> Result<DownOutcome, Error> {
+    let existed = match client.get(guid).await {
+        Ok(_) => true,
+        Err(e) if e.is_not_found() => false,
+        Err(e) => return Err(e),
+    };
+    Ok(match client.delete(guid).await? {
+        Deletion::Terminating => DownOutcome::Terminating,
+        Deletion::Gone if existed => DownOutcome::Deleted,
+        Deletion::Gone => DownOutcome::NothingThere,
+    })
+}
+
+/// The GUIDs `down` works through: the named ones, or every one of the caller's with `--all`.
+async fn down_targets(client: &Client, args: &DownArgs) -> Result<Vec<String>, Error> {
+    if args.all {
+        Ok(client.list().await?.into_iter().map(|s| s.guid).collect())
+    } else {
+        Ok(args.guids.clone())
+    }
+}
+
 pub fn down(args: &DownArgs) -> ExitCode {
+    if args.guids.is_empty() && !args.all {
+        // `tycho down $(tycho status --terse)` with nothing running: nothing to ask the server.
+        println!("nothing to delete: no GUIDs given (--all deletes every system of yours)");
+        return ExitCode::SUCCESS;
+    }
+    // A system that went away between the list and its delete was not named by the user.
+    let missing_is_fine = args.ignore_missing || args.all;
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -660,28 +708,32 @@ pub fn down(args: &DownArgs) -> ExitCode {
             Ok(c) => c,
             Err(message) => return usage_error(message),
         };
-        let guids: Vec<String> = if args.all {
-            match client.list().await {
-                Ok(list) => list.into_iter().map(|s| s.guid).collect(),
-                Err(e) => {
-                    report(&e, None);
-                    return ExitCode::FAILURE;
-                }
+        let guids = match down_targets(&client, args).await {
+            Ok(guids) => guids,
+            Err(e) => {
+                report(&e, None);
+                return ExitCode::FAILURE;
             }
-        } else {
-            args.guids.clone()
         };
         if guids.is_empty() {
-            println!("None running");
+            println!("nothing to delete: none running");
             return ExitCode::SUCCESS;
         }
         let mut failed = false;
         for guid in &guids {
-            match client.delete(guid).await {
-                Ok(Deletion::Gone) => println!("{guid} deleted"),
-                Ok(Deletion::Terminating) => println!("{guid} terminating"),
+            match delete_one(&client, guid).await {
+                Ok(DownOutcome::Deleted) => println!("{guid} deleted"),
+                Ok(DownOutcome::Terminating) => println!("{guid} terminating"),
+                Ok(DownOutcome::NothingThere) if missing_is_fine => {
+                    println!("nothing to delete: no system {guid} of yours")
+                }
+                Ok(DownOutcome::NothingThere) => {
+                    eprintln!("error: nothing to delete: no system {guid} of yours");
+                    failed = true;
+                }
                 Err(e) if e.is_not_found() => {
-                    eprintln!("error: no system {guid}");
+                    // Not a GUID at all (the server checks their form before looking).
+                    eprintln!("error: nothing to delete: {guid:?} is not a GUID");
                     failed = true;
                 }
                 Err(e) => {

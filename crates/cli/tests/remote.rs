@@ -10,6 +10,7 @@ use tycho_server::auth::{Auth, TokenEntry};
 use tycho_server::{AppState, KubeExecutor, Settings};
 
 const ALICE: &str = "token-alice-0001";
+const BOB: &str = "token-bob-0000001";
 /// Runs as non-root (the compiler's secure default), listens on 8080.
 const IMAGE: &str = "nginxinc/nginx-unprivileged:stable-alpine";
 /// Never pulls: the fake is told so, a real cluster finds out.
@@ -31,11 +32,18 @@ impl Harness {
         let cluster = TestCluster::start(test).await;
         let settings = Settings {
             namespace: cluster.namespace.clone(),
-            auth: Auth::tokens(vec![TokenEntry {
-                token: ALICE.into(),
-                user: "alice".into(),
-                admin: false,
-            }]),
+            auth: Auth::tokens(vec![
+                TokenEntry {
+                    token: ALICE.into(),
+                    user: "alice".into(),
+                    admin: false,
+                },
+                TokenEntry {
+                    token: BOB.into(),
+                    user: "bob".into(),
+                    admin: false,
+                },
+            ]),
             events_interval: Duration::from_millis(200),
             ..Settings::default()
         };
@@ -108,6 +116,12 @@ impl Harness {
         } else {
             "240"
         }
+    }
+
+    /// `tycho ARGS` as bob.
+    async fn tycho_as_bob(&self, args: &[&str]) -> Output {
+        self.run(args, &[("TYCHO_URL", &self.url), ("TYCHO_TOKEN", BOB)])
+            .await
     }
 
     /// Polls `tycho status --terse` until it prints nothing.
@@ -305,7 +319,8 @@ async fn wait_fails_fast_on_an_image_pull_failure() {
     assert!(out.status.success(), "{}", stderr(&out));
     h.wait_all_gone().await;
     let out = h.tycho(&["down", "--all"]).await;
-    assert_eq!(stdout(&out), "None running\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "nothing to delete: none running\n");
     h.finish().await;
 }
 
@@ -370,15 +385,109 @@ async fn errors_exit_non_zero_with_the_reason() {
         .await;
     assert_eq!(out.status.code(), Some(2));
 
-    // Unknown systems.
-    // Unknown systems: delete is idempotent, status is not.
+    // Unknown systems: neither status nor down pretends they were there.
     let unknown = "0123456789abcdef0123456789abcdef";
-    let out = h.tycho(&["down", unknown]).await;
-    assert!(out.status.success());
-    assert_eq!(stdout(&out), format!("{unknown} deleted\n"));
     let out = h.tycho(&["status", unknown, "--terse"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains(&format!("error: no system {unknown}")));
+    h.finish().await;
+}
+
+/// The server answers 204 for a GUID with nothing of the caller's (it reveals nothing about
+/// other users' GUIDs); the CLI must not call that "deleted".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_says_when_there_is_nothing_to_delete() {
+    let h = Harness::start("cli-down-nothing").await;
+    let never = "0123456789abcdef0123456789abcdef";
+    let out = h.tycho(&["down", never]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a GUID that names nothing fails"
+    );
+    assert_eq!(stdout(&out), "", "nothing was deleted");
+    assert!(
+        stderr(&out).contains(&format!("nothing to delete: no system {never} of yours")),
+        "{}",
+        stderr(&out)
+    );
+    // --ignore-missing: the same note, and success.
+    let out = h.tycho(&["down", "--ignore-missing", never]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("nothing to delete: no system {never} of yours\n")
+    );
+    // Not a GUID at all.
+    let out = h.tycho(&["down", "NOT-A-GUID"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nothing to delete: \"NOT-A-GUID\" is not a GUID"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `tycho down $(tycho status --terse)` with nothing running: no GUIDs, a no-op that says so.
+    let out = h.tycho(&["status", "--terse"]).await;
+    assert!(out.status.success());
+    let running = stdout(&out);
+    assert_eq!(running, "");
+    let mut args = vec!["down"];
+    args.extend(running.split_whitespace());
+    let out = h.tycho(&args).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("nothing to delete"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Someone else's system is nothing of alice's: not "deleted", and left running.
+    let file = h.file("bob/docker-compose.yaml", &compose(IMAGE));
+    let out = h
+        .tycho_as_bob(&["up", "-f", path(&file), "--name", "bobs", "--terse"])
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bobs = stdout(&out).trim().to_string();
+    let out = h.tycho(&["down", &bobs]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("nothing to delete: no system {bobs} of yours")),
+        "{}",
+        stderr(&out)
+    );
+    let out = h.tycho_as_bob(&["status", &bobs, "--terse"]).await;
+    assert!(
+        out.status.success(),
+        "bob's system is still there: {}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), format!("{bobs}\n"));
+
+    // One's own: deleted (or terminating) and exit 0; a second time, nothing to delete.
+    let out = h.tycho_as_bob(&["down", &bobs]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said == format!("{bobs} deleted\n") || said == format!("{bobs} terminating\n"),
+        "{said}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let out = h.tycho_as_bob(&["down", &bobs]).await;
+        if out.status.code() == Some(1) {
+            assert!(
+                stderr(&out).contains("nothing to delete"),
+                "{}",
+                stderr(&out)
+            );
+            break;
+        }
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{bobs} terminating\n"));
+        assert!(Instant::now() < deadline, "bob's system never went away");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     h.finish().await;
 }
 
@@ -439,6 +548,22 @@ fn help_and_completions() {
         assert!(out.status.success(), "{shell}");
         assert!(stdout(&out).contains("status"), "{shell}");
     }
-    // `down` needs GUIDs or --all.
-    assert_eq!(run(&["down"]).status.code(), Some(2));
+    // `down` with no GUIDs (`tycho down $(tycho status --terse)` with nothing running) is a
+    // no-op that says so, without asking a server; with --all it is a usage error.
+    let out = run(&["down"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("nothing to delete"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        run(&["down", "--all", "0123456789abcdef0123456789abcdef"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let help = stdout(&run(&["down", "--help"]));
+    assert!(help.contains("Exit status:"), "{help}");
+    assert!(help.contains("--ignore-missing"), "{help}");
 }
