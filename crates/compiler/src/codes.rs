@@ -34,6 +34,12 @@ pub const INVALID_DURATION: &str = "TY0311";
 pub const REQUEST_ABOVE_LIMIT: &str = "TY0312";
 /// The primary port (options or `x-tycho.connect`) is not a published TCP port.
 pub const UNKNOWN_CONNECT_PORT: &str = "TY0313";
+/// An annotation (compose `labels:`) key the API server refuses: not a qualified name.
+pub const INVALID_ANNOTATION_KEY: &str = "TY0314";
+/// An annotation key under `kubernetes.io/`, `k8s.io/` (or a subdomain) or Tycho's own.
+pub const RESERVED_ANNOTATION_KEY: &str = "TY0315";
+/// The annotations of one object exceed the API server's 256 KiB.
+pub const ANNOTATIONS_TOO_LARGE: &str = "TY0316";
 
 pub const HOST_PATH_REFUSED: &str = "TY0401";
 pub const PRIVILEGED_REFUSED: &str = "TY0402";
@@ -51,3 +57,7 @@ pub const CONTROLLER_NOT_ADMITTED: &str = "TY0409";
 pub const REWRITE_NOT_APPLIED: &str = "TY0410";
 /// The connect host and path templates hold no `{guid}`: systems would share a route (warning).
 pub const ROUTE_NOT_UNIQUE: &str = "TY0411";
+/// An existing claim (`pvc://`, `external:`) the policy's `allowed_claims` does not list.
+pub const CLAIM_NOT_ALLOWED: &str = "TY0412";
+/// An `ext.kube` probe with `httpGet.host` or `tcpSocket.host`.
+pub const PROBE_HOST_REFUSED: &str = "TY0413";

@@ -3,8 +3,6 @@
 //! Every item keeps the [`Pos`] of the text it came from so later checks (in the planner) can
 //! still point at the right line.
 
-use std::collections::BTreeMap;
-
 /// Where something was written: JSON Pointer plus 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -47,7 +45,8 @@ pub struct Service {
     pub healthcheck: Option<Healthcheck>,
     pub liveness_probe: Option<serde_json::Value>,
     pub readiness_probe: Option<serde_json::Value>,
-    pub labels: Vec<(String, String)>,
+    /// Compose `labels:`/`annotations:`: the pod's annotations, each with where its key is.
+    pub labels: Vec<Annotation>,
     pub working_dir: Option<String>,
     pub user: Option<User>,
     pub read_only: bool,
@@ -58,7 +57,8 @@ pub struct Service {
     pub tty: bool,
     pub extra_hosts: Vec<(String, String)>,
     pub pull_policy: Option<String>,
-    pub stop_grace_period: Option<i64>,
+    /// Seconds.
+    pub stop_grace_period: Option<(i64, Pos)>,
     pub depends_on: Vec<(String, Pos)>,
     pub security_context: SecurityContext,
 }
@@ -167,7 +167,17 @@ pub struct VolumeDecl {
     pub name: String,
     /// `external: true`: an existing claim with this name is mounted instead of a new one.
     pub external: Option<String>,
-    pub size: Option<String>,
-    pub labels: BTreeMap<String, String>,
+    /// The claim's size as written (`x-tycho-size` or `driver_opts.size`).
+    pub size: Option<(String, Pos)>,
+    /// The claim's annotations.
+    pub labels: Vec<Annotation>,
+    pub pos: Pos,
+}
+
+/// A user's annotation (compose `labels:`) and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub key: String,
+    pub value: String,
     pub pos: Pos,
 }

@@ -60,12 +60,39 @@ impl Default for CompileOptions {
 pub struct Policy {
     /// Resources for a container that asks for none.
     pub default_resources: ResourceSpec,
-    /// Caps: a request or limit above these is an error naming the field.
+    /// Caps per container: a request or limit above these is an error naming the field.
     pub max_resources: ResourceSpec,
+    /// Caps for the whole system: what all its containers may use together (each container's
+    /// limit, else its request, else `default_resources`), times the replicas.
+    pub max_pod_resources: ResourceSpec,
+    /// Most services (containers) one file may define.
+    pub max_services: u32,
+    /// Most ports one system may publish on its Service (a range counts each port).
+    pub max_published_ports: u32,
+    /// Most replicas a system may ask for (`deploy.replicas`, `scale`).
+    pub max_replicas: u32,
+    /// Largest claim one named volume may ask for (a Kubernetes quantity; empty: no cap).
+    pub max_volume_size: String,
+    /// Largest sum of the claims of one system (empty: no cap).
+    pub max_total_volume_size: String,
+    /// Largest `tmpfs` size (memory-backed; empty: no cap). A tmpfs without a size is bounded
+    /// by its container's memory limit.
+    pub max_tmpfs_size: String,
+    /// Largest `shm_size` (memory-backed; empty: no cap).
+    pub max_shm_size: String,
+    /// Longest `stop_grace_period`, in seconds.
+    pub max_stop_grace_period_seconds: u32,
     /// The extended resource a GPU request becomes, e.g. `nvidia.com/gpu`.
     pub gpu_resource_name: String,
     /// Host path prefixes that bind mounts may use. Empty: bind mounts are refused.
     pub allowed_host_paths: Vec<String>,
+    /// Existing claims a file may mount (`pvc://CLAIM[/SUBPATH]`, `external:` volumes). Empty
+    /// (the default): none. An entry `CLAIM` allows that claim whole and every subpath of it;
+    /// `CLAIM/SUB/PATH` allows `SUB/PATH` and the directories below it, not the claim's root.
+    /// `{username}` in the subpath is the compiling user's name, and only a name that is one
+    /// plain path segment (no `/`, not `.` or `..`) matches; segments compare exactly (no
+    /// wildcards), so `home/{username}` lets alice mount `home/alice` and `home/alice/x` only.
+    pub allowed_claims: Vec<String>,
     pub allow_privileged: bool,
     pub allow_cap_add: bool,
     /// Allow containers to run as root (otherwise `runAsNonRoot: true` is set).
@@ -95,8 +122,24 @@ impl Default for Policy {
                 memory: "32Gi".into(),
                 gpus: 1,
             },
+            max_pod_resources: ResourceSpec {
+                cpu: "16".into(),
+                memory: "64Gi".into(),
+                gpus: 2,
+            },
+            max_services: 20,
+            // A port range may expand to 100 ports (see load::ports).
+            max_published_ports: 100,
+            max_replicas: 10,
+            max_volume_size: "100Gi".into(),
+            max_total_volume_size: "500Gi".into(),
+            max_tmpfs_size: "2Gi".into(),
+            // Enough for the shared memory of data-science frameworks (PyTorch, Spark).
+            max_shm_size: "4Gi".into(),
+            max_stop_grace_period_seconds: 300,
             gpu_resource_name: "nvidia.com/gpu".into(),
             allowed_host_paths: Vec::new(),
+            allowed_claims: Vec::new(),
             allow_privileged: false,
             allow_cap_add: false,
             allow_root: false,

@@ -166,6 +166,30 @@ const CASES: &[Case] = &[
         11,
     ),
     case(
+        codes::INVALID_ANNOTATION_KEY,
+        "services:\n  web:\n    image: a\n    labels:\n      \"bad key\": x\n",
+        5,
+        7,
+    ),
+    case(
+        codes::RESERVED_ANNOTATION_KEY,
+        "services:\n  web:\n    image: a\n    labels:\n      container.apparmor.security.beta.kubernetes.io/web: unconfined\n",
+        5,
+        7,
+    ),
+    case(
+        codes::CLAIM_NOT_ALLOWED,
+        "services:\n  web:\n    image: a\n    volumes: [\"pvc://home/bob:/home\"]\n",
+        4,
+        15,
+    ),
+    case(
+        codes::PROBE_HOST_REFUSED,
+        "services:\n  web:\n    image: a\n    ext:\n      kube:\n        livenessProbe:\n          httpGet: {host: example.org, port: 80}\n",
+        7,
+        27,
+    ),
+    case(
         codes::HOST_PATH_REFUSED,
         "services:\n  web:\n    image: a\n    volumes: [\"/etc:/host-etc\"]\n",
         4,
@@ -323,6 +347,8 @@ fn every_code_has_a_case() {
                 codes::UNKNOWN_ALIAS,
                 codes::INPUT_TOO_LARGE,
                 codes::NESTING_TOO_DEEP,
+                // Needs 256 KiB of text: `annotations_over_256_kib_are_refused_where_they_cross`.
+                codes::ANNOTATIONS_TOO_LARGE,
             ]
             .contains(&code);
         assert!(covered, "{code} has no test case");

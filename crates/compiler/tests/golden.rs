@@ -43,9 +43,22 @@ fn env_beside(file: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The manifests followed by the rendered diagnostics, as one reviewable text.
+/// The manifests followed by the rendered diagnostics, as one reviewable text. Samples get
+/// `tests/data/policy-samples.yaml`, which allows the existing claim they mount; the catalog
+/// the default policy.
 fn render(stem: &str, file: &Path) -> String {
-    render_with(stem, file, tycho_compiler::Policy::default())
+    let policy = if stem.starts_with("sample-") {
+        samples_policy()
+    } else {
+        tycho_compiler::Policy::default()
+    };
+    render_with(stem, file, policy)
+}
+
+fn samples_policy() -> tycho_compiler::Policy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/policy-samples.yaml");
+    let text = std::fs::read_to_string(path).expect("the samples' policy is readable");
+    tycho_compiler::parse_policy(&text).expect("the samples' policy parses")
 }
 
 fn render_with(stem: &str, file: &Path, policy: tycho_compiler::Policy) -> String {
@@ -179,6 +192,33 @@ fn samples_that_fail_name_the_line() {
             );
         }
     }
+}
+
+/// Without the samples' policy, every mount of an existing claim is refused at its line.
+#[test]
+fn samples_mounting_claims_are_refused_by_the_default_policy() {
+    let mut refused = 0;
+    for (stem, file) in fixtures().iter().filter(|(s, _)| s.starts_with("sample-")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let out = render_with(stem, file, tycho_compiler::Policy::default());
+        let claim_lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("- pvc://"))
+            .map(|(i, _)| i + 1);
+        let rendered: Vec<&str> = out.lines().collect();
+        for line in claim_lines {
+            refused += 1;
+            let at = format!("{stem}.yaml:{line}:");
+            assert!(
+                rendered
+                    .windows(2)
+                    .any(|w| w[0].starts_with("error[TY0412]") && w[1].contains(&at)),
+                "{stem}: no TY0412 at line {line}:\n{out}"
+            );
+        }
+    }
+    assert!(refused >= 3, "the samples mount claims in three files");
 }
 
 #[test]

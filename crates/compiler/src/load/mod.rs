@@ -330,11 +330,12 @@ fn volume_declarations(
                     _ => external = r.bool(v, &kpath).unwrap_or(false),
                 },
                 "name" => external_name = r.string(v, &kpath),
-                "labels" => decl.labels = r.string_map(v, &kpath).into_iter().collect(),
+                "labels" => decl.labels = r.annotations(v, &kpath),
                 "driver_opts" => {
                     for (ok, ov) in r.map(v, &kpath).unwrap_or(&[]) {
                         if ok.text() == "size" {
-                            decl.size = r.string(ov, &child(&kpath, "size"));
+                            let spath = child(&kpath, "size");
+                            decl.size = r.string(ov, &spath).map(|s| (s, r.pos(ov, &spath)));
                         } else {
                             let opath = child(&kpath, &ok.text());
                             r.not_translated(
@@ -346,7 +347,7 @@ fn volume_declarations(
                         }
                     }
                 }
-                "x-tycho-size" => decl.size = r.string(v, &kpath),
+                "x-tycho-size" => decl.size = r.string(v, &kpath).map(|s| (s, r.pos(v, &kpath))),
                 _ => r.other_key(k, &kpath, catalog::VOLUME, not_translated),
             }
         }

@@ -2,7 +2,7 @@
 
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Pos;
+use crate::model::{Annotation, Pos};
 use crate::yaml::{Node, Value};
 
 /// A compose key with no Kubernetes translation, and why.
@@ -223,11 +223,16 @@ impl Reader {
         }
     }
 
-    /// Like [`Reader::key_values`], with missing values as empty strings.
-    pub fn string_map(&mut self, node: &Node, path: &str) -> Vec<(String, String)> {
+    /// Annotations (compose `labels:`): like [`Reader::key_values`], with missing values as
+    /// empty strings and each key's position kept for the checks.
+    pub fn annotations(&mut self, node: &Node, path: &str) -> Vec<Annotation> {
         self.key_values(node, path)
             .into_iter()
-            .map(|(k, v, _)| (k, v.unwrap_or_default()))
+            .map(|(key, value, pos)| Annotation {
+                key,
+                value: value.unwrap_or_default(),
+                pos,
+            })
             .collect()
     }
 

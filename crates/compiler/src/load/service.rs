@@ -91,7 +91,7 @@ pub fn load_service(
                 service.healthcheck = healthcheck(v, &kpath, r, &mut own_not_translated)
             }
             "labels" | "annotations" => {
-                service.labels.extend(r.string_map(v, &kpath));
+                service.labels.extend(r.annotations(v, &kpath));
             }
             "working_dir" => service.working_dir = r.string(v, &kpath),
             "user" => service.user = user(v, &kpath, r, &mut own_not_translated, k),
@@ -111,7 +111,9 @@ pub fn load_service(
             "pull_policy" => {
                 service.pull_policy = pull_policy(v, &kpath, r, &mut own_not_translated, k)
             }
-            "stop_grace_period" => service.stop_grace_period = duration(v, &kpath, r),
+            "stop_grace_period" => {
+                service.stop_grace_period = duration(v, &kpath, r).map(|s| (s, r.pos(v, &kpath)))
+            }
             "depends_on" => service.depends_on = depends_on(v, &kpath, r, &mut own_not_translated),
             "restart" => restart(v, &kpath, r, &mut own_not_translated, k),
             "scale" => service.replicas = replicas(v, &kpath, r),
@@ -603,6 +605,42 @@ fn security_context(node: &Node, path: &str, service: &mut Service, r: &mut Read
     }
 }
 
+/// A probe's `httpGet.host` or `tcpSocket.host` makes the kubelet connect to that host from the
+/// node's network instead of to the pod, so a user could probe (and time) anything the node
+/// reaches. Each non-empty host is refused at its value; returns whether any was.
+fn probe_hosts_refused(probe: &Node, path: &str, r: &mut Reader) -> bool {
+    let mut refused = false;
+    let Value::Map(sections) = &probe.value else {
+        return false;
+    };
+    for (section, handler) in sections {
+        let name = section.text();
+        if !matches!(name.as_str(), "httpGet" | "tcpSocket") {
+            continue;
+        }
+        let Value::Map(fields) = &handler.value else {
+            continue;
+        };
+        for (field, value) in fields.iter().filter(|(k, _)| k.text() == "host") {
+            if value.text().is_empty() {
+                continue;
+            }
+            let fpath = child(&child(path, &name), &field.text());
+            r.error(
+                codes::PROBE_HOST_REFUSED,
+                format!(
+                    "`{name}.host` makes the kubelet probe `{}` from the node's network; probes go to the pod itself, so leave `host` out",
+                    value.text()
+                ),
+                value,
+                &fpath,
+            );
+            refused = true;
+        }
+    }
+    refused
+}
+
 /// Tycho's `ext: {kube: {livenessProbe, readinessProbe}}`: Kubernetes probes written directly.
 fn ext(node: &Node, path: &str, service: &mut Service, r: &mut Reader) {
     for (k, v) in r.map(node, path).unwrap_or(&[]) {
@@ -624,7 +662,12 @@ fn ext(node: &Node, path: &str, service: &mut Service, r: &mut Reader) {
             };
             let json = pv.to_json();
             match serde_json::from_value::<k8s_openapi::api::core::v1::Probe>(json.clone()) {
-                Ok(_) if json.is_object() => *slot = Some(json),
+                Ok(_) if json.is_object() => {
+                    if probe_hosts_refused(pv, &ppath, r) {
+                        continue;
+                    }
+                    *slot = Some(json)
+                }
                 Ok(_) => r.error(
                     codes::WRONG_TYPE,
                     format!("`{pname}` must be a Kubernetes Probe mapping"),

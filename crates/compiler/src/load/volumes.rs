@@ -65,14 +65,17 @@ fn short_syntax(text: &str) -> Result<Mount, String> {
     })
 }
 
+/// `CLAIM[/SUBPATH]` after `pvc://`. A trailing `/` is dropped; the subpath must stay below
+/// the claim (see [`crate::names::check_subpath`]).
 fn claim(claim_path: &str, whole: &str) -> Result<(MountSource, Option<String>), String> {
     let (claim, subpath) = match claim_path.split_once('/') {
-        Some((c, s)) => (
-            c,
-            Some(s.trim_matches('/').to_string()).filter(|s| !s.is_empty()),
-        ),
+        Some((c, s)) => (c, Some(s.strip_suffix('/').unwrap_or(s).to_string())),
         None => (claim_path, None),
     };
+    let subpath = subpath.filter(|s| !s.is_empty());
+    if let Some(subpath) = &subpath {
+        crate::names::check_subpath(subpath).map_err(|why| format!("`{whole}`: {why}"))?;
+    }
     if !crate::load::service::is_dns_label(claim) {
         return Err(format!(
             "`{whole}`: `{claim}` is not a valid claim name (lowercase letters, digits and `-`)"
@@ -143,6 +146,7 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
     let mut read_only = false;
     let mut subpath = None;
     let mut size = None;
+    let mut subpath_refused = false;
     let mut ignored = Vec::new();
     for (k, v) in r.map(node, path)? {
         let kname = k.text();
@@ -156,7 +160,11 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
                 for (vk, vv) in r.map(v, &kpath).unwrap_or(&[]) {
                     let vpath = child(&kpath, &vk.text());
                     match vk.text().as_str() {
-                        "subpath" => subpath = r.string(vv, &vpath),
+                        "subpath" => match checked_subpath(vv, &vpath, r) {
+                            Some(checked) => subpath = Some(checked),
+                            // Reported at the subpath; the mount is left out, not widened.
+                            None => subpath_refused = true,
+                        },
                         "nocopy" => {}
                         _ => r.unknown_key(vk, &vpath, &["subpath", "nocopy"]),
                     }
@@ -177,6 +185,9 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
         }
     }
     r.diagnostics_from_not_translated(&ignored);
+    if subpath_refused {
+        return None;
+    }
     let Some(target) = target else {
         r.error(
             codes::MISSING_KEY,
@@ -242,6 +253,18 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
     })
 }
 
+/// `volume: {subpath}` in long syntax, refused at its value when it leaves the volume.
+fn checked_subpath(node: &Node, path: &str, r: &mut Reader) -> Option<String> {
+    let subpath = r.string(node, path)?;
+    match crate::names::check_subpath(&subpath) {
+        Ok(()) => Some(subpath),
+        Err(why) => {
+            r.error(codes::INVALID_VOLUME, why, node, path);
+            None
+        }
+    }
+}
+
 pub fn load_tmpfs(node: &Node, path: &str, r: &mut Reader) -> Vec<Tmpfs> {
     r.strings(node, path)
         .into_iter()
@@ -299,6 +322,9 @@ mod tests {
         assert_eq!(m.source, MountSource::Claim("cloud-top".into()));
         assert_eq!(m.subpath.as_deref(), Some("projects"));
         assert_eq!(m.target, "/work/data");
+        let m = short_syntax("pvc://home/alice/:/home").unwrap();
+        assert_eq!(m.subpath.as_deref(), Some("alice"));
+        assert_eq!(short_syntax("pvc://home/:/home").unwrap().subpath, None);
         let m = short_syntax("data:/var/lib/db:ro").unwrap();
         assert_eq!(
             (m.source, m.read_only),
@@ -324,6 +350,11 @@ mod tests {
             "data:/x:bogus",
             "pvc://Bad_Claim:/x",
             "a/b:/c",
+            "pvc://home/../bob:/home",
+            "pvc://home/alice/../../bob:/home",
+            "pvc://home//etc:/x",
+            "pvc://home/a//b:/x",
+            "pvc://home/./a:/x",
         ] {
             assert!(short_syntax(bad).is_err(), "{bad} must be refused");
         }

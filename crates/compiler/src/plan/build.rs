@@ -47,7 +47,7 @@ impl Identity {
 pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Planned {
     let mut diagnostics = Vec::new();
     let identity = identity(system, text, options, &mut diagnostics);
-    checks::check(system, &options.policy, &mut diagnostics);
+    checks::check(system, options, &mut diagnostics);
     let ports = published_ports(system);
     let placeholders =
         connect::Placeholders::new(&identity.name, &options.username, &identity.guid);

@@ -1,15 +1,20 @@
 //! Checks that need the whole system or the operator's policy: port clashes inside the pod,
-//! host paths, privilege, root, and resource caps. Each error points at the offending text.
+//! annotations, existing claims, host paths, privilege, root, and resource and size caps. Each
+//! error points at the offending text.
 
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{MountSource, Pos, ResourceAmounts, Service, System};
-use crate::options::Policy;
+use crate::options::{CompileOptions, Policy};
 use crate::quantity::{format_bytes, format_cpu, parse_cpus, parse_kube_bytes};
 use std::collections::BTreeMap;
 
-pub(crate) fn check(system: &System, policy: &Policy, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(system: &System, options: &CompileOptions, out: &mut Vec<Diagnostic>) {
+    let policy = &options.policy;
     port_clashes(system, out);
+    super::annotations::check(system, out);
+    super::allowed_claims::check(system, options, out);
+    super::limits::check(system, policy, out);
     for service in &system.services {
         host_paths(service, policy, out);
         privileges(service, policy, out);
@@ -208,7 +213,7 @@ fn above_max(amounts: &ResourceAmounts, policy: &Policy, out: &mut Vec<Diagnosti
             out,
             codes::ABOVE_POLICY_MAX,
             format!(
-                "{} CPUs is above the operator's maximum of {}",
+                "{} CPUs is above the operator's maximum of {} per container (policy `max_resources.cpu`)",
                 format_cpu(*cpu),
                 max.cpu
             ),
@@ -223,7 +228,7 @@ fn above_max(amounts: &ResourceAmounts, policy: &Policy, out: &mut Vec<Diagnosti
             out,
             codes::ABOVE_POLICY_MAX,
             format!(
-                "{} of memory is above the operator's maximum of {}",
+                "{} of memory is above the operator's maximum of {} per container (policy `max_resources.memory`)",
                 format_bytes(*memory),
                 max.memory
             ),
@@ -237,7 +242,7 @@ fn above_max(amounts: &ResourceAmounts, policy: &Policy, out: &mut Vec<Diagnosti
             out,
             codes::ABOVE_POLICY_MAX,
             format!(
-                "{gpus} GPU(s) is above the operator's maximum of {}",
+                "{gpus} GPU(s) is above the operator's maximum of {} per container (policy `max_resources.gpus`)",
                 max.gpus
             ),
             pos,

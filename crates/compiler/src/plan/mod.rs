@@ -6,10 +6,13 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::{Deserialize, Serialize};
 
+mod allowed_claims;
+mod annotations;
 mod build;
 mod checks;
 pub(crate) mod edge;
 pub mod gateway;
+mod limits;
 mod network;
 mod pod;
 

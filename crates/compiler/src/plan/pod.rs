@@ -7,7 +7,7 @@ use crate::codes;
 use crate::connect::{BASE_PATH_ENV, ConnectTarget};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
-use crate::model::{HealthTest, MountSource, Service, System};
+use crate::model::{Annotation, HealthTest, MountSource, Pos, Service, System, VolumeDecl};
 use crate::options::{CompileOptions, Policy};
 use crate::quantity::{format_bytes, format_cpu};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
@@ -63,11 +63,7 @@ pub(crate) fn deployment(
         );
     }
     meta.annotations = Some(annotations);
-    let pod_annotations: BTreeMap<String, String> = system
-        .services
-        .iter()
-        .flat_map(|s| s.labels.iter().cloned())
-        .collect();
+    let pod_annotations = annotation_map(system.services.iter().flat_map(|s| &s.labels));
     let has_claims = volumes
         .list
         .iter()
@@ -113,7 +109,7 @@ fn pod_spec(
     let grace = system
         .services
         .iter()
-        .filter_map(|s| s.stop_grace_period)
+        .filter_map(|s| s.stop_grace_period.as_ref().map(|(seconds, _)| *seconds))
         .max();
     PodSpec {
         containers,
@@ -162,15 +158,23 @@ fn host_aliases(system: &System) -> Vec<HostAlias> {
         .collect()
 }
 
-/// The pod's replica count: the services' `deploy.replicas`/`scale` (one pod holds them all).
-fn replicas(system: &System, diagnostics: &mut Vec<Diagnostic>) -> i32 {
-    let asked: Vec<_> = system
+/// The pod's replica count: the largest of the services' `deploy.replicas`/`scale` (one pod
+/// holds them all), and where it was asked for; 1 when none asks.
+pub(crate) fn replica_count(system: &System) -> (u32, Option<&Pos>) {
+    system
         .services
         .iter()
         .filter_map(|s| s.replicas.as_ref())
-        .collect();
-    let count = asked.iter().map(|(n, _)| *n).max().unwrap_or(1);
-    for (n, pos) in &asked {
+        .fold((1, None), |(count, pos), (n, at)| match pos {
+            Some(_) if *n <= count => (count, pos),
+            _ => (*n, Some(at)),
+        })
+}
+
+/// The pod's replica count, with a warning at each service that asked for another one.
+fn replicas(system: &System, diagnostics: &mut Vec<Diagnostic>) -> i32 {
+    let (count, _) = replica_count(system);
+    for (n, pos) in system.services.iter().filter_map(|s| s.replicas.as_ref()) {
         if *n != count {
             diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
@@ -517,6 +521,34 @@ fn claim_name(volume: &str, identity: &Identity) -> String {
     format!("{}-{}", cleaned.trim_matches('-'), identity.guid)
 }
 
+/// The user's annotations of one object; a key given twice keeps its last value.
+pub(crate) fn annotation_map<'a>(
+    annotations: impl IntoIterator<Item = &'a Annotation>,
+) -> BTreeMap<String, String> {
+    annotations
+        .into_iter()
+        .map(|a| (a.key.clone(), a.value.clone()))
+        .collect()
+}
+
+/// The size a named volume's claim asks for: the file's, else the policy's default.
+pub(crate) fn claim_size(decl: &VolumeDecl, policy: &Policy) -> String {
+    decl.size
+        .as_ref()
+        .map(|(size, _)| size.clone())
+        .unwrap_or_else(|| policy.default_volume_size.clone())
+}
+
+/// Whether a named volume gets a claim of its own: declared, not external, and mounted.
+pub(crate) fn gets_claim(decl: &VolumeDecl, system: &System) -> bool {
+    decl.external.is_none()
+        && system
+            .services
+            .iter()
+            .flat_map(|s| &s.volumes)
+            .any(|m| m.source == MountSource::Named(decl.name.clone()))
+}
+
 /// A claim for each declared, used, non-external named volume.
 pub(crate) fn claims(
     system: &System,
@@ -525,15 +557,7 @@ pub(crate) fn claims(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<PersistentVolumeClaim> {
     let mut claims = Vec::new();
-    for decl in system.volumes.iter().filter(|d| d.external.is_none()) {
-        let used = system
-            .services
-            .iter()
-            .flat_map(|s| &s.volumes)
-            .any(|m| m.source == MountSource::Named(decl.name.clone()));
-        if !used {
-            continue;
-        }
+    for decl in system.volumes.iter().filter(|d| gets_claim(d, system)) {
         let name = claim_name(&decl.name, identity);
         if name.len() > 63 {
             diagnostics.push(Diagnostic {
@@ -546,24 +570,22 @@ pub(crate) fn claims(
             });
             continue;
         }
-        let size = decl
-            .size
-            .clone()
-            .unwrap_or_else(|| policy.default_volume_size.clone());
+        let size = claim_size(decl, policy);
         if crate::quantity::parse_kube_bytes(&size).is_none() {
+            let pos = decl.size.as_ref().map_or(&decl.pos, |(_, pos)| pos);
             diagnostics.push(Diagnostic {
                 severity: Severity::Error,
                 code: codes::INVALID_QUANTITY.into(),
                 message: format!("volume size `{size}` is not a Kubernetes quantity (e.g. 10Gi)"),
-                path: decl.pos.path.clone(),
-                line: decl.pos.line,
-                column: decl.pos.column,
+                path: pos.path.clone(),
+                line: pos.line,
+                column: pos.column,
             });
             continue;
         }
         let mut meta = identity.meta(&name);
         if !decl.labels.is_empty() {
-            meta.annotations = Some(decl.labels.clone());
+            meta.annotations = Some(annotation_map(&decl.labels));
         }
         claims.push(PersistentVolumeClaim {
             metadata: meta,
