@@ -100,9 +100,30 @@ export interface AmbassadorOptions {
 /** The operator's rules. Every key is optional; unknown keys are an error. */
 export interface Policy {
   default_resources?: ResourceSpec;
+  /** Per container. */
   max_resources?: ResourceSpec;
+  /** The whole system: every container's limit (else request, else default) summed, times the replicas. Default 16 CPUs, 64Gi, 2 GPUs. */
+  max_pod_resources?: ResourceSpec;
+  /** Default 20. */
+  max_services?: number;
+  /** Service ports, a range counting each port. Default 100. */
+  max_published_ports?: number;
+  /** Default 10. */
+  max_replicas?: number;
+  /** One named volume's claim (quantity; "" for no cap). Default "100Gi". */
+  max_volume_size?: string;
+  /** All claims of a system together. Default "500Gi". */
+  max_total_volume_size?: string;
+  /** Default "2Gi". */
+  max_tmpfs_size?: string;
+  /** Default "4Gi". */
+  max_shm_size?: string;
+  /** Default 300. */
+  max_stop_grace_period_seconds?: number;
   gpu_resource_name?: string;
   allowed_host_paths?: string[];
+  /** Existing claims a file may mount (`pvc://`, `external:`): `CLAIM` (whole, any subpath) or `CLAIM/SUB/{username}` (that directory and below). Default none. */
+  allowed_claims?: string[];
   allow_privileged?: boolean;
   allow_cap_add?: boolean;
   allow_root?: boolean;
