@@ -105,16 +105,20 @@ impl Drop for Kill {
 /// CPU time (user + system) the process has used.
 fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    // Fields after the command name (which may hold spaces): state, ppid, …; utime is the
+    // 12th and stime the 13th (counted from state), in clock ticks.
     let after = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest)
         .unwrap_or_default();
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ticks = field(11) + field(12);
     Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
@@ -252,10 +256,14 @@ async fn parent() {
         us(percentile(&p, 0.99)) - us(percentile(&d, 0.99)),
     );
 
-    let (direct_rps, _) = throughput(&direct).await;
-    let cpu_before = cpu_time(pid);
+    let me = std::process::id();
+    let load_before = cpu_time(me);
+    let (direct_rps, direct_count) = throughput(&direct).await;
+    let load_direct = (cpu_time(me) - load_before).as_secs_f64() / direct_count as f64;
+    let (cpu_before, load_before) = (cpu_time(pid), cpu_time(me));
     let (proxied_rps, proxied_count) = throughput(&proxied).await;
     let cpu_per_request = (cpu_time(pid) - cpu_before).as_secs_f64() / proxied_count as f64;
+    let load_proxied = (cpu_time(me) - load_before).as_secs_f64() / proxied_count as f64;
     println!(
         "throughput with {CONCURRENCY} clients for {} s: direct {direct_rps:.0} req/s, through the proxy {proxied_rps:.0} req/s = {:.0} % (goal: ≥ 90 %; client, proxy and app share this machine's {} cores)",
         LOAD_TIME.as_secs(),
@@ -265,9 +273,11 @@ async fn parent() {
             .unwrap_or(1),
     );
     println!(
-        "server CPU per proxied request: {:.1} µs (one core proxies about {:.0} req/s)",
+        "server CPU per proxied request: {:.1} µs (one core proxies about {:.0} req/s); client and app CPU per request: {:.1} µs direct, {:.1} µs proxied",
         cpu_per_request * 1e6,
-        1.0 / cpu_per_request
+        1.0 / cpu_per_request,
+        load_direct * 1e6,
+        load_proxied * 1e6,
     );
 
     let ws_url = format!("ws://{listen}/connect/{guid}/ws");
