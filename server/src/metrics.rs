@@ -23,12 +23,47 @@ pub struct Metrics {
     pub sse_clients: AtomicI64,
 }
 
+/// The most `(method, route, status)` series kept; past it, answers count under `other`.
+/// Methods and routes are bounded already: this is the backstop against what is not.
+pub const MAX_REQUEST_SERIES: usize = 500;
+
+/// The method label: the standard methods by name, anything a client invents as `other`.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("other", |(_, name)| name)
+}
+
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed_us: u64) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.into(), route.into(), status)).or_default() += 1;
+            let key = (method.to_string(), route.to_string(), status);
+            let key = if r.contains_key(&key) || r.len() < MAX_REQUEST_SERIES {
+                key
+            } else {
+                ("other".to_string(), "other".to_string(), status)
+            };
+            *r.entry(key).or_default() += 1;
         }
         if let Ok(mut d) = self.durations_us.lock() {
+            let route = if d.contains_key(route) || d.len() < MAX_REQUEST_SERIES {
+                route
+            } else {
+                "other"
+            };
             *d.entry(route.into()).or_default() += elapsed_us;
         }
     }
@@ -128,7 +163,7 @@ fn escape(s: &str) -> String {
 /// Middleware counting every answer by route template (not by raw path: GUIDs stay out), and
 /// logging it at debug level.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -146,10 +181,39 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         "request"
     );
     state.metrics().record(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_micros() as u64,
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn invented_methods_are_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let invented = Method::from_bytes(b"FROBNICATE").unwrap();
+        assert_eq!(method_label(&invented), "other");
+    }
+
+    #[test]
+    fn the_series_stay_bounded_whatever_is_recorded() {
+        let m = Metrics::default();
+        for i in 0..5_000 {
+            m.record(&format!("M{i}"), &format!("/r{i}"), 200, 1);
+        }
+        let text = m.render(true);
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("tycho_http_requests_total{"))
+            .count();
+        assert!(series <= MAX_REQUEST_SERIES + 1, "{series}");
+        assert!(text.contains("method=\"other\",route=\"other\""));
+    }
 }
