@@ -1,6 +1,6 @@
 //! Command-line flags of `tycho api` and the settings resolved from them.
 
-use crate::auth::{Auth, TokenEntry};
+use crate::auth::{Auth, Cidr, ProxyTrust, TokenEntry, check_username};
 use crate::connect::session::SessionKey;
 use crate::connect::upstream::Upstream;
 use crate::error::ServerError;
@@ -33,6 +33,18 @@ pub struct ApiArgs {
     /// Trust this request header (set by an authenticating proxy) to name the user.
     #[arg(long, value_name = "NAME", env = "TYCHO_TRUSTED_PROXY_HEADER")]
     pub trusted_proxy_header: Option<String>,
+    /// The trusted proxy's addresses (a CIDR block or an address; repeat or separate with
+    /// commas): the user header counts only from these peers.
+    #[arg(
+        long = "trusted-proxy-cidr",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxy_cidrs: Vec<String>,
+    /// File with a secret (at least 16 bytes) the trusted proxy sends in
+    /// `X-Tycho-Proxy-Secret`: the user header counts only with it.
+    #[arg(long, value_name = "FILE", env = "TYCHO_TRUSTED_PROXY_SECRET_FILE")]
+    pub trusted_proxy_secret_file: Option<PathBuf>,
     /// Users who are admins in trusted-proxy mode (repeat or separate with commas).
     #[arg(long = "admin", value_name = "USER", value_delimiter = ',')]
     pub admins: Vec<String>,
@@ -75,6 +87,57 @@ pub struct ApiArgs {
     /// Most requests and WebSockets one user may have open through the proxy.
     #[arg(long, default_value_t = 500)]
     pub proxy_max_connections_per_user: usize,
+    /// Most HTTP connections open at once; at the limit the longest idle one is closed for a
+    /// new one (or the new one, when none is idle).
+    #[arg(long, default_value_t = HttpLimits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (also the most a kept-alive HTTP/1
+    /// connection waits for its next request).
+    #[arg(long, default_value_t = HttpLimits::default().header_read_timeout.as_secs())]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection with no request in progress stays open.
+    #[arg(long, default_value_t = HttpLimits::default().idle_timeout.as_secs())]
+    pub idle_timeout_secs: u64,
+    /// Most event streams open at once.
+    #[arg(long, default_value_t = StreamLimits::default().max_streams)]
+    pub max_event_streams: usize,
+    /// Most event streams one user may have open.
+    #[arg(long, default_value_t = StreamLimits::default().max_streams_per_user)]
+    pub max_event_streams_per_user: usize,
+}
+
+/// How the HTTP server treats slow, idle and too many clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(75),
+        }
+    }
+}
+
+/// Caps on Server-Sent Event streams (each holds a connection and a task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    pub max_streams: usize,
+    pub max_streams_per_user: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            max_streams: 2_000,
+            max_streams_per_user: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -157,6 +220,8 @@ pub struct Settings {
     pub dist: Option<PathBuf>,
     pub events_interval: Duration,
     pub connect: ConnectSettings,
+    pub http: HttpLimits,
+    pub streams: StreamLimits,
 }
 
 impl Default for Settings {
@@ -171,6 +236,8 @@ impl Default for Settings {
             dist: None,
             events_interval: Duration::from_secs(2),
             connect: ConnectSettings::default(),
+            http: HttpLimits::default(),
+            streams: StreamLimits::default(),
         }
     }
 }
@@ -185,7 +252,7 @@ impl Settings {
         let auth = if let Some(path) = &args.tokens {
             Auth::tokens(load_tokens(path)?)
         } else if let Some(header) = &args.trusted_proxy_header {
-            Auth::trusted_proxy(header, &args.admins)?
+            Auth::trusted_proxy(header, &args.admins, proxy_trust(args)?)?
         } else if args.insecure_no_auth {
             Auth::Insecure
         } else {
@@ -237,8 +304,53 @@ impl Settings {
             dist,
             events_interval: Duration::from_millis(args.events_interval_ms.max(100)),
             connect,
+            http: HttpLimits {
+                max_connections: args.max_connections.max(1),
+                header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+                idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+            },
+            streams: StreamLimits {
+                max_streams: args.max_event_streams.max(1),
+                max_streams_per_user: args.max_event_streams_per_user.max(1),
+            },
         })
     }
+}
+
+/// What tells the trusted proxy from other peers (`Auth::trusted_proxy` refuses neither).
+fn proxy_trust(args: &ApiArgs) -> Result<ProxyTrust, ServerError> {
+    let cidrs = args
+        .trusted_proxy_cidrs
+        .iter()
+        .map(|c| {
+            c.parse::<Cidr>()
+                .map_err(|e| ServerError::Config(format!("--trusted-proxy-cidr: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = match &args.trusted_proxy_secret_file {
+        Some(path) => {
+            Some(
+                parse_proxy_secret(&read(path)?).map_err(|message| ServerError::Parse {
+                    path: path.display().to_string(),
+                    message,
+                })?,
+            )
+        }
+        None => None,
+    };
+    Ok(ProxyTrust { cidrs, secret })
+}
+
+/// The secret file's content without its final newline; it must be a header value.
+fn parse_proxy_secret(text: &str) -> Result<String, String> {
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.len() < 16 {
+        return Err("the trusted proxy's secret needs at least 16 bytes".into());
+    }
+    if axum::http::HeaderValue::from_str(secret).is_err() || secret.trim() != secret {
+        return Err("the trusted proxy's secret must be one line of visible characters".into());
+    }
+    Ok(secret.to_string())
 }
 
 fn read(path: &Path) -> Result<String, ServerError> {
@@ -309,6 +421,7 @@ pub fn parse_tokens(text: &str) -> Result<Vec<TokenEntry>, String> {
                 i + 1
             ));
         }
+        check_username(&e.user).map_err(|message| format!("entry {}: {message}", i + 1))?;
     }
     Ok(entries)
 }
@@ -329,6 +442,25 @@ mod tests {
         assert_eq!(parse_tokens(json).unwrap(), t);
         assert!(parse_tokens("short,alice").is_err());
         assert!(parse_tokens("a,b,c,d").is_err());
+    }
+
+    #[test]
+    fn tokens_with_invalid_usernames_are_refused() {
+        let yaml = "- token: secret-aaaa\n  user: \"bob\\nprefix: /private/\"\n";
+        let e = parse_tokens(yaml).unwrap_err();
+        assert!(e.contains("entry 1") && e.contains("control"), "{e}");
+        let long = format!("secret-aaaa,{}", "a".repeat(257));
+        assert!(parse_tokens(&long).is_err());
+    }
+
+    #[test]
+    fn proxy_secrets() {
+        assert_eq!(
+            parse_proxy_secret("0123456789abcdef\n").unwrap(),
+            "0123456789abcdef"
+        );
+        assert!(parse_proxy_secret("short\n").is_err());
+        assert!(parse_proxy_secret("0123456789abcdef\nsecond line").is_err());
     }
 
     #[test]

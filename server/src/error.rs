@@ -6,6 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tycho_api::{Diagnostic, PROBLEM_JSON, Problem};
 
+/// How long a client refused by a limit that clears by itself should wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -18,6 +21,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{detail}")]
     Invalid {
         detail: String,
@@ -57,6 +62,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManySystems { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoCluster | ApiError::Busy | ApiError::Unavailable(_) => {
@@ -77,6 +83,16 @@ impl ApiError {
         }
     }
 
+    /// Seconds to wait before trying again, for the limits that clear by themselves.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Busy | ApiError::Unavailable(_) | ApiError::TooManyConnections(_) => {
+                Some(RETRY_AFTER_SECS)
+            }
+            _ => None,
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),
@@ -84,6 +100,9 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported body type")
+            }
             ApiError::Invalid { .. } => ("invalid-compose", "The compose file is not valid"),
             ApiError::TooManySystems { .. } => ("too-many-systems", "Too many systems"),
             ApiError::NoCluster => ("no-cluster", "No cluster is configured"),
@@ -147,6 +166,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -1,9 +1,15 @@
 //! Change feed for Server-Sent Events: one background poller lists every system every few
 //! seconds while anybody listens; each stream filters what its caller may see and sends diffs.
+//! New streams start from the hub's latest listing too (one listing when it is stale, shared
+//! by every stream that needs it then), so a crowd of new streams costs one listing, not one
+//! each. The hub also counts streams (per user and in all) and ends them on shutdown.
 
+use crate::config::StreamLimits;
+use crate::error::ApiError;
 use crate::executor::{Executor, Filter};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tycho_api::SystemStatus;
 
@@ -13,9 +19,40 @@ pub type Snapshot = Arc<Result<Vec<SystemStatus>, String>>;
 pub struct EventHub {
     executor: Option<Arc<dyn Executor>>,
     interval: Duration,
+    tx: Arc<watch::Sender<Snapshot>>,
     rx: watch::Receiver<Snapshot>,
-    /// Present until the poller starts (on the first subscription).
-    tx: Mutex<Option<watch::Sender<Snapshot>>>,
+    /// When the value in `tx` was listed (`None`: never).
+    listed_at: Arc<Mutex<Option<Instant>>>,
+    /// One listing at a time for streams that found the latest one stale.
+    refreshing: tokio::sync::Mutex<()>,
+    poller_started: Mutex<bool>,
+    /// Open streams per user.
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A stream's place in the hub's count; gives it back when dropped.
+pub struct StreamSlot {
+    user: String,
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = lock(&self.streams);
+        if let Some(n) = streams.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                streams.remove(&self.user);
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl EventHub {
@@ -24,8 +61,13 @@ impl EventHub {
         EventHub {
             executor,
             interval,
+            tx: Arc::new(tx),
             rx,
-            tx: Mutex::new(Some(tx)),
+            listed_at: Arc::new(Mutex::new(None)),
+            refreshing: tokio::sync::Mutex::new(()),
+            poller_started: Mutex::new(false),
+            streams: Arc::new(Mutex::new(HashMap::new())),
+            shutdown: watch::channel(false).0,
         }
     }
 
@@ -35,35 +77,119 @@ impl EventHub {
 
     /// A receiver of fresh snapshots; starts the poller the first time.
     pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
-        let tx = self
-            .tx
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let (Some(tx), Some(executor)) = (tx, self.executor.clone()) {
-            tokio::spawn(poll(tx, executor, self.interval));
+        let mut started = lock(&self.poller_started);
+        if !*started && let Some(executor) = self.executor.clone() {
+            *started = true;
+            tokio::spawn(poll(
+                self.tx.clone(),
+                self.listed_at.clone(),
+                executor,
+                self.interval,
+                self.shutdown.subscribe(),
+            ));
         }
         self.rx.clone()
     }
+
+    /// The listing a new stream starts from: the latest one when it is younger than the
+    /// polling interval, else a new one (which every stream waiting then shares, and which
+    /// the others see as the next change).
+    pub async fn current(&self) -> Snapshot {
+        if let Some(fresh) = self.fresh() {
+            return fresh;
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
+        if let Some(fresh) = self.fresh() {
+            return fresh; // listed while this stream waited
+        }
+        let listed: Snapshot = Arc::new(match &self.executor {
+            Some(e) => e.list(&Filter::all()).await.map_err(|e| e.to_string()),
+            None => Err("no cluster is configured".into()),
+        });
+        publish(&self.tx, &self.listed_at, listed.clone());
+        listed
+    }
+
+    fn fresh(&self) -> Option<Snapshot> {
+        let listed_at = *lock(&self.listed_at);
+        listed_at
+            .filter(|at| at.elapsed() < self.interval)
+            .map(|_| self.rx.borrow().clone())
+    }
+
+    /// A place for one more stream of `user`, or 429 (the user's limit) / 503 (the server's).
+    pub fn admit(&self, user: &str, limits: StreamLimits) -> Result<StreamSlot, ApiError> {
+        let mut streams = lock(&self.streams);
+        let total: usize = streams.values().sum();
+        if total >= limits.max_streams {
+            return Err(ApiError::Unavailable(format!(
+                "the server has {total} event streams open, the most it serves; try again later"
+            )));
+        }
+        let mine = streams.entry(user.to_string()).or_default();
+        if *mine >= limits.max_streams_per_user {
+            let open = *mine;
+            if open == 0 {
+                streams.remove(user);
+            }
+            return Err(ApiError::TooManyConnections(format!(
+                "{user} has {open} event streams open, the most allowed; close one (or share one \
+                 between tabs) and try again"
+            )));
+        }
+        *mine += 1;
+        Ok(StreamSlot {
+            user: user.to_string(),
+            streams: self.streams.clone(),
+        })
+    }
+
+    /// Ends every stream (each sends a final `shutdown` event) and the poller.
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once [`EventHub::shut_down`] was called.
+    pub fn on_shutdown(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|down| *down).await;
+        }
+    }
 }
 
-async fn poll(tx: watch::Sender<Snapshot>, executor: Arc<dyn Executor>, interval: Duration) {
+fn publish(tx: &watch::Sender<Snapshot>, listed_at: &Mutex<Option<Instant>>, listed: Snapshot) {
+    *lock(listed_at) = Some(Instant::now());
+    tx.send_replace(listed);
+}
+
+async fn poll(
+    tx: Arc<watch::Sender<Snapshot>>,
+    listed_at: Arc<Mutex<Option<Instant>>>,
+    executor: Arc<dyn Executor>,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
-        if tx.is_closed() {
-            return; // the hub is gone
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.wait_for(|down| *down) => return,
         }
         // The hub itself holds one receiver: poll only while a stream listens.
         if tx.receiver_count() <= 1 {
             continue;
         }
+        let fresh = lock(&listed_at).is_some_and(|at| at.elapsed() < interval / 2);
+        if fresh {
+            continue; // a new stream has just listed
+        }
         let listed = executor
             .list(&Filter::all())
             .await
             .map_err(|e| e.to_string());
-        tx.send_replace(Arc::new(listed));
+        publish(&tx, &listed_at, Arc::new(listed));
     }
 }
 

@@ -81,6 +81,19 @@ pub fn router(state: AppState) -> Router {
         ),
         None => api.route("/", get(routes::web::not_built)),
     };
+    // CSP, nosniff and Referrer-Policy on the dashboard, the docs and the API's answers.
+    let security = Arc::new(routes::web::SecurityHeaders::new(
+        state.settings().dist.as_deref(),
+    ));
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::forgery_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            routes::web::security_headers,
+        ));
     // gzip for JSON and the dashboard's files (the wasm shrinks a lot); the default predicate
     // leaves event streams, images and tiny bodies alone, so SSE is never buffered.
     let api = api.layer(CompressionLayer::new());
@@ -93,14 +106,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ));
-    connect.merge(api).with_state(state)
-}
-
-/// The router as a service that knows each connection's peer (the proxy's `X-Forwarded-For`).
-fn app(
-    state: AppState,
-) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    router(state).into_make_service_with_connect_info::<SocketAddr>()
+    // Before any route: a user header that does not come from the trusted proxy is refused.
+    connect
+        .merge(api)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::proxy_guard,
+        ))
+        .with_state(state)
 }
 
 /// Finds the cluster as kubectl does (or from `kubeconfig`): the client and its default
@@ -178,12 +191,20 @@ fn upstream(
     }
 }
 
-/// Serves `state` on an already bound listener until the future ends (tests, embedding).
+/// Serves `state` on an already bound listener until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(ServerError::Serve)
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// Serves `state` on an already bound listener until `shutdown` resolves, then ends the event
+/// streams, lets requests in progress finish and returns within [`http::SHUTDOWN_GRACE`].
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    http::serve(listener, state, shutdown).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -209,7 +230,7 @@ pub async fn spawn_local(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, app(state)).await;
+        let _ = serve_until(listener, state, std::future::pending()).await;
     });
     Ok((addr, handle))
 }
@@ -240,4 +261,277 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
         "tycho api listening"
     );
     serve(listener, state).await
+}
+
+/// The HTTP server under the router: hyper's auto (HTTP/1 and 2) connections with a header
+/// read timeout, an idle timeout, a cap on open connections, and a bounded graceful shutdown.
+/// (`axum::serve` has none of these.) Each request carries its peer as
+/// `ConnectInfo<SocketAddr>`, as `into_make_service_with_connect_info` would give it.
+pub mod http {
+    use crate::AppState;
+    use crate::config::HttpLimits;
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use std::collections::BTreeMap;
+    use std::net::SocketAddr;
+    use std::pin::{Pin, pin};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, MutexGuard};
+    use std::task::{Context, Poll};
+    use std::time::{Duration, Instant};
+    use tokio::sync::{Notify, watch};
+    use tower::ServiceExt as _;
+
+    /// How long shutdown waits for requests in progress before it closes what is left.
+    pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+    /// How often a connection looks whether it has been idle too long.
+    const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+    /// One open connection, as the cap sees it.
+    #[derive(Default)]
+    struct Conn {
+        /// Requests whose answer has not been sent in full (an event stream stays in flight).
+        in_flight: AtomicUsize,
+        idle_since: Mutex<Option<Instant>>,
+        /// Set when the cap picked this connection to make room.
+        evicted: AtomicBool,
+        close: Notify,
+    }
+
+    impl Conn {
+        fn idle_for(&self) -> Option<Duration> {
+            if self.in_flight.load(Ordering::Acquire) > 0 {
+                return None;
+            }
+            lock(&self.idle_since).map(|since| since.elapsed())
+        }
+    }
+
+    fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts a request in flight until its answer's body is dropped.
+    struct InFlight(Arc<Conn>);
+
+    impl InFlight {
+        fn begin(conn: &Arc<Conn>) -> Self {
+            conn.in_flight.fetch_add(1, Ordering::AcqRel);
+            InFlight(conn.clone())
+        }
+    }
+
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            *lock(&self.0.idle_since) = Some(Instant::now());
+            self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// A response body that keeps its request counted in flight while it is being sent.
+    struct TrackedBody {
+        inner: axum::body::Body,
+        _in_flight: InFlight,
+    }
+
+    impl http_body::Body for TrackedBody {
+        type Data = axum::body::Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.inner.is_end_stream()
+        }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            self.inner.size_hint()
+        }
+    }
+
+    /// The open connections, oldest first, and the cap on them.
+    struct Registry {
+        max: usize,
+        open: Mutex<BTreeMap<u64, Arc<Conn>>>,
+        next_id: AtomicUsize,
+    }
+
+    /// A connection's place in the registry; gives it back when dropped.
+    struct Admitted {
+        id: u64,
+        conn: Arc<Conn>,
+        registry: Arc<Registry>,
+    }
+
+    impl Drop for Admitted {
+        fn drop(&mut self) {
+            lock(&self.registry.open).remove(&self.id);
+        }
+    }
+
+    impl Registry {
+        /// Room for one more connection: at the cap, the one idle longest is told to close
+        /// (it has no request in progress, so nothing is lost); with none idle, no room.
+        fn admit(self: &Arc<Self>) -> Option<Admitted> {
+            let mut open = lock(&self.open);
+            if open.len() >= self.max {
+                let idlest = open
+                    .values()
+                    .filter(|c| !c.evicted.load(Ordering::Acquire))
+                    .filter_map(|c| c.idle_for().map(|idle| (idle, c)))
+                    .max_by_key(|(idle, _)| *idle)
+                    .map(|(_, c)| c.clone())?;
+                idlest.evicted.store(true, Ordering::Release);
+                idlest.close.notify_one();
+            }
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
+            let conn = Arc::new(Conn {
+                idle_since: Mutex::new(Some(Instant::now())),
+                ..Conn::default()
+            });
+            open.insert(id, conn.clone());
+            Some(Admitted {
+                id,
+                conn,
+                registry: self.clone(),
+            })
+        }
+    }
+
+    /// Accepts until `shutdown`, then drains (see [`SHUTDOWN_GRACE`]).
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let limits = state.settings().http;
+        let router = crate::router(state.clone());
+        let registry = Arc::new(Registry {
+            max: limits.max_connections.max(1),
+            open: Mutex::new(BTreeMap::new()),
+            next_id: AtomicUsize::new(0),
+        });
+        let (closing_tx, closing_rx) = watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        let mut shutdown = pin!(shutdown);
+        loop {
+            while connections.try_join_next().is_some() {}
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // wait a little rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Some(admitted) = registry.admit() else {
+                tracing::warn!(%peer, max = registry.max, "connection refused: every connection is busy");
+                continue; // dropping the stream closes it
+            };
+            let router = router.clone();
+            let closing = closing_rx.clone();
+            connections.spawn(connection(stream, peer, router, admitted, limits, closing));
+        }
+        drop(listener);
+        tracing::info!(
+            open = connections.len(),
+            "shutting down: ending event streams and idle connections"
+        );
+        state.events().shut_down();
+        closing_tx.send_replace(true);
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                open = connections.len(),
+                "connections still busy after {SHUTDOWN_GRACE:?}: closing them"
+            );
+            connections.abort_all();
+        }
+    }
+
+    async fn connection(
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+        router: axum::Router,
+        admitted: Admitted,
+        limits: HttpLimits,
+        mut closing: watch::Receiver<bool>,
+    ) {
+        let conn = admitted.conn.clone();
+        let tracked = conn.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                let in_flight = InFlight::begin(&tracked);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let router = router.clone();
+                async move {
+                    let response = router.oneshot(request).await?;
+                    Ok::<_, std::convert::Infallible>(response.map(|inner| {
+                        axum::body::Body::new(TrackedBody {
+                            inner,
+                            _in_flight: in_flight,
+                        })
+                    }))
+                }
+            },
+        );
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        // CONNECT for HTTP/2 WebSockets (RFC 8441), as axum::serve does.
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .enable_connect_protocol();
+        let mut served =
+            pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
+        let mut idle_check = tokio::time::interval(IDLE_CHECK);
+        let mut shutting_down = false;
+        loop {
+            tokio::select! {
+                result = served.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::trace!(%peer, error = %e, "connection ended");
+                    }
+                    break;
+                }
+                _ = closing.wait_for(|c| *c), if !shutting_down => {
+                    served.as_mut().graceful_shutdown();
+                    shutting_down = true;
+                }
+                () = conn.close.notified(), if !shutting_down => {
+                    tracing::debug!(%peer, "closing an idle connection to make room for a new one");
+                    served.as_mut().graceful_shutdown();
+                    shutting_down = true;
+                }
+                _ = idle_check.tick(), if !shutting_down => {
+                    if conn.idle_for().is_some_and(|idle| idle >= limits.idle_timeout) {
+                        served.as_mut().graceful_shutdown();
+                        shutting_down = true;
+                    }
+                }
+            }
+        }
+        drop(admitted);
+    }
 }

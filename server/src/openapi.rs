@@ -103,6 +103,47 @@ mod tests {
     }
 
     #[test]
+    fn each_start_is_documented_with_its_own_body() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let v1 = &doc["paths"]["/api/v1/systems"]["post"];
+        let json_ref = v1["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(json_ref, "#/components/schemas/StartRequest", "{v1}");
+        assert!(
+            v1["requestBody"]["content"]["application/yaml"].is_object(),
+            "the raw compose body: {v1}"
+        );
+        for status in ["400", "401", "413", "422"] {
+            assert!(
+                v1["responses"][status].is_object(),
+                "{status} missing: {v1}"
+            );
+        }
+        let v1_schema = &doc["components"]["schemas"]["StartRequest"];
+        assert!(
+            v1_schema["properties"]["compose"].is_object(),
+            "{v1_schema}"
+        );
+        let compat = &doc["paths"]["/system/start"]["post"];
+        let compat_ref = compat["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(compat_ref, "#/components/schemas/CompatStartRequest");
+        let compat_schema = &doc["components"]["schemas"]["CompatStartRequest"];
+        assert!(
+            compat_schema["properties"]["principal"].is_object(),
+            "{compat_schema}"
+        );
+        for status in ["400", "401", "413"] {
+            assert!(
+                compat["responses"][status].is_object(),
+                "{status} missing: {compat}"
+            );
+        }
+    }
+
+    #[test]
     fn connect_schemas_are_in_the_document() {
         let doc = serde_json::to_value(document()).unwrap();
         for schema in ["SystemStatus", "ConnectTarget", "Rewrite", "WhoAmI"] {

@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// `POST /system/start`.
+///
+/// Named `CompatStartRequest` in the OpenAPI document: `/api/v1/systems` takes another
+/// `StartRequest` ([`crate::StartRequest`]), and one name would document both with one body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CompatStartRequest))]
 pub struct StartRequest {
     pub name: String,
     /// A JSON *string* holding `{"username": …}` (an object is accepted too).

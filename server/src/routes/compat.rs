@@ -42,6 +42,11 @@ fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: 
 /// Tycho-compatible start.
 #[utoipa::path(post, path = "/system/start", tag = "compat", request_body = StartRequest,
     responses((status = 200, description = "`{status, result: StartResult, message}`", body = Envelope<StartResult>),
+              (status = 400, description = "Malformed body or principal", body = Envelope<ErrorResult>),
+              (status = 401, description = "Not authenticated", body = Envelope<ErrorResult>),
+              (status = 403, description = "Another user's principal, or a cross-site request", body = Envelope<ErrorResult>),
+              (status = 413, description = "Body over the server's limit", body = Envelope<ErrorResult>),
+              (status = 415, description = "A body that is not JSON", body = Envelope<ErrorResult>),
               (status = 422, description = "Invalid system", body = Envelope<ErrorResult>),
               (status = 503, description = "No cluster", body = Envelope<ErrorResult>)))]
 pub async fn start(
@@ -54,7 +59,12 @@ pub async fn start(
         let (caller, req): (Caller, StartRequest) = caller_and_body(&state, caller, raw)?;
         // Admins (portals such as the original appstore) start systems on behalf of the
         // principal; anyone else starts their own.
-        let username = match req.principal_username() {
+        let principal = req.principal_username();
+        if let Some(p) = &principal {
+            crate::auth::check_username(p)
+                .map_err(|e| ApiError::BadRequest(format!("principal: {e}")))?;
+        }
+        let username = match principal {
             Some(p) if caller.admin => p,
             Some(p) if p != caller.username => {
                 return Err(ApiError::Forbidden(format!(

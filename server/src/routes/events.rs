@@ -1,10 +1,11 @@
 //! Server-Sent Events: a `snapshot` of every visible system first, then `changed` and
-//! `removed` events, with keepalive comments in between.
+//! `removed` events, with keepalive comments in between; `error` when the cluster cannot be
+//! listed (the snapshot then waits for a listing that works: an empty one would read as "no
+//! systems"), and a last `shutdown` event when the server stops.
 
 use crate::auth::{Caller, StreamCaller};
 use crate::error::ApiError;
-use crate::events::{Snapshot, same};
-use crate::executor::Filter;
+use crate::events::{Snapshot, StreamSlot, same};
 use crate::ops;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -23,31 +24,41 @@ use tycho_api::{SystemEvent, SystemStatus};
 /// Browsers' `EventSource` cannot send headers, so event streams also accept the bearer token
 /// as `?access_token=` (no other route does).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(AccessToken),
-    responses((status = 200, description = "text/event-stream of SystemEvent (event names: snapshot, changed, removed, error)", body = SystemEvent, content_type = "text/event-stream")))]
+    responses((status = 200, description = "text/event-stream of SystemEvent (event names: snapshot, changed, removed, error, shutdown)", body = SystemEvent, content_type = "text/event-stream"),
+              (status = 429, description = "The caller has the most streams open a user may (`Retry-After`)", body = tycho_api::Problem, content_type = "application/problem+json"),
+              (status = 503, description = "No cluster, or the server has the most streams open it serves (`Retry-After`)", body = tycho_api::Problem, content_type = "application/problem+json")))]
 pub async fn all(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     ops::executor(&state)?;
+    let slot = state
+        .events()
+        .admit(&caller.username, state.settings().streams)?;
     let base = state.settings().connect.public_base(&headers);
-    Ok(sse(state, caller, None, base))
+    Ok(sse(state, caller, None, base, slot))
 }
 
 /// One system, as it changes.
 #[utoipa::path(get, path = "/api/v1/systems/{guid}/events", tag = "events",
     params(("guid" = String, Path, description = "The system's GUID"), AccessToken),
     responses((status = 200, description = "text/event-stream of SystemEvent", body = SystemEvent, content_type = "text/event-stream"),
-              (status = 404, body = tycho_api::Problem, content_type = "application/problem+json")))]
+              (status = 404, body = tycho_api::Problem, content_type = "application/problem+json"),
+              (status = 429, description = "The caller has the most streams open a user may (`Retry-After`)", body = tycho_api::Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The server has the most streams open it serves (`Retry-After`)", body = tycho_api::Problem, content_type = "application/problem+json")))]
 pub async fn one(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,
     Path(guid): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let slot = state
+        .events()
+        .admit(&caller.username, state.settings().streams)?;
     ops::get(&state, &caller, &guid).await?;
     let base = state.settings().connect.public_base(&headers);
-    Ok(sse(state, caller, Some(guid), base))
+    Ok(sse(state, caller, Some(guid), base, slot))
 }
 
 /// Documents the query parameter [`StreamCaller`] reads.
@@ -66,8 +77,13 @@ struct Feed {
     /// `scheme://host` for the systems' connect URLs.
     base: Option<String>,
     rx: watch::Receiver<Snapshot>,
+    /// What the caller was last sent; `None` until a snapshot went out.
     last: Option<BTreeMap<String, SystemStatus>>,
+    /// Whether the first listing was asked for (it may have failed: then the next one that
+    /// works becomes the snapshot).
+    started: bool,
     queue: VecDeque<Event>,
+    _slot: StreamSlot,
 }
 
 impl Drop for Feed {
@@ -92,28 +108,20 @@ impl Feed {
         self.queue.push_back(e);
     }
 
-    async fn snapshot(&mut self) {
-        let filter = match &self.guid {
-            Some(g) => Filter::guid(g),
-            None if self.caller.admin => Filter::all(),
-            None => Filter::user(&self.caller.username),
-        };
-        let listed = match self.state.executor() {
-            Some(e) => e.list(&filter).await.map_err(|e| e.to_string()),
-            None => Err("no cluster is configured".into()),
-        };
-        let systems: Vec<SystemStatus> = match listed {
-            Ok(list) => list
-                .into_iter()
-                .filter(|s| self.visible(s))
-                .map(|s| ops::present(&self.state, self.base.as_deref(), s))
-                .collect(),
+    /// The first snapshot, from a listing that worked; an error is sent as `error` alone.
+    fn snapshot(&mut self, snapshot: &Snapshot) {
+        let list = match snapshot.as_ref() {
+            Ok(list) => list,
             Err(message) => {
-                self.queue
-                    .push_back(Event::default().event("error").data(message));
-                Vec::new()
+                self.push_error(message);
+                return;
             }
         };
+        let systems: Vec<SystemStatus> = list
+            .iter()
+            .filter(|s| self.visible(s))
+            .map(|s| ops::present(&self.state, self.base.as_deref(), s.clone()))
+            .collect();
         self.last = Some(
             systems
                 .iter()
@@ -123,12 +131,25 @@ impl Feed {
         self.push(&SystemEvent::Snapshot { systems });
     }
 
+    fn push_error(&mut self, message: &str) {
+        self.queue
+            .push_back(Event::default().event("error").data(message));
+    }
+
+    /// A snapshot first (once one can be had), changes after.
+    fn apply(&mut self, snapshot: &Snapshot) {
+        if self.last.is_none() {
+            self.snapshot(snapshot);
+        } else {
+            self.diff(snapshot);
+        }
+    }
+
     fn diff(&mut self, snapshot: &Snapshot) {
         let list = match snapshot.as_ref() {
             Ok(list) => list,
             Err(message) => {
-                self.queue
-                    .push_back(Event::default().event("error").data(message.clone()));
+                self.push_error(message);
                 return;
             }
         };
@@ -163,9 +184,11 @@ fn sse(
     caller: Caller,
     guid: Option<String>,
     base: Option<String>,
+    slot: StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     state.metrics().sse_clients.fetch_add(1, Ordering::Relaxed);
     let rx = state.events().subscribe();
+    let shutdown = Box::pin(state.events().on_shutdown());
     let feed = Feed {
         state,
         caller,
@@ -173,22 +196,35 @@ fn sse(
         base,
         rx,
         last: None,
+        started: false,
         queue: VecDeque::new(),
+        _slot: slot,
     };
-    let stream = futures::stream::unfold(feed, |mut feed| async move {
+    let stream = futures::stream::unfold(Some((feed, shutdown)), |step| async move {
+        let (mut feed, mut shutdown) = step?;
         loop {
             if let Some(event) = feed.queue.pop_front() {
-                return Some((Ok(event), feed));
+                return Some((Ok(event), Some((feed, shutdown))));
             }
-            if feed.last.is_none() {
-                feed.snapshot().await;
-                continue;
-            }
-            if feed.rx.changed().await.is_err() {
-                return None;
-            }
-            let snapshot = feed.rx.borrow_and_update().clone();
-            feed.diff(&snapshot);
+            let next = async {
+                if !feed.started {
+                    feed.started = true;
+                    return Some(feed.state.events().current().await);
+                }
+                feed.rx.changed().await.ok()?;
+                Some(feed.rx.borrow_and_update().clone())
+            };
+            let snapshot = tokio::select! {
+                // Biased: a server going down says so rather than sending one more change.
+                biased;
+                () = &mut shutdown => {
+                    let last = Event::default().event("shutdown").data("the server is shutting down");
+                    return Some((Ok(last), None));
+                }
+                snapshot = next => snapshot,
+            };
+            let snapshot = snapshot?;
+            feed.apply(&snapshot);
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -37,10 +37,18 @@ pub struct UserQuery {
 /// application/yaml` (name in `?name=`). Answers 202 with `Location` as soon as the objects
 /// are created; follow the status resource (or its events) to see it become ready.
 #[utoipa::path(post, path = "/api/v1/systems", tag = "systems", params(NameQuery),
-    request_body(content = StartRequest, description = "JSON request or raw compose YAML"),
+    request_body(description = "A JSON request, or the compose file itself as YAML (`name` in the query)",
+        content(
+            (StartRequest = "application/json"),
+            (String = "application/yaml"),
+        )),
     responses(
         (status = 202, description = "Objects created", body = StartResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cross-site request (Origin, Sec-Fetch-Site)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body that is neither JSON nor YAML", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid compose file; `errors` has the diagnostics", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Per-user limit reached", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "No cluster configured or reachable", body = Problem, content_type = "application/problem+json"),
