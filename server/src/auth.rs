@@ -449,7 +449,11 @@ impl FromRequestParts<AppState> for StreamCaller {
         let auth = &state.settings().auth;
         let query_token = matches!(auth, Auth::Tokens(_)) && access_token(&parts.uri).is_some();
         if !query_token
-            && let Ok((caller, _)) = crate::connect::session::browser_caller(state, &parts.headers)
+            && let Ok((caller, _)) = crate::connect::session::browser_caller(
+                state,
+                &parts.headers,
+                peer_of(&parts.extensions),
+            )
         {
             return Ok(StreamCaller(caller));
         }

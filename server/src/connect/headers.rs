@@ -84,6 +84,8 @@ pub fn to_upstream(
     if let Some(name) = auth_header {
         headers.remove(name);
     }
+    // The trusted proxy's shared secret would let an app claim to be anyone.
+    headers.remove(crate::auth::PROXY_SECRET_HEADER);
     if drop_authorization {
         headers.remove(header::AUTHORIZATION);
     }
@@ -196,6 +198,7 @@ mod tests {
             ("x-forwarded-user", "admin"),
             ("remote_user", "admin"),
             ("x-remote-user", "admin"),
+            ("x-tycho-proxy-secret", "the-proxy-secret"),
             ("authorization", "Bearer secret"),
             ("connection", "keep-alive, x-drop-me"),
             ("x-drop-me", "1"),
@@ -227,6 +230,7 @@ mod tests {
         assert_eq!(h["accept"], "text/html");
         for gone in [
             "x-remote-user",
+            "x-tycho-proxy-secret",
             "authorization",
             "connection",
             "x-drop-me",

@@ -97,6 +97,7 @@ impl SessionKey {
 pub fn browser_caller(
     state: &crate::AppState,
     headers: &axum::http::HeaderMap,
+    peer: Option<std::net::IpAddr>,
 ) -> Result<(Caller, bool), crate::ApiError> {
     let auth = &state.settings().auth;
     let has_authorization = headers.contains_key(axum::http::header::AUTHORIZATION);
@@ -106,7 +107,7 @@ pub fn browser_caller(
         crate::auth::Auth::Insecure => true,
     };
     if has_own {
-        let caller = auth.authenticate(headers)?;
+        let caller = auth.authenticate_from(headers, peer)?;
         return Ok((caller, matches!(auth, crate::auth::Auth::Tokens(_))));
     }
     cookie_value(headers)
