@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::kinds::{self, DEPLOYMENTS, Kind, NAMESPACES, PODS, REPLICASETS, SERVICES};
 use crate::status::{ApiError, Cause};
-use crate::store::{Store, name_of, str_at, uid_of};
+use crate::store::{Store, name_of, str_at};
 use crate::util::base64_encode;
 
 pub(crate) fn pod_spec_defaults(spec: &mut Value) {
@@ -87,7 +87,6 @@ pub(crate) fn defaults(
         }
         pod_spec_defaults(&mut spec["template"]["spec"]);
     } else if kind == &kinds::PVCS {
-        let volume_name = format!("pvc-{}", uid_of(obj));
         let spec = &mut obj["spec"];
         if spec.get("volumeMode").is_none() {
             spec["volumeMode"] = json!("Filesystem");
@@ -96,13 +95,9 @@ pub(crate) fn defaults(
             if spec.get("storageClassName").is_none() {
                 spec["storageClassName"] = json!("standard");
             }
-            spec["volumeName"] = json!(volume_name);
-            let (modes, size) = (
-                obj.pointer("/spec/accessModes").cloned(),
-                obj.pointer("/spec/resources/requests/storage").cloned(),
-            );
-            obj["status"] = json!({"phase": "Bound", "accessModes": modes.unwrap_or(json!(["ReadWriteOnce"])),
-                "capacity": {"storage": size.unwrap_or(json!("1Gi"))}});
+            // The default class binds on first use (WaitForFirstConsumer): Pending until a pod
+            // that mounts the claim is scheduled (see `kubelet::bind_claims`).
+            obj["status"] = json!({"phase": "Pending"});
         }
     } else if kind == &kinds::SECRETS {
         // The server folds stringData into data and never stores it.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::PodBehavior;
-use crate::kinds::EVENTS;
+use crate::kinds::{EVENTS, PVCS};
 use crate::store::{Store, Timer, name_of, str_at, uid_of};
 use crate::util::now_rfc3339;
 
@@ -45,7 +45,7 @@ impl SimConfig {
 /// Which behavior wins when containers of one pod disagree: the one that stops the pod earliest.
 fn severity(b: &PodBehavior) -> u8 {
     match b {
-        PodBehavior::Ready => 0,
+        PodBehavior::Ready | PodBehavior::RunsAsRoot => 0,
         PodBehavior::Pending => 1,
         PodBehavior::CrashLoopBackOff => 2,
         PodBehavior::ImagePullBackOff => 3,
@@ -107,9 +107,16 @@ fn container_status(
         json!({"name": name, "image": image, "imageID": "", "ready": false, "started": false,
             "restartCount": 0, "state": {"waiting": w}, "lastState": {}})
     };
+    if *b == PodBehavior::RunsAsRoot
+        && let Some(why) = non_root_refusal(pod, c)
+    {
+        return waiting("CreateContainerConfigError", Some(why));
+    }
     match b {
-        PodBehavior::Ready if !delayed => running,
-        PodBehavior::Ready | PodBehavior::Pending => waiting("ContainerCreating", None),
+        PodBehavior::Ready | PodBehavior::RunsAsRoot if !delayed => running,
+        PodBehavior::Ready | PodBehavior::RunsAsRoot | PodBehavior::Pending => {
+            waiting("ContainerCreating", None)
+        }
         PodBehavior::ImagePullBackOff => waiting(
             "ImagePullBackOff",
             Some(format!("Back-off pulling image \"{image}\"")),
@@ -136,6 +143,37 @@ fn container_status(
     }
 }
 
+/// What the kubelet says when it refuses to create `container` of `pod` from an image whose
+/// user is root: `runAsNonRoot` (container setting, else the pod's) is true and no non-zero
+/// `runAsUser` overrides the image's user. `None` when it runs.
+fn non_root_refusal(pod: &Value, container: &Value) -> Option<String> {
+    let setting = |key: &str| {
+        container
+            .pointer(&format!("/securityContext/{key}"))
+            .or_else(|| pod.pointer(&format!("/spec/securityContext/{key}")))
+            .cloned()
+    };
+    if setting("runAsNonRoot") != Some(json!(true)) {
+        return None;
+    }
+    let who = format!(
+        "(pod: \"{}_{}({})\", container: {})",
+        name_of(pod),
+        str_at(pod, "/metadata/namespace"),
+        uid_of(pod),
+        str_at(container, "/name")
+    );
+    match setting("runAsUser").and_then(|u| u.as_i64()) {
+        None => Some(format!(
+            "container has runAsNonRoot and image will run as root {who}"
+        )),
+        Some(0) => Some(format!(
+            "container's runAsUser breaks non-root policy {who}"
+        )),
+        Some(_) => None,
+    }
+}
+
 fn invalid_image_msg(image: &str) -> String {
     format!(
         "Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": invalid reference format"
@@ -153,9 +191,9 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
     } else {
         "BestEffort"
     };
-    if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
+    if let Some(why) = unschedulable(store, sim, pod) {
         return json!({"phase": "Pending", "qosClass": qos, "conditions": [
-            cond("PodScheduled", false, Some("Unschedulable"), Some(UNSCHEDULABLE_MSG), &now)]});
+            cond("PodScheduled", false, Some("Unschedulable"), Some(&why), &now)]});
     }
     let prev = pod.get("status");
     let behaviors: Vec<(Value, PodBehavior)> = containers(&spec)
@@ -177,7 +215,10 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
     let pending = statuses.iter().any(|s| {
         matches!(
             str_at(s, "/state/waiting/reason"),
-            "ContainerCreating" | "ImagePullBackOff" | "InvalidImageName"
+            "ContainerCreating"
+                | "ImagePullBackOff"
+                | "InvalidImageName"
+                | "CreateContainerConfigError"
         )
     });
     let ready = unready.is_empty();
@@ -211,6 +252,62 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
     })
 }
 
+/// The claims a pod's volumes name.
+fn claim_names(pod: &Value) -> Vec<String> {
+    pod.pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName"))
+        .filter_map(Value::as_str)
+        .map(String::from)
+        .collect()
+}
+
+/// Why the scheduler leaves the pod Pending: its images say so, or a claim it mounts does not
+/// exist (the scheduler's words for both).
+fn unschedulable(store: &Store, sim: &SimConfig, pod: &Value) -> Option<String> {
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
+        return Some(UNSCHEDULABLE_MSG.into());
+    }
+    let ns = str_at(pod, "/metadata/namespace");
+    let missing = claim_names(pod)
+        .into_iter()
+        .find(|c| store.get(&PVCS, ns, c).is_none())?;
+    Some(format!(
+        "0/1 nodes are available: persistentvolumeclaim \"{missing}\" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    ))
+}
+
+/// Claims wait for their first consumer (as with kind's and k3s's default StorageClass): a
+/// pod scheduled with them binds each still-Pending one to a new volume.
+fn bind_claims(store: &mut Store, pod: &Value) {
+    let ns = str_at(pod, "/metadata/namespace").to_string();
+    for name in claim_names(pod) {
+        let Some(claim) = store.get(&PVCS, &ns, &name).cloned() else {
+            continue;
+        };
+        if str_at(&claim, "/status/phase") != "Pending" {
+            continue;
+        }
+        let mut bound = claim;
+        bound["spec"]["volumeName"] = json!(format!("pvc-{}", uid_of(&bound)));
+        bound["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] = json!(NODE);
+        let modes = bound
+            .pointer("/spec/accessModes")
+            .cloned()
+            .unwrap_or(json!(["ReadWriteOnce"]));
+        let size = bound
+            .pointer("/spec/resources/requests/storage")
+            .cloned()
+            .unwrap_or(json!("1Gi"));
+        bound["status"] =
+            json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}});
+        store.update_if_changed(&PVCS, bound);
+    }
+}
+
 /// Defaults and status for a pod about to be stored (API-created or controller-created).
 pub(crate) fn prepare_pod(store: &mut Store, sim: &SimConfig, pod: &mut Value) {
     let spec = &mut pod["spec"];
@@ -224,8 +321,9 @@ pub(crate) fn prepare_pod(store: &mut Store, sim: &SimConfig, pod: &mut Value) {
         }
     }
     let delayed = !sim.ready_delay.is_zero();
-    if sim.images_behavior(&pod["spec"]) != PodBehavior::Unschedulable {
+    if unschedulable(store, sim, pod).is_none() {
         pod["spec"]["nodeName"] = json!(NODE);
+        bind_claims(store, pod);
     }
     pod["status"] = pod_status(store, sim, pod, delayed);
     if delayed {
@@ -298,10 +396,12 @@ fn container_started_events(store: &mut Store, pod: &Value, container: &Value) {
 pub(crate) fn containers_started_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
     for c in containers(&spec) {
-        if matches!(
-            sim.behavior_for(str_at(&c, "/image")),
-            PodBehavior::Ready | PodBehavior::CrashLoopBackOff
-        ) {
+        let starts = match sim.behavior_for(str_at(&c, "/image")) {
+            PodBehavior::Ready | PodBehavior::CrashLoopBackOff => true,
+            PodBehavior::RunsAsRoot => non_root_refusal(pod, &c).is_none(),
+            _ => false,
+        };
+        if starts {
             container_started_events(store, pod, &c);
         }
     }
@@ -310,14 +410,14 @@ pub(crate) fn containers_started_events(store: &mut Store, sim: &SimConfig, pod:
 /// Events the kubelet/scheduler would emit for a freshly stored pod.
 pub(crate) fn pod_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-    if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
+    if let Some(why) = unschedulable(store, sim, pod) {
         record_event(
             store,
             pod,
             None,
             "Warning",
             "FailedScheduling",
-            UNSCHEDULABLE_MSG,
+            &why,
             "default-scheduler",
         );
         return;
@@ -394,6 +494,12 @@ pub(crate) fn pod_events(store: &mut Store, sim: &SimConfig, pod: &Value) {
                     uid_of(pod)
                 );
                 record_event(store, pod, field, "Warning", "BackOff", &msg, "kubelet");
+            }
+            PodBehavior::RunsAsRoot => {
+                if let Some(why) = non_root_refusal(pod, &c) {
+                    let msg = format!("Error: {why}");
+                    record_event(store, pod, field, "Warning", "Failed", &msg, "kubelet");
+                }
             }
             _ => {}
         }

@@ -42,7 +42,7 @@ use std::time::Duration;
 
 pub use harness::TestCluster;
 
-use state::{Injection, Shared};
+use state::{InjectedAction, Injection, Shared};
 
 /// How the simulated kubelet/scheduler treats pods whose container image matches a pattern
 /// registered with [`FakeKube::set_image_behavior`]. Images that match nothing are `Ready`.
@@ -63,6 +63,11 @@ pub enum PodBehavior {
     /// No pod is created: the ReplicaSet and Deployment get a `ReplicaFailure` condition, and a
     /// direct pod create answers 403 Forbidden "exceeded quota".
     QuotaExceeded,
+    /// The image's `USER` is root. Runs like `Ready` unless the pod or container asks for
+    /// `runAsNonRoot: true` without a `runAsUser`: then, as the kubelet does, the container
+    /// waits in `CreateContainerConfigError` ("container has runAsNonRoot and image will run
+    /// as root") with a `Failed` Event.
+    RunsAsRoot,
 }
 
 /// A running fake API server. Cloning gives another handle to the same server.
@@ -154,14 +159,55 @@ preferences: {{}}
     /// `Status` of that `code` (reason chosen to match: 403 Forbidden, 409 AlreadyExists,
     /// 422 Invalid, 500 InternalError, 503 ServiceUnavailable, …). Several may be queued.
     pub fn fail_nth_create(&self, plural: &str, n: usize, code: u16) {
-        assert!(n >= 1, "fail_nth_create: n is 1-based");
+        self.inject(plural, n, InjectedAction::Fail(code));
+    }
+
+    /// Like [`FakeKube::fail_nth_create`], but the object is stored first: what a client sees
+    /// when the API server's write reached etcd and the answer timed out (504).
+    pub fn store_then_fail_nth_create(&self, plural: &str, n: usize, code: u16) {
+        self.inject(plural, n, InjectedAction::StoreThenFail(code));
+    }
+
+    /// Makes the `n`-th POST to `plural` wait `delay` before it is handled (a stalled API
+    /// server). A client that gives up first leaves nothing stored.
+    pub fn delay_nth_create(&self, plural: &str, n: usize, delay: Duration) {
+        self.inject(plural, n, InjectedAction::Delay(delay));
+    }
+
+    fn inject(&self, plural: &str, n: usize, action: InjectedAction) {
+        assert!(n >= 1, "fake-kube injections: n is 1-based");
         let mut g = self.shared.lock();
         let seen = g.creates_seen.get(plural).copied().unwrap_or(0);
         g.injections.push(Injection {
             plural: plural.to_string(),
             at: seen + n,
-            code,
+            action,
         });
+    }
+
+    /// Answers `verb` ("get", "list", "create", "delete", "deletecollection", "patch",
+    /// "update", "watch") on `plural` with 403 Forbidden and the RBAC message of the real
+    /// server, as for a Role without that permission.
+    pub fn forbid(&self, verb: &str, plural: &str) {
+        self.shared
+            .lock()
+            .forbidden
+            .push((verb.to_string(), plural.to_string()));
+    }
+
+    /// A DELETE of a `plural` collection answers 405 MethodNotAllowed, as for kinds (or
+    /// aggregated APIs) that do not offer `deletecollection`.
+    pub fn refuse_delete_collection(&self, plural: &str) {
+        self.shared
+            .lock()
+            .no_delete_collection
+            .push(plural.to_string());
+    }
+
+    /// A DELETE of a collection with a body (DeleteOptions) answers 400, as Kubernetes
+    /// 1.25.0–1.25.3 did.
+    pub fn refuse_delete_collection_body(&self, refuse: bool) {
+        self.shared.lock().refuse_delete_collection_body = refuse;
     }
 
     /// While true every request (even /healthz) answers 503 ServiceUnavailable, and open watch

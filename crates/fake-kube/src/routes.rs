@@ -16,7 +16,7 @@ use crate::kinds::{self, Kind};
 use crate::kubelet::SimConfig;
 use crate::ops::{self, ListQuery, PatchRequest};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::state::Shared;
+use crate::state::{InjectedAction, Shared};
 use crate::status::ApiError;
 use crate::store::{Store, str_at};
 use crate::util::parse_query;
@@ -31,6 +31,8 @@ struct Req {
     query: Vec<(String, String)>,
     content_type: String,
     body: Bytes,
+    /// What an injection asked of this request (a POST counted by `take_injection`).
+    injected: Option<InjectedAction>,
 }
 
 impl Req {
@@ -122,11 +124,21 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let injected = if parts.method == Method::POST {
+        take_injection(&shared, parts.uri.path())
+    } else {
+        None
+    };
+    if let Some(InjectedAction::Delay(delay)) = injected {
+        // A client that gives up meanwhile drops this future: nothing is stored.
+        tokio::time::sleep(delay).await;
+    }
     let req = Req {
         method: parts.method,
         query,
         content_type,
         body,
+        injected,
     };
     dispatch(&shared, parts.uri.path(), &req).unwrap_or_else(IntoResponse::into_response)
 }
@@ -293,6 +305,13 @@ fn resource(shared: &Arc<Shared>, r: &Req, t: Target) -> Result<Response, ApiErr
         return collection(shared, r, kind, ns);
     };
     let ns = ns.unwrap_or("");
+    let verb = match r.method {
+        Method::GET => "get",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        _ => "delete",
+    };
+    check_allowed(shared, verb, kind, ns)?;
     let v = match r.method {
         Method::GET => read(shared, |s| ops::get(s, kind, ns, name))?,
         Method::PUT => {
@@ -337,6 +356,13 @@ fn collection(
     ns: Option<&str>,
 ) -> Result<Response, ApiError> {
     let q = r.list_query()?;
+    let verb = match r.method {
+        Method::GET if r.flag("watch") => "watch",
+        Method::GET => "list",
+        Method::POST => "create",
+        _ => "deletecollection",
+    };
+    check_allowed(shared, verb, kind, ns.unwrap_or(""))?;
     match r.method {
         Method::GET if r.flag("watch") => {
             let timeout = r
@@ -363,9 +389,34 @@ fn collection(
         }
         Method::POST => {
             let body = r.json_body()?;
-            injected_failure(shared, kind, &body)?;
+            let name = match str_at(&body, "/metadata/name") {
+                "" => str_at(&body, "/metadata/generateName"),
+                n => n,
+            }
+            .to_string();
+            if let Some(InjectedAction::Fail(code)) = r.injected {
+                return Err(ApiError::injected(kind, &name, code));
+            }
             let v = write(shared, r, |s, sim| ops::create(s, sim, kind, ns, body))?;
+            if let Some(InjectedAction::StoreThenFail(code)) = r.injected {
+                return Err(ApiError::injected(kind, &name, code));
+            }
             Ok(ok(StatusCode::CREATED, &v))
+        }
+        Method::DELETE
+            if shared
+                .lock()
+                .no_delete_collection
+                .iter()
+                .any(|p| p == kind.plural) =>
+        {
+            Err(ApiError::method_not_allowed())
+        }
+        Method::DELETE if !r.body.is_empty() && shared.lock().refuse_delete_collection_body => {
+            // Kubernetes 1.25.0–1.25.3 refused these; the wording here is the fake's own.
+            Err(ApiError::bad_request(
+                "a body (DeleteOptions) on a deletecollection request is refused (as by Kubernetes 1.25.0-1.25.3)",
+            ))
         }
         Method::DELETE => Ok(ok(
             StatusCode::OK,
@@ -377,25 +428,49 @@ fn collection(
     }
 }
 
-/// Counts this POST and fails it if `fail_nth_create` asked for this one.
-fn injected_failure(shared: &Arc<Shared>, kind: &Kind, body: &Value) -> Result<(), ApiError> {
+/// Counts this POST to the collection the path ends in and takes the injection queued for
+/// it, if any.
+fn take_injection(shared: &Arc<Shared>, path: &str) -> Option<InjectedAction> {
+    let plural = path.rsplit('/').find(|s| !s.is_empty())?;
     let mut g = shared.lock();
     let seen = {
-        let c = g.creates_seen.entry(kind.plural.to_string()).or_insert(0);
+        let c = g.creates_seen.entry(plural.to_string()).or_insert(0);
         *c += 1;
         *c
     };
-    if let Some(i) = g
+    let i = g
         .injections
         .iter()
-        .position(|x| x.plural == kind.plural && x.at == seen)
-    {
-        let code = g.injections.remove(i).code;
-        let name = match str_at(body, "/metadata/name") {
-            "" => str_at(body, "/metadata/generateName"),
-            n => n,
-        };
-        return Err(ApiError::injected(kind, name, code));
+        .position(|x| x.plural == plural && x.at == seen)?;
+    Some(g.injections.remove(i).action)
+}
+
+/// 403 with the RBAC message of the real server when `forbid` denied this verb on this kind.
+fn check_allowed(shared: &Arc<Shared>, verb: &str, kind: &Kind, ns: &str) -> Result<(), ApiError> {
+    let denied = shared
+        .lock()
+        .forbidden
+        .iter()
+        .any(|(v, p)| v == verb && p == kind.plural);
+    if !denied {
+        return Ok(());
     }
-    Ok(())
+    let resource = if kind.group.is_empty() {
+        kind.plural.to_string()
+    } else {
+        format!("{}.{}", kind.plural, kind.group)
+    };
+    let scope = if ns.is_empty() {
+        "at the cluster scope".to_string()
+    } else {
+        format!("in the namespace \"{ns}\"")
+    };
+    Err(ApiError::new(
+        403,
+        "Forbidden",
+        format!(
+            "{resource} is forbidden: User \"system:serviceaccount:tycho:tycho\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
+            kind.plural, kind.group
+        ),
+    ))
 }

@@ -16,9 +16,20 @@ const HISTORY_LIMIT: usize = 10_000;
 #[derive(Debug)]
 pub(crate) struct Injection {
     pub plural: String,
-    /// The value of the per-plural POST counter at which to fail.
+    /// The value of the per-plural POST counter at which to act.
     pub at: usize,
-    pub code: u16,
+    pub action: InjectedAction,
+}
+
+/// What an injected create does instead of answering normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InjectedAction {
+    /// Answers this code and stores nothing.
+    Fail(u16),
+    /// Stores the object, then answers this code (as a timeout after the write reached etcd).
+    StoreThenFail(u16),
+    /// Waits this long before handling the create (a slow API server).
+    Delay(std::time::Duration),
 }
 
 pub(crate) struct Inner {
@@ -27,6 +38,12 @@ pub(crate) struct Inner {
     pub unreachable: bool,
     pub creates_seen: HashMap<String, usize>,
     pub injections: Vec<Injection>,
+    /// `(verb, plural)` pairs answered 403 Forbidden (a Role without that permission).
+    pub forbidden: Vec<(String, String)>,
+    /// Plurals whose DELETE of a collection answers 405 (kinds without `deletecollection`).
+    pub no_delete_collection: Vec<String>,
+    /// Refuse a DELETE of a collection that carries a body, as 1.25.0–1.25.3 did.
+    pub refuse_delete_collection_body: bool,
     pub log: Vec<String>,
     pub watchers: Vec<Watcher>,
     pub history: VecDeque<Change>,
@@ -78,6 +95,9 @@ impl Shared {
                 unreachable: false,
                 creates_seen: HashMap::new(),
                 injections: Vec::new(),
+                forbidden: Vec::new(),
+                no_delete_collection: Vec::new(),
+                refuse_delete_collection_body: false,
                 log: Vec::new(),
                 watchers: Vec::new(),
                 history: VecDeque::new(),

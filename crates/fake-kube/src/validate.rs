@@ -188,6 +188,7 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
             out.push(Cause::duplicate(format!("{at}.volumes[{i}].name"), v));
         }
     }
+    host_aliases(out, at, spec.get("hostAliases"));
     let containers = spec.get("containers").and_then(Value::as_array);
     if containers.is_none_or(|c| c.is_empty()) {
         out.push(Cause::required(format!("{at}.containers")));
@@ -236,6 +237,7 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                     push_all(out, &format!("{pf}.name"), n, port_name_errors(n));
                 }
             }
+            let mut paths: Vec<&str> = Vec::new();
             for (j, m) in c
                 .get("volumeMounts")
                 .and_then(Value::as_array)
@@ -247,11 +249,163 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                 if !volumes.contains(&n) {
                     out.push(Cause::not_found(format!("{f}.volumeMounts[{j}].name"), n));
                 }
-                if m.get("mountPath")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
+                match m.get("mountPath").and_then(Value::as_str) {
+                    None | Some("") => {
+                        out.push(Cause::required(format!("{f}.volumeMounts[{j}].mountPath")))
+                    }
+                    Some(p) if paths.contains(&p) => out.push(Cause::invalid(
+                        format!("{f}.volumeMounts[{j}].mountPath"),
+                        p,
+                        "must be unique",
+                    )),
+                    Some(p) => paths.push(p),
+                }
+            }
+        }
+    }
+}
+
+const IP_MSG: &str = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+const CIDR_MSG: &str = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+/// Total size of an object's annotations (keys and values) the API server accepts.
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+fn is_ip(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+fn is_cidr(s: &str) -> bool {
+    let Some((ip, bits)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => bits <= 32,
+        Ok(std::net::IpAddr::V6(_)) => bits <= 128,
+        Err(_) => false,
+    }
+}
+
+/// `hostAliases`: every `ip` an IP address, every hostname a DNS-1123 subdomain.
+fn host_aliases(out: &mut Vec<Cause>, at: &str, aliases: Option<&Value>) {
+    for (i, a) in aliases
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let f = format!("{at}.hostAliases[{i}]");
+        match a.get("ip").and_then(Value::as_str) {
+            None | Some("") => out.push(Cause::required(format!("{f}.ip"))),
+            Some(ip) if !is_ip(ip) => out.push(Cause::invalid(format!("{f}.ip"), ip, IP_MSG)),
+            Some(_) => {}
+        }
+        for (j, h) in a
+            .get("hostnames")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let h = h.as_str().unwrap_or_default();
+            push_all(out, &format!("{f}.hostnames[{j}]"), h, dns1123_subdomain(h));
+        }
+    }
+}
+
+/// Annotation keys are qualified names like label keys; keys and values together are at most
+/// 256 KiB.
+pub(crate) fn annotations(out: &mut Vec<Cause>, field: &str, annotations: Option<&Value>) {
+    let Some(map) = annotations.and_then(Value::as_object) else {
+        return;
+    };
+    let mut total = 0;
+    for (k, v) in map {
+        let errs: Vec<String> = label_key_errors(&k.to_ascii_lowercase());
+        push_all(out, field, k, errs);
+        total += k.len() + v.as_str().map_or(0, str::len);
+    }
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        out.push(Cause {
+            field: field.into(),
+            reason: "FieldValueTooLong",
+            detail: format!("Too long: may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"),
+        });
+    }
+}
+
+/// Every owner reference names the owner's apiVersion, kind, name and uid.
+fn owner_references(out: &mut Vec<Cause>, refs: Option<&Value>) {
+    for r in refs.and_then(Value::as_array).into_iter().flatten() {
+        for (key, what) in [
+            ("apiVersion", "version"),
+            ("kind", "kind"),
+            ("name", "name"),
+        ] {
+            if r.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
+                out.push(Cause::invalid(
+                    format!("metadata.ownerReferences.{key}"),
+                    "",
+                    &format!("{what} must not be empty"),
+                ));
+            }
+        }
+        if r.get("uid")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            out.push(Cause::invalid(
+                "metadata.ownerReferences.uid",
+                "",
+                "uid must not be empty",
+            ));
+        }
+    }
+}
+
+/// `ipBlock.cidr` and `ipBlock.except` of every ingress and egress peer.
+fn network_policy(out: &mut Vec<Cause>, spec: Option<&Value>) {
+    let Some(spec) = spec else {
+        return;
+    };
+    for (direction, peers) in [("ingress", "from"), ("egress", "to")] {
+        for (i, rule) in spec
+            .get(direction)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for (j, peer) in rule
+                .get(peers)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let Some(block) = peer.get("ipBlock") else {
+                    continue;
+                };
+                let f = format!("spec.{direction}[{i}].{peers}[{j}].ipBlock");
+                let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
+                if cidr.is_empty() {
+                    out.push(Cause::required(format!("{f}.cidr")));
+                } else if !is_cidr(cidr) {
+                    out.push(Cause::invalid(format!("{f}.cidr"), cidr, CIDR_MSG));
+                }
+                for (k, e) in block
+                    .get("except")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
                 {
-                    out.push(Cause::required(format!("{f}.volumeMounts[{j}].mountPath")));
+                    let e = e.as_str().unwrap_or_default();
+                    if !is_cidr(e) {
+                        out.push(Cause::invalid(format!("{f}.except[{k}]"), e, CIDR_MSG));
+                    }
                 }
             }
         }
@@ -294,6 +448,11 @@ fn template(out: &mut Vec<Cause>, spec: &Value) {
         out,
         "spec.template.metadata.labels",
         spec.pointer("/template/metadata/labels"),
+    );
+    annotations(
+        out,
+        "spec.template.metadata.annotations",
+        spec.pointer("/template/metadata/annotations"),
     );
     if let Some(r) = spec
         .get("replicas")
@@ -720,6 +879,12 @@ pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
         .unwrap_or("");
     push_all(&mut out, "metadata.name", name, name_errors(kind, name));
     labels(&mut out, "metadata.labels", obj.pointer("/metadata/labels"));
+    annotations(
+        &mut out,
+        "metadata.annotations",
+        obj.pointer("/metadata/annotations"),
+    );
+    owner_references(&mut out, obj.pointer("/metadata/ownerReferences"));
     if kind == &kinds::DEPLOYMENTS || kind == &kinds::REPLICASETS {
         match obj.get("spec") {
             Some(spec) => template(&mut out, spec),
@@ -733,6 +898,8 @@ pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
         ingress(&mut out, obj.get("spec"));
     } else if kind == &kinds::HTTPROUTES {
         http_route(&mut out, obj.get("spec"));
+    } else if kind == &kinds::NETWORKPOLICIES {
+        network_policy(&mut out, obj.get("spec"));
     }
     out
 }
