@@ -7,10 +7,11 @@ use crate::executor::{Deleted, ExecError, Executor, Filter, Started};
 use crate::state::AppState;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tycho_api::{Diagnostic, KubeEvent, Phase, Severity, SystemStatus};
+use tokio::sync::Semaphore;
+use tycho_api::{Diagnostic, KubeEvent, Severity, SystemStatus};
 use tycho_compiler::{CompileOptions, Compiled, Plan};
 
 /// How long a start waits for a free slot before answering 503.
@@ -59,15 +60,62 @@ pub fn options(state: &AppState, request: &Request) -> CompileOptions {
     }
 }
 
+/// Compiles running at once, process-wide: one per core. More would only queue for the same
+/// CPUs and starve everything else the server does (`/healthz`, streams, the proxy).
+static COMPILE_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
 /// Compiles, turning a compiler panic into a 500 instead of a dropped connection.
+///
+/// A compile of a large file takes long enough to stall an async worker (and every request
+/// queued on it), so on a multi-threaded runtime the worker first hands its other tasks off
+/// (`block_in_place`) and waits there for a compile slot. Handlers should prefer
+/// [`compile_async`], which waits for its slot without holding a thread.
 pub fn compile(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
+    let on_worker = tokio::runtime::Handle::try_current()
+        .ok()
+        .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    match on_worker {
+        Some(handle) => tokio::task::block_in_place(|| {
+            let _slot = handle.block_on(COMPILE_SLOTS.acquire());
+            compile_here(text, options)
+        }),
+        None => compile_here(text, options),
+    }
+}
+
+fn compile_here(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
     std::panic::catch_unwind(AssertUnwindSafe(|| tycho_compiler::compile(text, options)))
         .map_err(|_| ApiError::Internal("the compiler failed on this input (a bug)".into()))
 }
 
+/// [`compile`] on the blocking pool, in one of the process's compile slots: the async workers
+/// keep serving (`/healthz`, streams) while large files compile.
+pub async fn compile_async(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
+    let slot = COMPILE_SLOTS.acquire().await.map_err(|_| ApiError::Busy)?;
+    let (text, options) = (text.to_string(), options.clone());
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        compile_here(&text, &options)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ApiError::Internal(format!("the compile task failed: {e}"))))
+}
+
+/// [`plan`] on the blocking pool (see [`compile_async`]).
+pub async fn plan_async(
+    text: &str,
+    options: &CompileOptions,
+) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
+    planned(compile_async(text, options).await?)
+}
+
 /// Compiles for a start: a plan, or 422 with every diagnostic.
 pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
-    let compiled = compile(text, options)?;
+    planned(compile(text, options)?)
+}
+
+fn planned(compiled: Compiled) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
     let ds = diagnostics(&compiled.diagnostics);
     match compiled.plan {
         Some(plan) if !compiled.has_errors() => Ok((plan, ds)),
@@ -134,7 +182,7 @@ pub async fn start(
 ) -> Result<(Started, Vec<Diagnostic>), ApiError> {
     let executor = executor(state)?;
     request.guid = new_guid();
-    let (plan, warnings) = plan(text, &options(state, &request))?;
+    let (plan, warnings) = plan_async(text, &options(state, &request)).await?;
 
     let _permit = tokio::time::timeout(START_QUEUE_TIMEOUT, state.starts().acquire())
         .await
@@ -145,12 +193,9 @@ pub async fn start(
 
     let limit = state.settings().max_systems_per_user;
     if limit > 0 {
-        let running = executor
-            .list(&Filter::user(&request.username))
-            .await?
-            .iter()
-            .filter(|s| s.phase != Phase::Terminating)
-            .count();
+        // Terminating systems count until their pods are gone: pods that ignore SIGTERM run
+        // (and use the cluster) for their whole grace period.
+        let running = executor.list(&Filter::user(&request.username)).await?.len();
         if running >= limit {
             return Err(ApiError::TooManySystems {
                 user: request.username.clone(),

@@ -34,6 +34,10 @@ impl AppState {
         no_cluster_reason: impl Into<String>,
     ) -> Self {
         let starts = Semaphore::new(settings.max_concurrent_starts.max(1));
+        if let Some(executor) = &executor {
+            // Incomplete systems left by a crash are removed at start-up and then periodically.
+            crate::executor::spawn_sweeper(executor.clone());
+        }
         let events = EventHub::new(executor.clone(), settings.events_interval);
         let proxy = settings
             .connect

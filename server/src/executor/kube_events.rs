@@ -21,14 +21,23 @@ pub fn belongs_to(name: &str, object_name: &str) -> bool {
 /// The events about the system's objects, oldest first (by last then first time seen), capped
 /// to the newest [`MAX_EVENTS`].
 pub fn select(events: Vec<Event>, object_name: &str) -> Vec<KubeEvent> {
+    newest(
+        events
+            .into_iter()
+            .filter(|e| {
+                e.involved_object
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| belongs_to(n, object_name))
+            })
+            .collect(),
+    )
+}
+
+/// Events already picked for one system, oldest first, capped to the newest [`MAX_EVENTS`].
+pub fn newest(events: Vec<Event>) -> Vec<KubeEvent> {
     let mut timed: Vec<(Option<Timestamp>, Option<Timestamp>, KubeEvent)> = events
         .into_iter()
-        .filter(|e| {
-            e.involved_object
-                .name
-                .as_deref()
-                .is_some_and(|n| belongs_to(n, object_name))
-        })
         .map(|e| {
             let (first, last) = times(&e);
             (last, first, convert(e, first, last))

@@ -5,10 +5,10 @@ use super::status::{Objects, compute};
 use super::view;
 use super::{Deleted, ExecError, Executor, Filter, Started};
 use futures::future::BoxFuture;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, PostParams,
 };
@@ -23,6 +23,9 @@ use tycho_compiler::plan::gateway;
 use tycho_compiler::{Plan, labels};
 
 const FIELD_MANAGER: &str = "tycho";
+
+/// Deadline of the `/readyz` probe.
+const PROBE_DEADLINE: Duration = Duration::from_secs(3);
 
 /// What a start in `connect.mode: gateway` answers when the cluster does not serve HTTPRoutes.
 pub const NO_HTTP_ROUTE_KIND: &str =
@@ -44,11 +47,23 @@ fn no_http_route_kind() -> ExecError {
     }
 }
 
+/// How long one executor operation (a start, a list, a delete) may take in all, by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How old an incomplete system must be before the sweep removes it, by default: well past
+/// the deadline of the start that may still be creating it (on this or another replica).
+pub const DEFAULT_SWEEP_GRACE: Duration = Duration::from_secs(120);
+
 /// Runs plans in one namespace of one cluster.
 #[derive(Clone)]
 pub struct KubeExecutor {
     client: Client,
     namespace: String,
+    /// Deadline of each operation toward the API server (a stalled server must not hang the
+    /// API's callers: they get 503 with the reason instead).
+    pub deadline: Duration,
+    /// See [`DEFAULT_SWEEP_GRACE`].
+    pub sweep_grace: Duration,
 }
 
 impl KubeExecutor {
@@ -56,7 +71,19 @@ impl KubeExecutor {
         KubeExecutor {
             client,
             namespace: namespace.into(),
+            deadline: DEFAULT_DEADLINE,
+            sweep_grace: DEFAULT_SWEEP_GRACE,
         }
+    }
+
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    pub fn with_sweep_grace(mut self, grace: Duration) -> Self {
+        self.sweep_grace = grace;
+        self
     }
 
     pub fn namespace(&self) -> &str {
@@ -75,6 +102,18 @@ impl KubeExecutor {
         Api::namespaced_with(self.client.clone(), &self.namespace, &http_route_resource())
     }
 
+    /// Runs `operation` within [`KubeExecutor::deadline`]; past it, the operation is dropped
+    /// (its requests cancelled) and the caller gets `Unreachable` saying what timed out.
+    async fn within<T>(
+        &self,
+        what: &str,
+        operation: impl std::future::Future<Output = Result<T, ExecError>>,
+    ) -> Result<T, ExecError> {
+        tokio::time::timeout(self.deadline, operation)
+            .await
+            .unwrap_or_else(|_| Err(deadline_passed(what, self.deadline)))
+    }
+
     /// Whether the cluster serves `gateway.networking.k8s.io/v1` HTTPRoutes (asked before a
     /// gateway-mode start creates anything).
     async fn check_http_route_kind(&self) -> Result<(), ExecError> {
@@ -90,34 +129,54 @@ impl KubeExecutor {
         }
     }
 
-    /// Creates the plan's HTTPRoute, owned by the Deployment; `None` without one.
+    /// Creates the plan's HTTPRoute, owned by the Deployment.
     async fn create_http_route(
         &self,
         pp: &PostParams,
         plan: &Plan,
+        route: &impl Serialize,
         owner: &OwnerReference,
-    ) -> Result<Option<String>, ExecError> {
-        let Some(route) = &plan.http_route else {
-            return Ok(None);
-        };
+    ) -> Result<(), ExecError> {
         let mut object: DynamicObject = serde_json::to_value(route)
             .and_then(serde_json::from_value)
             .map_err(|e| ExecError::Other(format!("the HTTPRoute does not serialise: {e}")))?;
         object.metadata.namespace = Some(self.namespace.clone());
+        stamp(&mut object.metadata, plan);
         object
             .metadata
             .owner_references
             .get_or_insert_with(Vec::new)
             .push(owner.clone());
-        match self.http_routes().create(pp, &object).await {
-            Ok(created) => Ok(Some(created.metadata.name.unwrap_or_default())),
+        match create_once(&self.http_routes(), pp, &object, &plan.guid).await {
+            Ok(_) => Ok(()),
             // The namespace exists (the Deployment is in it): a 404 means no such kind.
             Err(kube::Error::Api(s)) if s.code == 404 => Err(no_http_route_kind()),
             Err(e) => Err(exec_error(e)),
         }
     }
 
+    /// Creates the system; on any failure (the deadline included) removes whatever of it
+    /// exists, found by its GUID label, so objects whose create answered an error after it was
+    /// stored go too.
     async fn start_plan(&self, plan: &Plan) -> Result<Started, ExecError> {
+        match self.within("start", self.create_system(plan)).await {
+            Ok(started) => Ok(started),
+            Err(e) => {
+                let rollback = self.within("rollback of a failed start", self.remove(&plan.guid));
+                if let Err(undo) = rollback.await {
+                    tracing::error!(guid = %plan.guid, error = %undo, "could not remove the objects of a failed start; the sweep retries");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates the plan's objects so no pod runs before its NetworkPolicy and claims exist:
+    /// the Deployment (the owner of the rest) at zero replicas and marked incomplete, then the
+    /// NetworkPolicy, claims, Service, Ingress and HTTPRoute, then the Deployment is scaled to
+    /// the planned replicas and marked complete in one patch. A start cut short (a crash)
+    /// leaves an incomplete Deployment without pods, which status reports and the sweep removes.
+    async fn create_system(&self, plan: &Plan) -> Result<Started, ExecError> {
         if plan.http_route.is_some() {
             self.check_http_route_kind().await?;
         }
@@ -127,9 +186,28 @@ impl KubeExecutor {
         };
         let mut deployment = plan.deployment.clone();
         deployment.metadata.namespace = Some(self.namespace.clone());
-        let created = self
-            .api::<Deployment>()
-            .create(&pp, &deployment)
+        stamp(&mut deployment.metadata, plan);
+        if let Some(template) = deployment
+            .spec
+            .as_mut()
+            .and_then(|s| s.template.metadata.as_mut())
+        {
+            stamp(template, plan);
+        }
+        deployment
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(super::ANNOTATION_COMPLETE.into(), "false".into());
+        let replicas = deployment
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .unwrap_or(1);
+        if let Some(spec) = deployment.spec.as_mut() {
+            spec.replicas = Some(0);
+        }
+        let created = create_once(&self.api::<Deployment>(), &pp, &deployment, &plan.guid)
             .await
             .map_err(exec_error)?;
         let owner = OwnerReference {
@@ -139,64 +217,51 @@ impl KubeExecutor {
             uid: created.metadata.uid.clone().unwrap_or_default(),
             ..Default::default()
         };
-        let mut undo = Undo::new(self);
-        undo.push::<Deployment>(created.metadata.name.clone().unwrap_or_default());
 
-        let result = async {
-            for claim in &plan.claims {
-                let name = self.create_owned(&pp, claim, &owner).await?;
-                undo.push::<PersistentVolumeClaim>(name);
-            }
-            if let Some(policy) = &plan.network_policy {
-                let name = self.create_owned(&pp, policy, &owner).await?;
-                undo.push::<NetworkPolicy>(name);
-            }
-            let mut service = None;
-            if let Some(s) = &plan.service {
-                let mut owned = s.clone();
-                owned.metadata.namespace = Some(self.namespace.clone());
-                owned
-                    .metadata
-                    .owner_references
-                    .get_or_insert_with(Vec::new)
-                    .push(owner.clone());
-                let created = self
-                    .api::<Service>()
-                    .create(&pp, &owned)
-                    .await
-                    .map_err(exec_error)?;
-                undo.push::<Service>(created.metadata.name.clone().unwrap_or_default());
-                service = Some(created);
-            }
-            if let Some(ingress) = &plan.ingress {
-                let name = self.create_owned(&pp, ingress, &owner).await?;
-                undo.push::<Ingress>(name);
-            }
-            if let Some(name) = self.create_http_route(&pp, plan, &owner).await? {
-                undo.created.push((gateway::KIND, name));
-            }
-            Ok::<_, ExecError>(service)
+        if let Some(policy) = &plan.network_policy {
+            self.create_owned(&pp, policy, plan, &owner).await?;
         }
-        .await;
+        for claim in &plan.claims {
+            self.create_owned(&pp, claim, plan, &owner).await?;
+        }
+        let service = match &plan.service {
+            Some(s) => Some(self.create_owned(&pp, s, plan, &owner).await?),
+            None => None,
+        };
+        if let Some(ingress) = &plan.ingress {
+            self.create_owned(&pp, ingress, plan, &owner).await?;
+        }
+        if let Some(route) = &plan.http_route {
+            self.create_http_route(&pp, plan, route, &owner).await?;
+        }
+        self.complete(&owner.name, replicas).await?;
+        Ok(self.started(plan, service.as_ref()))
+    }
 
-        match result {
-            Ok(service) => {
-                undo.disarm();
-                Ok(self.started(plan, service.as_ref()))
-            }
-            Err(e) => {
-                undo.run().await;
-                Err(e)
-            }
-        }
+    /// The start's last step: the planned replicas, and the incomplete mark removed.
+    async fn complete(&self, name: &str, replicas: i32) -> Result<(), ExecError> {
+        let patch = serde_json::json!({
+            "metadata": {"annotations": {super::ANNOTATION_COMPLETE: null}},
+            "spec": {"replicas": replicas},
+        });
+        let params = kube::api::PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        self.api::<Deployment>()
+            .patch(name, &params, &kube::api::Patch::Merge(&patch))
+            .await
+            .map(|_| ())
+            .map_err(exec_error)
     }
 
     async fn create_owned<K>(
         &self,
         pp: &PostParams,
         object: &K,
+        plan: &Plan,
         owner: &OwnerReference,
-    ) -> Result<String, ExecError>
+    ) -> Result<K, ExecError>
     where
         K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
             + Clone
@@ -207,17 +272,15 @@ impl KubeExecutor {
     {
         let mut owned = object.clone();
         owned.meta_mut().namespace = Some(self.namespace.clone());
+        stamp(owned.meta_mut(), plan);
         owned
             .meta_mut()
             .owner_references
             .get_or_insert_with(Vec::new)
             .push(owner.clone());
-        let created = self
-            .api::<K>()
-            .create(pp, &owned)
+        create_once(&self.api::<K>(), pp, &owned, &plan.guid)
             .await
-            .map_err(exec_error)?;
-        Ok(created.meta().name.clone().unwrap_or_default())
+            .map_err(exec_error)
     }
 
     fn started(&self, plan: &Plan, service: Option<&Service>) -> Started {
@@ -258,6 +321,7 @@ impl KubeExecutor {
     async fn list_systems(&self, filter: &Filter) -> Result<Vec<SystemStatus>, ExecError> {
         let selector = match (&filter.guid, &filter.username) {
             (Some(guid), _) => labels::system_selector(guid),
+            // The sanitised label narrows the lists; ownership is decided below, exactly.
             (None, Some(user)) => labels::user_selector(user),
             (None, None) => labels::all_systems_selector(),
         };
@@ -289,9 +353,11 @@ impl KubeExecutor {
         let now = k8s_openapi::jiff::Timestamp::now();
         let mut systems: Vec<SystemStatus> = groups
             .iter()
-            .map(|(guid, objects)| compute(guid, objects, &self.namespace, now))
-            // The username label is sanitised; the annotation holds the exact owner.
-            .filter(|s| filter.username.as_ref().is_none_or(|u| &s.username == u))
+            .map(|(guid, objects)| (compute(guid, objects, &self.namespace, now), objects))
+            .filter_map(|(mut s, objects)| match &filter.username {
+                None => Some(s),
+                Some(user) => owned_by(&mut s, objects, user).then_some(s),
+            })
             .collect();
         systems.sort_by(|a, b| (&a.created, &a.guid).cmp(&(&b.created, &b.guid)));
         Ok(systems)
@@ -312,30 +378,37 @@ impl KubeExecutor {
         Ok(list.items)
     }
 
-    async fn delete_system(&self, guid: &str) -> Result<Deleted, ExecError> {
+    /// Deletes every object labelled with this GUID, kind by kind, the Deployment first so its
+    /// pods stop early.
+    async fn remove(&self, guid: &str) -> Result<(), ExecError> {
         let lp = ListParams::default().labels(&labels::system_selector(guid));
-        let dp = DeleteParams::background();
-        // Every kind a system has, the Deployment first so its pods stop early.
-        let (deployments_api, services_api, policies_api, claims_api) = (
+        let (deployments, services, policies, claims, ingresses, routes) = (
             self.api::<Deployment>(),
             self.api::<Service>(),
             self.api::<NetworkPolicy>(),
             self.api::<PersistentVolumeClaim>(),
+            self.api::<Ingress>(),
+            self.http_routes(),
         );
-        let (ingresses_api, routes_api) = (self.api::<Ingress>(), self.http_routes());
         futures::try_join!(
-            deployments_api.delete_collection(&dp, &lp),
-            services_api.delete_collection(&dp, &lp),
-            policies_api.delete_collection(&dp, &lp),
-            claims_api.delete_collection(&dp, &lp),
+            delete_all(&deployments, &lp),
+            delete_all(&services, &lp),
+            delete_all(&policies, &lp),
+            delete_all(&claims, &lp),
             // Only edge modes have these, and they are owned by the Deployment (collected with
             // it): a cluster without the Gateway API (404) or a Role without these kinds (403)
             // does not fail the delete.
-            edge_kind("Ingress", ingresses_api.delete_collection(&dp, &lp)),
-            edge_kind(gateway::KIND, routes_api.delete_collection(&dp, &lp)),
+            edge_kind("Ingress", delete_all(&ingresses, &lp)),
+            edge_kind(gateway::KIND, delete_all(&routes, &lp)),
         )
         .map_err(exec_error)?;
-        let pods_api = self.api::<Pod>();
+        Ok(())
+    }
+
+    async fn delete_system(&self, guid: &str) -> Result<Deleted, ExecError> {
+        self.remove(guid).await?;
+        let lp = ListParams::default().labels(&labels::system_selector(guid));
+        let (deployments_api, pods_api) = (self.api::<Deployment>(), self.api::<Pod>());
         let (deployments, pods) = futures::try_join!(
             deployments_api.list_metadata(&lp),
             pods_api.list_metadata(&lp),
@@ -346,6 +419,252 @@ impl KubeExecutor {
         } else {
             Ok(Deleted::Terminating)
         }
+    }
+
+    /// The events of every object of the system named `object_name` (Deployment, ReplicaSets,
+    /// pods, claims, Service …), asked per object by field selector: a busy namespace's events
+    /// are not all listed for one system.
+    async fn system_events(&self, object_name: &str) -> Result<Vec<KubeEvent>, ExecError> {
+        if object_name.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lp = ListParams::default().labels(&format!(
+            "{}={},{}={object_name}",
+            labels::EXECUTOR,
+            labels::EXECUTOR_VALUE,
+            labels::INSTANCE
+        ));
+        let (rs_api, pods_api, claims_api) = (
+            self.api::<ReplicaSet>(),
+            self.api::<Pod>(),
+            self.api::<PersistentVolumeClaim>(),
+        );
+        let (replica_sets, pods, claims) = futures::try_join!(
+            rs_api.list_metadata(&lp),
+            pods_api.list_metadata(&lp),
+            claims_api.list_metadata(&lp),
+        )
+        .map_err(exec_error)?;
+        let mut names: Vec<String> = std::iter::once(object_name.to_string())
+            .chain(
+                replica_sets
+                    .items
+                    .into_iter()
+                    .filter_map(|o| o.metadata.name),
+            )
+            .chain(pods.items.into_iter().filter_map(|o| o.metadata.name))
+            .chain(claims.items.into_iter().filter_map(|o| o.metadata.name))
+            .collect();
+        names.sort();
+        names.dedup();
+        let events_api = self.api::<Event>();
+        let per_object = futures::future::try_join_all(names.iter().map(|name| {
+            let lp = ListParams::default().fields(&format!("involvedObject.name={name}"));
+            let events_api = &events_api;
+            async move { events_api.list(&lp).await.map(|l| l.items) }
+        }))
+        .await
+        .map_err(exec_error)?;
+        Ok(super::kube_events::newest(
+            per_object.into_iter().flatten().collect(),
+        ))
+    }
+
+    /// Lists the API server can answer, then the namespace: a 403 says which permission is
+    /// missing, a namespace that does not exist is named.
+    async fn probe_cluster(&self) -> Result<(), ExecError> {
+        let lp = ListParams::default().limit(1);
+        match self.api::<Deployment>().list_metadata(&lp).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                return Err(forbidden(
+                    "list",
+                    "deployments.apps",
+                    &self.namespace,
+                    &s.message,
+                ));
+            }
+            Err(e) => return Err(exec_error(e)),
+        }
+        // Lists in a namespace that does not exist answer an empty list, so ask for it. A Role
+        // bound in the namespace usually cannot read Namespaces (403): nothing to learn then.
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        match namespaces.get_metadata(&self.namespace).await {
+            Err(kube::Error::Api(s)) if s.code == 404 => Err(ExecError::Refused {
+                code: 404,
+                reason: "NotFound".into(),
+                message: format!("namespace \"{}\" does not exist", self.namespace),
+            }),
+            Err(kube::Error::Api(s)) if s.code == 403 => Ok(()),
+            Err(e) => Err(exec_error(e)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Removes systems whose start did not finish (the incomplete mark is older than
+    /// [`KubeExecutor::sweep_grace`]) and logs each.
+    async fn sweep_incomplete(&self) -> Result<Vec<String>, ExecError> {
+        let lp = ListParams::default().labels(&labels::all_systems_selector());
+        let deployments = self
+            .api::<Deployment>()
+            .list_metadata(&lp)
+            .await
+            .map_err(exec_error)?;
+        let now = k8s_openapi::jiff::Timestamp::now();
+        let mut removed = Vec::new();
+        for d in deployments.items {
+            let meta = &d.metadata;
+            let incomplete = meta
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(super::ANNOTATION_COMPLETE))
+                .is_some_and(|v| v == "false");
+            let age = meta
+                .creation_timestamp
+                .as_ref()
+                .map(|t| now.duration_since(t.0).as_secs().max(0) as u64)
+                .unwrap_or(0);
+            let guid = meta.labels.as_ref().and_then(|l| l.get(labels::GUID));
+            let (true, Some(guid)) = (incomplete && age >= self.sweep_grace.as_secs(), guid) else {
+                continue;
+            };
+            self.remove(guid).await?;
+            tracing::warn!(
+                guid = %guid,
+                deployment = meta.name.as_deref().unwrap_or_default(),
+                age_seconds = age,
+                "removed a system whose start was interrupted (incomplete: no pods ran)"
+            );
+            removed.push(guid.clone());
+        }
+        Ok(removed)
+    }
+}
+
+/// The exact owner on every object of the plan: the username annotation, and its injective
+/// hash as a label, so ownership is known exactly while the Deployment (which had the
+/// annotation before) is gone and pods or Services are still there.
+fn stamp(meta: &mut ObjectMeta, plan: &Plan) {
+    meta.labels.get_or_insert_with(Default::default).insert(
+        super::LABEL_OWNER_HASH.into(),
+        super::owner_hash(&plan.username),
+    );
+    meta.annotations
+        .get_or_insert_with(Default::default)
+        .insert(labels::ANNOTATION_USERNAME.into(), plan.username.clone());
+}
+
+/// Whether the system belongs to `user`, from its exact owner: the username annotation, or
+/// else the owner-hash label (then the status gets the exact name). A system with neither
+/// (made by an older version, its Deployment gone) belongs to no one but admins.
+fn owned_by(system: &mut SystemStatus, objects: &Objects<'_>, user: &str) -> bool {
+    if !system.username.is_empty() {
+        return system.username == user;
+    }
+    let want = super::owner_hash(user);
+    let metas = objects
+        .deployment
+        .map(|d| &d.metadata)
+        .into_iter()
+        .chain(objects.pods.iter().map(|p| &p.metadata))
+        .chain(objects.services.iter().map(|s| &s.metadata));
+    let matches = metas
+        .filter_map(|m| m.labels.as_ref()?.get(super::LABEL_OWNER_HASH))
+        .any(|h| *h == want);
+    if matches {
+        system.username = user.to_string();
+    }
+    matches
+}
+
+/// Creates `object`. A create whose answer is lost (504, a broken connection) may have been
+/// stored: it is sent once more, and an `AlreadyExists` then is ours when the stored object
+/// carries this system's GUID label.
+async fn create_once<K>(
+    api: &Api<K>,
+    pp: &PostParams,
+    object: &K,
+    guid: &str,
+) -> Result<K, kube::Error>
+where
+    K: Resource + Clone + Serialize + DeserializeOwned + Debug,
+{
+    let first = api.create(pp, object).await;
+    match first {
+        Err(e) if answer_lost(&e) => {
+            tracing::warn!(error = %e, "a create's answer was lost; asking again");
+        }
+        other => return other,
+    }
+    match api.create(pp, object).await {
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            let name = object.meta().name.clone().unwrap_or_default();
+            let stored = api.get(&name).await?;
+            let ours = stored
+                .meta()
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(labels::GUID))
+                .is_some_and(|g| g == guid);
+            if ours {
+                Ok(stored)
+            } else {
+                Err(kube::Error::Api(s))
+            }
+        }
+        other => other,
+    }
+}
+
+/// The request may have been carried out although its answer did not arrive.
+fn answer_lost(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 504,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// Deletes every object of a kind the selector matches: one deletecollection with default
+/// options (no body: 1.25.0–1.25.3 refused one, and apps/v1 already propagates in the
+/// background), or per object where the kind has no deletecollection (405).
+async fn delete_all<K>(api: &Api<K>, lp: &ListParams) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let dp = DeleteParams::default();
+    match api.delete_collection(&dp, lp).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 405 => {
+            for object in api.list_metadata(lp).await?.items {
+                let name = object.metadata.name.unwrap_or_default();
+                match api.delete(&name, &dp).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn deadline_passed(what: &str, deadline: Duration) -> ExecError {
+    ExecError::Unreachable(format!(
+        "the API server did not answer within {} s ({what})",
+        deadline.as_secs_f64()
+    ))
+}
+
+/// A 403 as "forbidden: <verb> <resource> in namespace <ns>", with the server's words after.
+fn forbidden(verb: &str, resource: &str, namespace: &str, message: &str) -> ExecError {
+    ExecError::Refused {
+        code: 403,
+        reason: "Forbidden".into(),
+        message: format!(
+            "forbidden: {verb} {resource} in namespace {namespace} (the server's Role lacks it: {message})"
+        ),
     }
 }
 
@@ -358,27 +677,18 @@ impl Executor for KubeExecutor {
         &'a self,
         filter: &'a Filter,
     ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>> {
-        Box::pin(self.list_systems(filter))
+        Box::pin(self.within("list systems", self.list_systems(filter)))
     }
 
     fn kube_events<'a>(
         &'a self,
         object_name: &'a str,
     ) -> BoxFuture<'a, Result<Vec<KubeEvent>, ExecError>> {
-        Box::pin(async move {
-            // Events carry no labels of ours, and pods and ReplicaSets add suffixes to the
-            // name, so no selector fits: list the namespace's events and pick by name.
-            let events = self
-                .api::<Event>()
-                .list(&ListParams::default())
-                .await
-                .map_err(exec_error)?;
-            Ok(super::kube_events::select(events.items, object_name))
-        })
+        Box::pin(self.within("read events", self.system_events(object_name)))
     }
 
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>> {
-        Box::pin(self.delete_system(guid))
+        Box::pin(self.within("delete", self.delete_system(guid)))
     }
 
     fn record_activity<'a>(
@@ -394,29 +704,29 @@ impl Executor for KubeExecutor {
                 field_manager: Some(FIELD_MANAGER.into()),
                 ..Default::default()
             };
-            self.api::<Deployment>()
-                .patch(object_name, &params, &kube::api::Patch::Merge(&patch))
-                .await
-                .map(|_| ())
-                .map_err(exec_error)
+            let write = async {
+                self.api::<Deployment>()
+                    .patch(object_name, &params, &kube::api::Patch::Merge(&patch))
+                    .await
+                    .map(|_| ())
+                    .map_err(exec_error)
+            };
+            self.within("record activity", write).await
         })
     }
 
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>> {
         Box::pin(async move {
-            let lp = ListParams::default().limit(1);
-            match tokio::time::timeout(
-                Duration::from_secs(3),
-                self.api::<Deployment>().list_metadata(&lp),
-            )
-            .await
-            {
-                Ok(result) => result.map(|_| ()).map_err(exec_error),
-                Err(_) => Err(ExecError::Unreachable(
-                    "no answer from the API server within 3 s".into(),
-                )),
+            // Short: `/readyz` is asked by load balancers that time out themselves.
+            match tokio::time::timeout(PROBE_DEADLINE, self.probe_cluster()).await {
+                Ok(result) => result,
+                Err(_) => Err(deadline_passed("readiness probe", PROBE_DEADLINE)),
             }
         })
+    }
+
+    fn sweep(&self) -> BoxFuture<'_, Result<Vec<String>, ExecError>> {
+        Box::pin(self.within("sweep", self.sweep_incomplete()))
     }
 
     fn location(&self) -> &str {
@@ -461,73 +771,5 @@ pub fn exec_error(e: kube::Error) -> ExecError {
         kube::Error::HyperError(e) => ExecError::Unreachable(e.to_string()),
         kube::Error::Service(e) => ExecError::Unreachable(e.to_string()),
         other => ExecError::Other(other.to_string()),
-    }
-}
-
-/// Objects created so far, removed again if the start fails.
-struct Undo<'a> {
-    executor: &'a KubeExecutor,
-    created: Vec<(&'static str, String)>,
-    armed: bool,
-}
-
-impl<'a> Undo<'a> {
-    fn new(executor: &'a KubeExecutor) -> Self {
-        Undo {
-            executor,
-            created: Vec::new(),
-            armed: true,
-        }
-    }
-
-    fn push<K: Resource<DynamicType = ()>>(&mut self, name: String) {
-        self.created.push((kind_tag::<K>(), name));
-    }
-
-    fn disarm(&mut self) {
-        self.armed = false;
-    }
-
-    async fn run(self) {
-        if !self.armed {
-            return;
-        }
-        let dp = DeleteParams::background();
-        for (kind, name) in self.created.iter().rev() {
-            let ex = self.executor;
-            let result = match *kind {
-                "Deployment" => ex.api::<Deployment>().delete(name, &dp).await.map(|_| ()),
-                "Service" => ex.api::<Service>().delete(name, &dp).await.map(|_| ()),
-                "NetworkPolicy" => ex
-                    .api::<NetworkPolicy>()
-                    .delete(name, &dp)
-                    .await
-                    .map(|_| ()),
-                "Ingress" => ex.api::<Ingress>().delete(name, &dp).await.map(|_| ()),
-                gateway::KIND => ex.http_routes().delete(name, &dp).await.map(|_| ()),
-                _ => ex
-                    .api::<PersistentVolumeClaim>()
-                    .delete(name, &dp)
-                    .await
-                    .map(|_| ()),
-            };
-            match result {
-                Ok(()) => {}
-                Err(kube::Error::Api(s)) if s.code == 404 => {}
-                Err(e) => {
-                    tracing::error!(kind, name, error = %e, "could not remove an object of a failed start")
-                }
-            }
-        }
-    }
-}
-
-fn kind_tag<K: Resource<DynamicType = ()>>() -> &'static str {
-    match K::kind(&()).as_ref() {
-        "Deployment" => "Deployment",
-        "Service" => "Service",
-        "NetworkPolicy" => "NetworkPolicy",
-        "Ingress" => "Ingress",
-        _ => "PersistentVolumeClaim",
     }
 }

@@ -7,6 +7,9 @@ pub mod status;
 pub mod view;
 
 use futures::future::BoxFuture;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
 use tycho_api::{KubeEvent, PortStatus, SystemStatus};
 use tycho_compiler::Plan;
 
@@ -15,6 +18,42 @@ pub use kubernetes::KubeExecutor;
 /// RFC 3339 time of the last request through the connect proxy, on the Deployment (written by
 /// the server at most once a minute; see `connect::activity`).
 pub const ANNOTATION_LAST_ACTIVITY: &str = "tycho.io/last-activity";
+
+/// `"false"` on a Deployment whose start has not created every object yet (it runs no pods
+/// until then); removed by the start's last step. A Deployment left with it was interrupted
+/// (a crash, a deadline): [`Executor::sweep`] removes such systems.
+pub const ANNOTATION_COMPLETE: &str = "tycho.io/complete";
+
+/// The owner as an injective label value: the `username` label is sanitised (`../bob`, `@bob@`
+/// and `bob` all become `bob`), so it may select, never decide, ownership.
+pub const LABEL_OWNER_HASH: &str = "tycho.io/owner-hash";
+
+/// How often the server sweeps incomplete systems (also once at start-up).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// [`LABEL_OWNER_HASH`] of an exact username: SHA-256 in hex, cut to the 63 characters a label
+/// value may hold (252 bits: collisions are not a concern).
+pub fn owner_hash(username: &str) -> String {
+    let digest = Sha256::digest(username.as_bytes());
+    let mut hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex.truncate(63);
+    hex
+}
+
+/// Sweeps once now and then every [`SWEEP_INTERVAL`], on a task of the current runtime (none
+/// outside one). What each sweep removed is logged by the executor.
+pub fn spawn_sweeper(executor: Arc<dyn Executor>) -> Option<tokio::task::JoinHandle<()>> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    Some(handle.spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_INTERVAL);
+        loop {
+            every.tick().await;
+            if let Err(e) = executor.sweep().await {
+                tracing::warn!(error = %e, "sweep of incomplete systems failed; retried later");
+            }
+        }
+    }))
+}
 
 /// Which systems to look at. Both set: the system with this GUID if it belongs to this user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,8 +154,14 @@ pub trait Executor: Send + Sync + 'static {
         object_name: &'a str,
         at: &'a str,
     ) -> BoxFuture<'a, Result<(), ExecError>>;
-    /// Cheap reachability check for `/readyz`.
+    /// Cheap reachability check for `/readyz`: `Unreachable` when the orchestrator does not
+    /// answer, `Refused` when it answers but will not serve us (no permission, no namespace).
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>>;
+    /// Removes systems whose start was interrupted (see [`ANNOTATION_COMPLETE`]) and returns
+    /// their GUIDs. Backends that start atomically have nothing to sweep.
+    fn sweep(&self) -> BoxFuture<'_, Result<Vec<String>, ExecError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// Where systems run (the namespace), for messages and URLs.
     fn location(&self) -> &str;
 }

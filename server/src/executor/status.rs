@@ -41,8 +41,10 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
     let annotations = meta.and_then(|m| m.annotations.as_ref());
     let annotation = |key: &str| annotations.and_then(|a| a.get(key)).cloned();
 
+    // Exactly as given, from whichever object still has it; never from the sanitised label
+    // (`../bob` and `bob` share it): an owner not known exactly is empty (admins only).
     let username = annotation(labels::ANNOTATION_USERNAME)
-        .or_else(|| any_labels.and_then(|l| l.get(labels::USERNAME)).cloned())
+        .or_else(|| exact_owner(objects))
         .unwrap_or_default();
     let name = annotation(labels::ANNOTATION_SYSTEM_NAME)
         .or_else(|| any_labels.and_then(|l| l.get(labels::NAME)).cloned())
@@ -67,11 +69,18 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
         .collect();
 
     let terminating = dep.is_none() || meta.is_some_and(|m| m.deletion_timestamp.is_some());
+    let incomplete = annotation(super::ANNOTATION_COMPLETE).is_some_and(|c| c == "false");
     let cause = if terminating {
         Some(Cause {
             phase: Phase::Terminating,
             reason: "Terminating".into(),
             message: "The system is being deleted.".into(),
+        })
+    } else if incomplete {
+        Some(Cause {
+            phase: Phase::Pending,
+            reason: "Incomplete".into(),
+            message: "Not every object of the system exists yet, so no pod runs: the start is still creating them, or it was interrupted and the system will be removed.".into(),
         })
     } else if desired > 0 && ready >= desired {
         None
@@ -244,6 +253,17 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                 && c.status == "False"
                 && c.reason.as_deref() == Some("Unschedulable")
             {
+                let detail = c.message.as_deref().unwrap_or_default();
+                if let Some(claim) = missing_claim(detail) {
+                    found.push(Cause {
+                        phase: Phase::Pending,
+                        reason: "ClaimNotFound".into(),
+                        message: format!(
+                            "The volume claim \"{claim}\" does not exist, so the pod cannot be scheduled: create it or fix the volume's claim name."
+                        ),
+                    });
+                    continue;
+                }
                 found.push(Cause {
                     phase: Phase::Pending,
                     reason: "Unschedulable".into(),
@@ -261,6 +281,22 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
         _ => 1,
     });
     found.into_iter().next()
+}
+
+/// The claim named in the scheduler's `persistentvolumeclaim "x" not found`.
+fn missing_claim(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("persistentvolumeclaim \"")?;
+    let (claim, rest) = rest.split_once('"')?;
+    rest.trim_start().starts_with("not found").then_some(claim)
+}
+
+/// The username annotation of any pod or Service (the executor writes it on every object).
+fn exact_owner(objects: &Objects<'_>) -> Option<String> {
+    let pods = objects.pods.iter().map(|p| &p.metadata);
+    let services = objects.services.iter().map(|s| &s.metadata);
+    pods.chain(services)
+        .find_map(|m| m.annotations.as_ref()?.get(labels::ANNOTATION_USERNAME))
+        .cloned()
 }
 
 fn with_detail(message: String, detail: &str) -> String {
@@ -576,6 +612,62 @@ mod tests {
             compute("abc", &objects, "ns", now()).phase,
             Phase::Terminating
         );
+    }
+
+    #[test]
+    fn a_missing_claim_is_named() {
+        let d = dep(json!({"replicas": 1}));
+        let p = pod(json!({"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/1 nodes are available: persistentvolumeclaim \"data-abc\" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+        }]}));
+        let s = run(&d, &[p], &[]);
+        assert_eq!(
+            (s.phase, s.reason.as_str()),
+            (Phase::Pending, "ClaimNotFound")
+        );
+        assert!(
+            s.message.contains("\"data-abc\" does not exist"),
+            "{}",
+            s.message
+        );
+        assert!(!s.message.contains("CPU"), "{}", s.message);
+    }
+
+    #[test]
+    fn an_incomplete_system_says_so() {
+        let mut d = dep(json!({}));
+        d.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(crate::executor::ANNOTATION_COMPLETE.into(), "false".into());
+        let s = run(&d, &[], &[]);
+        assert_eq!((s.phase, s.reason.as_str()), (Phase::Pending, "Incomplete"));
+    }
+
+    #[test]
+    fn the_owner_is_exact_or_unknown_never_the_sanitised_label() {
+        let mut labelled = pod(json!({}));
+        labelled.metadata.labels = Some(
+            [("tycho-guid", "abc"), ("username", "bob")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        );
+        let objects = Objects {
+            deployment: None,
+            pods: vec![&labelled],
+            services: vec![],
+        };
+        assert_eq!(compute("abc", &objects, "ns", now()).username, "");
+        let mut annotated = labelled.clone();
+        annotated.metadata.annotations =
+            Some([("tycho.io/username".to_string(), "../bob".to_string())].into());
+        let objects = Objects {
+            deployment: None,
+            pods: vec![&annotated],
+            services: vec![],
+        };
+        assert_eq!(compute("abc", &objects, "ns", now()).username, "../bob");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics`.
 
+use crate::executor::ExecError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -24,21 +25,38 @@ pub async fn healthz() -> Json<Health> {
 }
 
 pub async fn cluster_health(state: &AppState) -> ClusterHealth {
+    cluster_readiness(state).await.0
+}
+
+/// The cluster's health and whether systems can be started there. An API server that answers
+/// but refuses (403: the Role lacks a permission; the namespace does not exist) is reachable,
+/// not ready, and the message says what is missing.
+async fn cluster_readiness(state: &AppState) -> (ClusterHealth, bool) {
     match state.executor() {
-        None => ClusterHealth {
-            configured: false,
-            reachable: false,
-            namespace: String::new(),
-            message: state.no_cluster_reason().to_string(),
-        },
+        None => (
+            ClusterHealth {
+                configured: false,
+                reachable: false,
+                namespace: String::new(),
+                message: state.no_cluster_reason().to_string(),
+            },
+            false,
+        ),
         Some(executor) => {
             let probe = executor.probe().await;
-            ClusterHealth {
+            let ready = probe.is_ok();
+            let (reachable, message) = match probe {
+                Ok(()) => (true, String::new()),
+                Err(ExecError::Refused { message, .. }) => (true, message),
+                Err(e) => (false, e.to_string()),
+            };
+            let health = ClusterHealth {
                 configured: true,
-                reachable: probe.is_ok(),
+                reachable,
                 namespace: executor.location().to_string(),
-                message: probe.err().map(|e| e.to_string()).unwrap_or_default(),
-            }
+                message,
+            };
+            (health, ready)
         }
     }
 }
@@ -46,17 +64,17 @@ pub async fn cluster_health(state: &AppState) -> ClusterHealth {
 /// Ready to start systems: 200 when the cluster answers, 503 otherwise (the server still
 /// serves the dashboard, validate and compile).
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, description = "Cluster reachable", body = Health),
-              (status = 503, description = "No cluster configured or reachable", body = Health)))]
+    responses((status = 200, description = "Cluster reachable and usable", body = Health),
+              (status = 503, description = "No cluster configured or reachable, or it refuses the server (missing permission, no namespace)", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let cluster = cluster_health(&state).await;
-    let code = if cluster.reachable {
+    let (cluster, ready) = cluster_readiness(&state).await;
+    let code = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let health = Health {
-        status: if cluster.reachable { "ok" } else { "degraded" }.into(),
+        status: if ready { "ok" } else { "degraded" }.into(),
         version: tycho_compiler::version().into(),
         cluster,
     };
