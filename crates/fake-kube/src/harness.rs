@@ -43,11 +43,13 @@ const REQUIRE_ENV: &str = "TYCHO_TEST_REQUIRE_CLUSTER";
 /// The kubeconfig's user needs, cluster-wide (every test makes a namespace with a random name,
 /// so a namespaced Role cannot be bound in advance; `cluster-admin` is the simple choice):
 ///
-/// - `namespaces`: create, delete;
+/// - `namespaces`: create, delete, get (the server's readiness check asks for its namespace);
 /// - `serviceaccounts`: get (the harness waits for the namespace's `default` one);
 /// - `deployments` (apps), `services`, `networkpolicies` (networking.k8s.io),
-///   `persistentvolumeclaims`: create, list, delete, deletecollection;
-/// - `pods`, `events`: list; `configmaps`: create, list (the harness test).
+///   `persistentvolumeclaims`: create, get, list, delete, deletecollection; `deployments`:
+///   patch too (a start scales its Deployment up last);
+/// - `replicasets` (apps), `events`: list; `pods`: create, get, list, delete (tests make pods
+///   directly); `configmaps`: create, list (the harness test).
 ///
 /// Each namespace is labelled `app.kubernetes.io/managed-by=tycho-tests` and deleted when the
 /// test ends, also when it panics. A run killed from outside leaves its namespaces behind:
