@@ -8,6 +8,8 @@ use tycho_api::{Diagnostic, PROBLEM_JSON, Problem};
 
 /// How long a client refused by a limit that clears by itself should wait, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;
+/// Retry-After of a 429 for the per-user system limit: about a pod's termination grace.
+const TOO_MANY_SYSTEMS_RETRY_SECS: u64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -89,6 +91,8 @@ impl ApiError {
             ApiError::Busy | ApiError::Unavailable(_) | ApiError::TooManyConnections(_) => {
                 Some(RETRY_AFTER_SECS)
             }
+            // A system frees its place once its pods are gone, which takes a grace period.
+            ApiError::TooManySystems { .. } => Some(TOO_MANY_SYSTEMS_RETRY_SECS),
             _ => None,
         }
     }

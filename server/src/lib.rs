@@ -32,6 +32,7 @@ use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -116,43 +117,76 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Finds the cluster as kubectl does (or from `kubeconfig`): the client and its default
+/// Finds the cluster as kubectl does (or from `kubeconfig`): its configuration and default
 /// namespace, or why there is none.
-pub async fn kube_client(kubeconfig: Option<&Path>) -> Result<(kube::Client, String), String> {
-    let config = match kubeconfig {
+async fn kube_config(kubeconfig: Option<&Path>) -> Result<kube::Config, String> {
+    match kubeconfig {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
                 .await
-                .map_err(|e| format!("{}: {e}", path.display()))?
+                .map_err(|e| format!("{}: {e}", path.display()))
         }
         None => kube::Config::infer()
             .await
-            .map_err(|e| format!("no cluster configuration found ({e})"))?,
-    };
+            .map_err(|e| format!("no cluster configuration found ({e})")),
+    }
+}
+
+/// How long the API server may take to accept a connection, and to take a request.
+const KUBE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const KUBE_WRITE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a request/response call may wait for the answer (kube's default is 295 s). Not for
+/// streams: a port-forward to an idle notebook is quiet for hours.
+const KUBE_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client with the timeouts above; `read_timeout` only for request/response calls.
+fn client_with_timeouts(
+    mut config: kube::Config,
+    read_timeout: Option<Duration>,
+) -> Result<kube::Client, String> {
+    config.connect_timeout = Some(KUBE_CONNECT_TIMEOUT);
+    config.write_timeout = Some(KUBE_WRITE_TIMEOUT);
+    config.read_timeout = read_timeout;
+    kube::Client::try_from(config).map_err(|e| e.to_string())
+}
+
+/// The executor's client (request/response calls, with every timeout) and its default
+/// namespace, or why there is none.
+pub async fn kube_client(kubeconfig: Option<&Path>) -> Result<(kube::Client, String), String> {
+    let config = kube_config(kubeconfig).await?;
     let namespace = config.default_namespace.clone();
-    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
-    Ok((client, namespace))
+    Ok((
+        client_with_timeouts(config, Some(KUBE_READ_TIMEOUT))?,
+        namespace,
+    ))
 }
 
 /// Builds the state from flags: cluster (optional), policy, auth, limits.
 pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
+    // Port-forwards stream for as long as a notebook is open: their client has no read timeout.
     let mut client = None;
-    let (executor, namespace, reason): (Option<Arc<dyn Executor>>, String, String) =
-        match kube_client(args.kubeconfig.as_deref()).await {
-            Ok((kube, default_ns)) => {
-                let ns = args.namespace.clone().unwrap_or(default_ns);
-                client = Some(kube.clone());
-                let executor = KubeExecutor::new(kube, ns.clone());
-                (Some(Arc::new(executor)), ns, String::new())
-            }
-            Err(reason) => {
-                tracing::warn!(%reason, "no Kubernetes cluster: validate and compile work, starting systems answers 503");
-                let ns = args.namespace.clone().unwrap_or_else(|| "default".into());
-                (None, ns, reason)
-            }
-        };
+    let config = kube_config(args.kubeconfig.as_deref()).await;
+    let clients = config.and_then(|c| {
+        let namespace = c.default_namespace.clone();
+        let calls = client_with_timeouts(c.clone(), Some(KUBE_READ_TIMEOUT))?;
+        let streams = client_with_timeouts(c, None)?;
+        Ok((calls, streams, namespace))
+    });
+    let (executor, namespace, reason): (Option<Arc<dyn Executor>>, String, String) = match clients {
+        Ok((kube, streams, default_ns)) => {
+            let ns = args.namespace.clone().unwrap_or(default_ns);
+            client = Some(streams);
+            let executor = KubeExecutor::new(kube, ns.clone());
+            (Some(Arc::new(executor)), ns, String::new())
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, "no Kubernetes cluster: validate and compile work, starting systems answers 503");
+            let ns = args.namespace.clone().unwrap_or_else(|| "default".into());
+            (None, ns, reason)
+        }
+    };
     let mut settings = Settings::from_args(args, namespace.clone())?;
     if let Some(client) = &client {
         settings.connect.upstream = Some(upstream(args.connect_upstream, client, &namespace));

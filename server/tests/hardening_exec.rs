@@ -170,6 +170,17 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
         )
         .await;
     assert_eq!(code, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // The refusal says when to try again.
+    let again = s
+        .call(
+            Method::POST,
+            "/api/v1/systems",
+            Some(ALICE),
+            Some(json!({"compose": compose(IMAGE)})),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(again.headers()["retry-after"], "30");
     // Once its pods are gone (the grace period is over), the slot is free.
     for pod in pods_of(&cluster, &guid).await {
         let name = pod.metadata.name.unwrap_or_default();

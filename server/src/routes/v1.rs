@@ -281,7 +281,7 @@ pub async fn validate(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
-    let compiled = ops::compile(&text, &options)?;
+    let compiled = ops::compile_async(&text, &options).await?;
     let diagnostics = ops::diagnostics(&compiled.diagnostics);
     let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
     Ok(Json(ValidateResponse {
@@ -306,7 +306,7 @@ pub async fn compile(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CompileResponse>, ApiError> {
     let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
-    let (plan, diagnostics) = ops::plan(&text, &options)?;
+    let (plan, diagnostics) = ops::plan_async(&text, &options).await?;
     Ok(Json(CompileResponse {
         name: plan.name.clone(),
         guid: plan.guid.clone(),
