@@ -20,7 +20,12 @@ const HOST_IP: &str = "10.0.0.11";
 pub(crate) struct SimConfig {
     pub behaviors: Vec<(String, PodBehavior)>,
     pub ready_delay: Duration,
+    /// How long Events are kept after their last write; `None`: the API server's default hour.
+    pub event_ttl: Option<Duration>,
 }
+
+/// The API server's default `--event-ttl`.
+pub(crate) const EVENT_TTL: Duration = Duration::from_secs(3600);
 
 impl SimConfig {
     /// The last registered behavior whose pattern the image contains; Ready otherwise.

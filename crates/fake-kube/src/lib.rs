@@ -230,6 +230,11 @@ preferences: {{}}
 
     /// Pods created from now on start Pending (ContainerCreating) and become Ready after
     /// `delay`; Deployment status follows. Zero (the default) means Ready at once.
+    /// Keeps Events for `ttl` after their last write instead of the API server's hour.
+    pub fn set_event_ttl(&self, ttl: Duration) {
+        self.shared.lock().sim.event_ttl = Some(ttl);
+    }
+
     pub fn set_ready_delay(&self, delay: Duration) {
         self.shared.lock().sim.ready_delay = delay;
     }
@@ -250,7 +255,8 @@ preferences: {{}}
     }
 
     /// Every stored object of every kind, including namespaces ("default" exists from the
-    /// start, so a fresh server has 1) and Events.
+    /// start, so a fresh server has 1), but not Events: like the real API server's, they stay
+    /// after the objects they are about are gone, until they expire.
     pub fn object_count(&self) -> usize {
         let mut g = self.shared.lock();
         g.refresh();

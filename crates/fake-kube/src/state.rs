@@ -55,6 +55,8 @@ impl Inner {
     /// Runs simulated-controller work whose time has come (pods turning Ready, deadlines).
     /// Called on every request so state is right whenever it is read, timers or not.
     pub(crate) fn refresh(&mut self) {
+        let ttl = self.sim.event_ttl.unwrap_or(crate::kubelet::EVENT_TTL);
+        self.store.expire_events(ttl);
         for timer in self.store.due_timers(Instant::now()) {
             controller::fire(&mut self.store, &self.sim, timer);
         }

@@ -46,12 +46,18 @@ pub(crate) enum Timer {
 pub(crate) struct Entry {
     pub value: Value,
     pub json: Arc<str>,
+    /// When it was last written (Events expire by this, as the API server's TTL does).
+    pub written: std::time::Instant,
 }
 
 impl Entry {
     fn new(value: Value) -> Self {
         let json = Arc::from(value.to_string());
-        Entry { value, json }
+        Entry {
+            value,
+            json,
+            written: std::time::Instant::now(),
+        }
     }
 }
 
@@ -135,8 +141,25 @@ impl Store {
         self.rv
     }
 
+    /// Objects other than Events (which outlive the objects they are about).
     pub(crate) fn count(&self) -> usize {
-        self.objects.len()
+        self.objects.keys().filter(|k| k.0 != "events").count()
+    }
+
+    /// Removes Events last written more than `ttl` ago, as the API server does (1 h by default).
+    pub(crate) fn expire_events(&mut self, ttl: std::time::Duration) {
+        let expired: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(k, e)| k.0 == "events" && e.written.elapsed() > ttl)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            if let Some(Entry { value: mut obj, .. }) = self.objects.remove(&key) {
+                let rv = self.stamp(&mut obj);
+                self.record(&kinds::EVENTS, "DELETED", rv, &obj);
+            }
+        }
     }
 
     fn key(kind: &Kind, ns: &str, name: &str) -> Key {
@@ -233,9 +256,9 @@ impl Store {
     }
 
     /// Deletes one object and, transitively, everything that names a deleted object's uid in
-    /// its ownerReferences (the garbage collector), every object in a deleted namespace, and the
-    /// Events about deleted objects (so "nothing left behind" checks are meaningful). Returns the
-    /// deleted objects, the requested one first.
+    /// its ownerReferences (the garbage collector) and every object in a deleted namespace.
+    /// Events about deleted objects stay until they expire, as on a real API server. Returns
+    /// the deleted objects, the requested one first.
     pub(crate) fn remove_cascade(
         &mut self,
         kind: &'static Kind,
@@ -266,9 +289,8 @@ impl Store {
                 .iter()
                 .filter(|(k, _)| !doomed.contains(*k))
                 .filter(|(k, e)| {
-                    owner_uids(&e.value).any(|u| uids.contains(u))
-                        || (k.0 == "events"
-                            && uids.contains(str_at(&e.value, "/involvedObject/uid")))
+                    // Events are not owned: they outlive their objects until they expire.
+                    k.0 != "events" && owner_uids(&e.value).any(|u| uids.contains(u))
                 })
                 .map(|(k, e)| (k.clone(), uid_of(&e.value).to_string()))
                 .collect();

@@ -6,9 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::obj;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
 use tycho_fake_kube::{PodBehavior, TestCluster};
 
@@ -295,5 +295,44 @@ async fn a_pod_with_a_missing_claim_is_unschedulable_and_says_which() {
         assert!(Instant::now() < deadline, "{conditions:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    cluster.cleanup().await;
+}
+
+/// Events stay after the objects they are about are deleted, until their TTL runs out, as
+/// the API server's `--event-ttl` (an hour by default) keeps them.
+#[tokio::test]
+async fn events_outlive_their_objects_until_they_expire() {
+    let cluster = TestCluster::start_fake("fake-events-ttl").await;
+    let fake = cluster.fake.as_ref().unwrap();
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let events: Api<Event> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let about_p = ListParams::default().fields("involvedObject.name=p");
+    let before = events.list(&about_p).await.unwrap().items.len();
+    assert!(before > 0, "the pod got events");
+    pods.delete("p", &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pods.get_opt("p").await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "the pod was not deleted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        events.list(&about_p).await.unwrap().items.len(),
+        before,
+        "kept after the pod"
+    );
+    fake.set_event_ttl(Duration::from_millis(100));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        events.list(&about_p).await.unwrap().items.is_empty(),
+        "expired"
+    );
     cluster.cleanup().await;
 }
