@@ -98,6 +98,9 @@ pub struct ApiArgs {
     /// Seconds a connection with no request in progress stays open.
     #[arg(long, default_value_t = HttpLimits::default().idle_timeout.as_secs())]
     pub idle_timeout_secs: u64,
+    /// Seconds a REST request's body may go without sending a byte.
+    #[arg(long, default_value_t = HttpLimits::default().body_read_timeout.as_secs())]
+    pub body_read_timeout_secs: u64,
     /// Most event streams open at once.
     #[arg(long, default_value_t = StreamLimits::default().max_streams)]
     pub max_event_streams: usize,
@@ -112,6 +115,9 @@ pub struct HttpLimits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
+    /// How long a REST request's body may go without a byte (a client that announces a body
+    /// and never sends it). Not for `/connect`: uploads to apps wait on the app as well.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for HttpLimits {
@@ -120,6 +126,7 @@ impl Default for HttpLimits {
             max_connections: 10_000,
             header_read_timeout: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(75),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -308,6 +315,7 @@ impl Settings {
                 max_connections: args.max_connections.max(1),
                 header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
                 idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+                body_read_timeout: Duration::from_secs(args.body_read_timeout_secs.max(1)),
             },
             streams: StreamLimits {
                 max_streams: args.max_event_streams.max(1),

@@ -21,6 +21,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The client announced a body and stopped sending it.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -64,6 +67,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManySystems { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -104,6 +108,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            ApiError::RequestTimeout(_) => ("request-timeout", "The request body stopped arriving"),
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported body type")
             }

@@ -74,7 +74,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
-        .layer(DefaultBodyLimit::max(state.settings().max_body_bytes));
+        .layer(DefaultBodyLimit::max(state.settings().max_body_bytes))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.settings().http.body_read_timeout,
+        ));
 
     let api = match &state.settings().dist {
         Some(dist) => api.fallback_service(

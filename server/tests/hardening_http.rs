@@ -406,6 +406,37 @@ async fn a_thousand_idle_sockets_do_not_stall_the_server() {
     );
 }
 
+/// A client that announces a body and stops sending it gets 408, not a handler waiting forever.
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_answered_408() {
+    let s = server_without_cluster(Settings {
+        http: HttpLimits {
+            body_read_timeout: Duration::from_millis(500),
+            ..HttpLimits::default()
+        },
+        ..Settings::default()
+    })
+    .await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut client = TcpStream::connect(&addr).await.unwrap();
+    client
+        .write_all(
+            b"POST /api/v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 100\r\n\r\nservices:\n",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 2048];
+    let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+        .await
+        .expect("an answer before the client gives up")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("stopped arriving"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
 #[tokio::test]
 async fn silent_and_slow_clients_are_cut_off() {
     let s = server_without_cluster(Settings {

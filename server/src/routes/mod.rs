@@ -21,10 +21,27 @@ pub fn body(
     body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(state.settings().max_body_bytes)
+        } else if timed_out(&e) {
+            ApiError::RequestTimeout(format!(
+                "the request body stopped arriving for {} s",
+                state.settings().http.body_read_timeout.as_secs()
+            ))
         } else {
             ApiError::BadRequest(e.body_text())
         }
     })
+}
+
+/// Whether reading the body failed because it stopped arriving (tower-http's body timeout).
+fn timed_out(e: &BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// A JSON body (an empty body reads as `{}`).
