@@ -461,6 +461,20 @@ pub fn system_route(hash: &str) -> Option<String> {
     valid.then(|| guid.to_string())
 }
 
+/// The GUIDs of the systems table in its order: newest first, then by name. The table keys its
+/// rows by these, so a refresh only inserts, moves or removes the rows whose systems came, went
+/// or moved.
+pub fn table_order(systems: &[SystemStatus]) -> Vec<String> {
+    let mut rows: Vec<&SystemStatus> = systems.iter().collect();
+    rows.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then(a.name.cmp(&b.name))
+            .then(a.guid.cmp(&b.guid))
+    });
+    rows.into_iter().map(|s| s.guid.clone()).collect()
+}
+
 /// `42s`, `5m`, `3h`, `2d`.
 pub fn age(seconds: u64) -> String {
     match seconds {
@@ -650,6 +664,34 @@ mod tests {
         assert_eq!(system_route("#/"), None);
         let (t, d) = x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
         assert_eq!((t.as_deref(), d.as_deref()), (Some("T"), Some("D d")));
+    }
+}
+
+#[cfg(test)]
+mod table_order_tests {
+    use super::*;
+
+    fn system(guid: &str, name: &str, created: &str) -> SystemStatus {
+        serde_json::from_value(serde_json::json!({
+            "guid": guid, "name": name, "username": "alice", "phase": "Running",
+            "ready": 1, "desired": 1, "ports": [], "created": created
+        }))
+        .expect("a status")
+    }
+
+    #[test]
+    fn newest_first_then_by_name_and_guid() {
+        let systems = [
+            system("a1", "web", "2026-01-01T10:00:00Z"),
+            system("b2", "db", "2026-01-01T11:00:00Z"),
+            system("c3", "api", "2026-01-01T10:00:00Z"),
+            system("d4", "api", "2026-01-01T10:00:00Z"),
+        ];
+        assert_eq!(table_order(&systems), ["b2", "c3", "d4", "a1"]);
+        // The order does not depend on the order the server listed them in.
+        let mut reversed = systems.to_vec();
+        reversed.reverse();
+        assert_eq!(table_order(&reversed), table_order(&systems));
     }
 }
 

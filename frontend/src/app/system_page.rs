@@ -2,7 +2,9 @@
 //! age, its Kubernetes events (refreshed while the page is open) and delete with confirmation.
 
 use super::State;
-use super::systems::{DeleteControl, age_of, open_view, phase_of, resources_of};
+use super::systems::{
+    DeleteControl, age_of, open_control, open_memo, phase_of, resources_of, system_memo,
+};
 use crate::api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -34,14 +36,7 @@ fn in_plain_words(s: &SystemStatus, dying: bool) -> String {
 #[component]
 pub(super) fn SystemPage(guid: String) -> impl IntoView {
     let state = expect_context::<State>();
-    let system = {
-        let guid = guid.clone();
-        Memo::new(move |_| {
-            state
-                .systems
-                .with(|list| list.iter().find(|s| s.guid == guid).cloned())
-        })
-    };
+    let system = system_memo(state, guid.clone());
     // Not in a list that has loaded: deleted (here or elsewhere), or never ours.
     let gone = Memo::new(move |_| system.with(Option::is_none) && state.systems_known.get());
     // The name stays in the heading after the system is gone.
@@ -83,21 +78,37 @@ pub(super) fn SystemPage(guid: String) -> impl IntoView {
             let _ = h.focus();
         }
     });
-    let body = move || match system.get() {
-        Some(s) => status_view(state, s).into_any(),
-        None if gone.get() => view! {
-            <p class="empty" id="system-gone">
-                "This system is not running (any more). " <a href="#/">"Back to the dashboard"</a>
-            </p>
+    let absent = move || {
+        if gone.get() {
+            view! {
+                <p class="empty" id="system-gone">
+                    "This system is not running (any more). " <a href="#/">"Back to the dashboard"</a>
+                </p>
+            }
+            .into_any()
+        } else {
+            view! { <p class="empty">"Loading…"</p> }.into_any()
         }
-        .into_any(),
-        None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+    };
+    // The status and details follow each refresh; Open and Delete are made once while the
+    // system exists, so an open delete confirmation survives a refresh.
+    let present = {
+        let guid = guid.clone();
+        move || {
+            view! {
+                {move || system.get().map(|s| status_view(state, s))}
+                <PageActions guid=guid.clone() system />
+                {move || system.get().map(details_view)}
+            }
+        }
     };
     view! {
         <section class="system-page" aria-labelledby="system-h" data-guid=guid>
             <nav><a href="#/" class="back">"← Back"</a></nav>
             <h2 id="system-h" tabindex="-1" node_ref=heading>{move || name.get()}</h2>
-            {body}
+            <Show when=move || system.with(Option::is_some) fallback=absent>
+                {present.clone()}
+            </Show>
             <Show when=move || !gone.get()>
                 <section class="kube-events" aria-labelledby="kube-events-h">
                     <h3 id="kube-events-h">"Kubernetes events"</h3>
@@ -108,8 +119,26 @@ pub(super) fn SystemPage(guid: String) -> impl IntoView {
     }
 }
 
-fn status_view(state: State, s: SystemStatus) -> impl IntoView {
-    let (phase, detail) = phase_of(state, &s);
+/// Open and Delete for the page, created once: they change only when their own inputs do.
+#[component]
+fn PageActions(guid: String, system: Memo<Option<SystemStatus>>) -> impl IntoView {
+    let state = expect_context::<State>();
+    let open = open_memo(state, system);
+    let name = system.with_untracked(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let open_view = {
+        let name = name.clone();
+        move || open.get().map(|target| open_control(&name, target, true))
+    };
+    view! {
+        <div class="page-actions">
+            {open_view}
+            <DeleteControl guid name />
+        </div>
+    }
+}
+
+/// Containers and ports.
+fn details_view(s: SystemStatus) -> impl IntoView {
     let containers = s
         .containers
         .iter()
@@ -153,6 +182,29 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
         .ports
         .is_empty()
         .then(|| view! { <li class="muted">"No published ports."</li> });
+    view! {
+        <div class="detail-grid">
+            <section aria-labelledby="containers-h">
+                <h3 id="containers-h">"Containers"</h3>
+                <table class="system-table" id="containers">
+                    <thead><tr>
+                        <th scope="col">"Container"</th><th scope="col">"Image"</th>
+                        <th scope="col">"State"</th><th scope="col">"Restarts"</th>
+                    </tr></thead>
+                    <tbody>{containers}</tbody>
+                </table>
+            </section>
+            <section aria-labelledby="ports-h">
+                <h3 id="ports-h">"Ports"</h3>
+                <ul id="ports">{ports}{no_ports}</ul>
+            </section>
+        </div>
+    }
+}
+
+/// The status in plain words and the facts (GUID, age, resources, addresses).
+fn status_view(state: State, s: SystemStatus) -> impl IntoView {
+    let (phase, detail) = phase_of(state, &s);
     let age = {
         let s = s.clone();
         move || age_of(state, &s)
@@ -175,26 +227,6 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
                 view! { <div><dt>"Last used"</dt><dd><time datetime=last.clone()>{local_time(&last)}</time></dd></div> }
             })}
         </dl>
-        <div class="page-actions">
-            {open_view(state, &s, true)}
-            <DeleteControl guid=s.guid.clone() name=s.name.clone() />
-        </div>
-        <div class="detail-grid">
-            <section aria-labelledby="containers-h">
-                <h3 id="containers-h">"Containers"</h3>
-                <table class="system-table" id="containers">
-                    <thead><tr>
-                        <th scope="col">"Container"</th><th scope="col">"Image"</th>
-                        <th scope="col">"State"</th><th scope="col">"Restarts"</th>
-                    </tr></thead>
-                    <tbody>{containers}</tbody>
-                </table>
-            </section>
-            <section aria-labelledby="ports-h">
-                <h3 id="ports-h">"Ports"</h3>
-                <ul id="ports">{ports}{no_ports}</ul>
-            </section>
-        </div>
     }
 }
 

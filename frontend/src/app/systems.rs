@@ -1,6 +1,8 @@
 //! The running systems: one row each, its name linking to its page, Open (through Tycho's
-//! proxy) and delete with confirmation. The helpers (`phase_of`, `age_of`, `resources_of`,
-//! `open_view`, `DeleteControl`) serve the page too.
+//! proxy) and delete with confirmation. Rows are keyed by GUID and update in place, so what is
+//! open in one (a delete confirmation) survives a refresh. The helpers (`system_memo`,
+//! `open_memo`, `phase_of`, `age_of`, `resources_of`, `open_control`, `DeleteControl`) serve the
+//! page too.
 
 use super::diagnostics::problem_view;
 use super::{Feed, State};
@@ -52,15 +54,45 @@ pub(super) fn resources_of(s: &SystemStatus) -> String {
     )
 }
 
+/// One system of `state.systems`, by GUID: what a keyed row or the system page renders from, so
+/// a refresh updates their cells in place instead of rebuilding them (and whatever is open in
+/// them, such as a delete confirmation). `None` once the system is gone from the list.
+pub(super) fn system_memo(state: State, guid: String) -> Memo<Option<SystemStatus>> {
+    Memo::new(move |_| {
+        state
+            .systems
+            .with(|list| list.iter().find(|s| s.guid == guid).cloned())
+    })
+}
+
+/// Where Open leads for this system (`None` once it is gone); changes only when the target
+/// does, so the control is not rebuilt by a refresh that changes something else.
+pub(super) fn open_memo(
+    state: State,
+    system: Memo<Option<SystemStatus>>,
+) -> Memo<Option<Result<String, &'static str>>> {
+    Memo::new(move |_| {
+        system.with(|s| {
+            s.as_ref().map(|s| {
+                let dying = state.terminating.with(|t| t.contains(&s.guid));
+                model::open_target(s, dying)
+            })
+        })
+    })
+}
+
 /// Open: the system through Tycho's proxy (`connect_url`) in a new tab, once it runs. Until then
 /// a control that stays focusable (`aria-disabled`) and says why in its label and title, and
 /// beside it when `explain`.
-pub(super) fn open_view(state: State, s: &SystemStatus, explain: bool) -> AnyView {
-    let dying = state.terminating.with(|t| t.contains(&s.guid));
-    match model::open_target(s, dying) {
+pub(super) fn open_control(
+    name: &str,
+    target: Result<String, &'static str>,
+    explain: bool,
+) -> AnyView {
+    match target {
         Ok(url) => view! {
             <a class="button open" href=url target="_blank" rel="noopener"
-                title=format!("Open {} in a new tab", s.name)>"Open"</a>
+                title=format!("Open {name} in a new tab")>"Open"</a>
         }
         .into_any(),
         Err(why) => view! {
@@ -117,28 +149,46 @@ pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
     }
 }
 
-fn row(state: State, s: SystemStatus) -> impl IntoView {
-    let (phase, detail) = phase_of(state, &s);
-    let age = age_of(state, &s);
-    let open = open_view(state, &s, false);
-    let guid = s.guid.clone();
+/// One row of the table, created once per GUID; its cells follow the system's status.
+#[component]
+fn SystemRow(guid: String) -> impl IntoView {
+    let state = expect_context::<State>();
+    let system = system_memo(state, guid.clone());
+    let open = open_memo(state, system);
+    let phase = Memo::new(move |_| {
+        system.with(|s| s.as_ref().map(|s| phase_of(state, s)).unwrap_or_default())
+    });
+    let cell = move |text: fn(State, &SystemStatus) -> String| {
+        move || system.with(|s| s.as_ref().map(|s| text(state, s)).unwrap_or_default())
+    };
+    // A system keeps its name for life.
+    let name = system.with_untracked(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let phase_class = move || phase.with(|(p, _)| p.to_lowercase());
+    let connect = {
+        let name = name.clone();
+        move || open.get().map(|target| open_control(&name, target, false))
+    };
     view! {
-        <tr data-guid=guid.clone() data-phase=phase.to_lowercase() class:terminating=phase == "Terminating">
+        <tr data-guid=guid.clone() data-phase=phase_class
+            class:terminating=move || phase.with(|(p, _)| p == "Terminating")>
             <td data-label="Name">
                 <a class="name" href=format!("#/systems/{guid}") title="Status, containers, ports and events">
-                    <b>{s.name.clone()}</b>
+                    <b>{name.clone()}</b>
                 </a>
             </td>
             <td data-label="GUID"><code title=guid.clone()>{guid.chars().take(8).collect::<String>()}</code></td>
             <td data-label="Status">
-                <span class=format!("phase {}", phase.to_lowercase())>{phase.clone()}</span>
-                {(!detail.is_empty()).then(|| view! { <span class="muted reason">" " {detail}</span> })}
+                <span class=move || format!("phase {}", phase_class())>{move || phase.with(|(p, _)| p.clone())}</span>
+                {move || {
+                    let detail = phase.with(|(_, d)| d.clone());
+                    (!detail.is_empty()).then(|| view! { <span class="muted reason">" " {detail}</span> })
+                }}
             </td>
-            <td data-label="Ready" class="ready">{format!("{}/{}", s.ready, s.desired)}</td>
-            <td data-label="Connect">{open}</td>
-            <td data-label="Age">{age}</td>
-            <td data-label="Resources">{resources_of(&s)}</td>
-            <td class="row-actions"><DeleteControl guid=s.guid.clone() name=s.name.clone() /></td>
+            <td data-label="Ready" class="ready">{cell(|_, s| format!("{}/{}", s.ready, s.desired))}</td>
+            <td data-label="Connect">{connect}</td>
+            <td data-label="Age">{cell(age_of)}</td>
+            <td data-label="Resources">{cell(|_, s| resources_of(s))}</td>
+            <td class="row-actions"><DeleteControl guid=guid.clone() name /></td>
         </tr>
     }
 }
@@ -146,11 +196,8 @@ fn row(state: State, s: SystemStatus) -> impl IntoView {
 #[component]
 pub(super) fn Systems() -> impl IntoView {
     let state = expect_context::<State>();
-    let rows = move || {
-        let mut systems = state.systems.get();
-        systems.sort_by(|a, b| b.created.cmp(&a.created).then(a.name.cmp(&b.name)));
-        systems.into_iter().map(|s| row(state, s)).collect_view()
-    };
+    // Keyed by GUID: a refresh adds and removes rows, and updates the cells of the others.
+    let order = Memo::new(move |_| state.systems.with(|list| model::table_order(list)));
     let feed = move || match state.feed.get() {
         Feed::Off => "",
         Feed::Live => "live",
@@ -188,7 +235,11 @@ pub(super) fn Systems() -> impl IntoView {
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
                         </tr>
                     </thead>
-                    <tbody>{rows}</tbody>
+                    <tbody>
+                        <For each=move || order.get() key=|guid| guid.clone() let:guid>
+                            <SystemRow guid />
+                        </For>
+                    </tbody>
                 </table>
             </Show>
         </section>

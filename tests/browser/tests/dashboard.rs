@@ -502,3 +502,129 @@ async fn sign_in_with_a_token_and_see_the_list_live() {
     .await;
     cluster.cleanup().await;
 }
+
+/// The table updates its rows in place: a delete confirmation opened before the list changes
+/// (another system arrives, this one's phase moves on) is the same element afterwards, and the
+/// button found before the refreshes still deletes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_delete_confirmation_survives_refreshes() {
+    let cluster = TestCluster::start("browser-confirm").await;
+    if let Some(fake) = &cluster.fake {
+        // Long enough to open the confirmation while the system is still starting.
+        fake.set_ready_delay(Duration::from_secs(4));
+    }
+    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    with_browser(async |b: &Browser| {
+        b.open(&base).await;
+        b.wait_js(
+            "return document.getElementById('feed').textContent === 'live'",
+            WAIT,
+        )
+        .await;
+        let first = start_through_the_api(b, "first").await;
+        let row = format!("tr[data-guid='{first}']");
+        b.wait_text(&row, WAIT).await;
+        b.click(&format!("{row} button.delete")).await;
+        b.wait_text(&format!("{row} .confirm"), WAIT).await;
+        let yes = b
+            .client
+            .find(fantoccini::Locator::Css(&format!("{row} .confirm-yes")))
+            .await
+            .expect("the confirming button");
+        // Remember the elements, and count the list's updates with a stream of our own.
+        b.js(&format!(
+            "window.__row = document.querySelector(\"{row}\");
+             window.__yes = window.__row.querySelector('.confirm-yes');
+             window.__phases = [window.__row.dataset.phase];
+             window.__updates = 0;
+             const stream = new EventSource('/api/v1/events');
+             for (const kind of ['changed', 'removed']) {{
+                 stream.addEventListener(kind, () => window.__updates++);
+             }}
+             new MutationObserver(() => {{
+                 const p = window.__row.dataset.phase;
+                 if (window.__phases[window.__phases.length - 1] !== p) window.__phases.push(p);
+             }}).observe(window.__row, {{attributes: true}});
+             return true"
+        ))
+        .await;
+        let second = start_through_the_api(b, "second").await;
+        // Refreshes: the second system arrives and starts, the first one becomes ready.
+        b.wait_js(
+            &format!(
+                "const r = document.querySelector(\"{row}\");
+                 const s = document.querySelector(\"tr[data-guid='{second}']\");
+                 return window.__updates >= 2 && s !== null && r.dataset.phase === 'running'"
+            ),
+            POD_WAIT,
+        )
+        .await;
+        let kept = b
+            .js(&format!(
+                "return {{ row: window.__row === document.querySelector(\"{row}\"),
+                          button: window.__yes.isConnected,
+                          open: window.__row.querySelectorAll('.confirm').length,
+                          others: document.querySelectorAll('.confirm').length,
+                          updates: window.__updates, phases: window.__phases }}"
+            ))
+            .await;
+        println!("after the refreshes: {kept}");
+        assert_eq!(kept["row"], true, "the row was replaced: {kept}");
+        assert_eq!(kept["button"], true, "the confirmation was rebuilt: {kept}");
+        assert_eq!(kept["open"], 1, "{kept}");
+        assert_eq!(kept["others"], 1, "{kept}");
+        b.scroll_to(".systems").await;
+        b.screenshot("09-confirm-survives-refresh").await;
+
+        // The button found before the refreshes is the one on screen, and it deletes.
+        yes.click()
+            .await
+            .expect("click the confirming button found earlier");
+        b.wait_js(
+            &format!(
+                "const r = document.querySelector(\"{row}\");
+                 return r === null || r.dataset.phase === 'terminating'"
+            ),
+            WAIT,
+        )
+        .await;
+        b.wait_js(
+            &format!("return document.querySelector(\"{row}\") === null"),
+            POD_WAIT,
+        )
+        .await;
+        let left = b
+            .js("return [...document.querySelectorAll('tr[data-guid]')].map(r => r.dataset.guid)")
+            .await;
+        assert_eq!(left, serde_json::json!([second]), "only the second is left");
+        b.js(&format!(
+            "fetch('/api/v1/systems/{second}', {{method: 'DELETE'}}); return true"
+        ))
+        .await;
+        b.wait_text("#no-systems", POD_WAIT).await;
+    })
+    .await;
+    cluster.cleanup().await;
+}
+
+/// Starts GOOD as `name` through the API (the page's own fetch) and returns its GUID.
+async fn start_through_the_api(b: &Browser, name: &str) -> String {
+    let request = serde_json::json!({ "compose": GOOD, "name": name });
+    let script = format!(
+        "const done = arguments[0];
+         fetch('/api/v1/systems', {{method: 'POST', body: JSON.stringify({request}),
+             headers: {{'Content-Type': 'application/json'}}}})
+           .then(r => r.json()).then(j => done(j.guid || JSON.stringify(j)), e => done(String(e)));"
+    );
+    let answer = b
+        .client
+        .execute_async(&script, vec![])
+        .await
+        .expect("start through the API");
+    let guid = answer.as_str().unwrap_or_default().to_string();
+    assert!(
+        guid.len() == 32 && guid.bytes().all(|c| c.is_ascii_hexdigit()),
+        "start answered: {answer}"
+    );
+    guid
+}
