@@ -52,7 +52,9 @@ pub(super) fn EditorPane() -> impl IntoView {
             })
             .collect_view()
     };
-    let offset = move || format!("transform: translateY({}px)", -scroll.get());
+    // Through the CSSOM (`style:`), not a `style` attribute: the dashboard's Content-Security-
+    // Policy (`style-src 'self'`) refuses inline style attributes.
+    let offset = move || format!("translateY({}px)", -scroll.get());
     let summary = move || {
         state.analysis.with(|a| {
             let errors = a.errors();
@@ -78,9 +80,9 @@ pub(super) fn EditorPane() -> impl IntoView {
                 </span>
             </div>
             <div class="editor">
-                <div class="gutter" aria-hidden="true"><div style=offset>{gutter}</div></div>
+                <div class="gutter" aria-hidden="true"><div style:transform=offset>{gutter}</div></div>
                 <div class="code">
-                    <div class="highlights" aria-hidden="true" style=offset>{highlights}</div>
+                    <div class="highlights" aria-hidden="true" style:transform=offset>{highlights}</div>
                     <textarea id="compose" node_ref=state.textarea spellcheck="false" wrap="off"
                         autocapitalize="off" autocomplete="off" aria-labelledby="editor-h"
                         aria-describedby="summary" aria-invalid=move || (state.analysis.with(|a| a.errors() > 0)).to_string()

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// chromedriver's port, for the commands fantoccini does not offer (the browser log).
+    port: u16,
     profile: PathBuf,
 }
 
@@ -71,6 +73,10 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
         capabilities.insert("goog:chromeOptions".into(), chrome_options);
+        capabilities.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
+        );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -81,6 +87,7 @@ impl Browser {
         Browser {
             client,
             driver,
+            port,
             profile,
         }
     }
@@ -172,6 +179,25 @@ impl Browser {
         .await;
     }
 
+    /// The browser console's messages since the last call (chromedriver's log endpoint, which
+    /// WebDriver proper does not have): each `{level, message, source, timestamp}`. CSP
+    /// violations are among them from the first byte of the page, before any script of a test
+    /// could listen for them.
+    pub async fn browser_log(&self) -> Vec<serde_json::Value> {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("the session id")
+            .expect("a session");
+        let path = format!("/session/{session}/se/log");
+        let answer = post_json(self.port, &path, r#"{"type":"browser"}"#).await;
+        answer["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no log in chromedriver's answer: {answer}"))
+    }
+
     /// Saves a PNG screenshot as `artifacts/browser/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
@@ -202,6 +228,53 @@ impl Drop for Browser {
             self.stop();
         }
     }
+}
+
+/// POSTs `body` to chromedriver on `port` and returns the JSON it answers. HTTP/1.1 by hand:
+/// chromedriver keeps the connection open, so the answer ends at its `Content-Length`.
+async fn post_json(port: u16, path: &str, body: &str) -> serde_json::Value {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect to chromedriver");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send to chromedriver");
+    let mut reader = BufReader::new(stream);
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .await
+            .expect("read chromedriver's answer");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let length = length.expect("chromedriver's answer has a Content-Length");
+    let mut answer = vec![0; length];
+    reader
+        .read_exact(&mut answer)
+        .await
+        .expect("read chromedriver's answer");
+    serde_json::from_slice(&answer).unwrap_or_else(|e| {
+        panic!(
+            "chromedriver's answer ({e}): {}",
+            String::from_utf8_lossy(&answer)
+        )
+    })
 }
 
 /// Runs `body` with a browser and always closes it, then re-raises a failure of `body`.
