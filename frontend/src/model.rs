@@ -213,10 +213,12 @@ pub fn analyze(
             .any(|d| d.code == tycho_compiler::codes::ABOVE_POLICY_MAX);
         let resources = if above_max {
             let mut uncapped = policy.clone();
-            uncapped.max_resources = tycho_compiler::ResourceSpec {
+            let no_cap = tycho_compiler::ResourceSpec {
                 gpus: u32::MAX,
                 ..Default::default()
             };
+            uncapped.max_resources = no_cap.clone();
+            uncapped.max_pod_resources = no_cap;
             tycho_compiler::compile(text, &options(name, env, &uncapped))
                 .plan
                 .map(|plan| resources(&plan, policy))
@@ -605,6 +607,32 @@ mod tests {
         assert!(web.memory.over);
 
         assert!(parse_policy(&answer(serde_json::json!({"max_resources": {"cpu": 4}}))).is_err());
+    }
+
+    #[test]
+    fn resources_stay_shown_when_the_whole_system_is_above_its_maximum() {
+        // Each service is within the per-container cap; together they are above the system's.
+        let text =
+            "services:\n  a:\n    image: nginx\n    cpus: 2\n  b:\n    image: nginx\n    cpus: 2\n";
+        let policy = Policy {
+            max_pod_resources: tycho_compiler::ResourceSpec {
+                cpu: "3".into(),
+                memory: "64Gi".into(),
+                gpus: 2,
+            },
+            ..Policy::default()
+        };
+        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        assert!(
+            capped
+                .diagnostics
+                .iter()
+                .any(|d| d.code == tycho_compiler::codes::ABOVE_POLICY_MAX),
+            "{:?}",
+            capped.diagnostics
+        );
+        assert_eq!(capped.resources.len(), 2, "both services are still shown");
+        assert_eq!(capped.resources[0].cpu.asked, "2 CPU");
     }
 
     #[test]

@@ -21,10 +21,10 @@ pub async fn not_built() -> Html<&'static str> {
 
 /// What the dashboard's page may load: its own files, the wasm (compiled from its own
 /// origin, hence `'wasm-unsafe-eval'`), Trunk's inline loader by its hash, and fetches and
-/// event streams to this server. `style-src-attr` lets the editor set its scroll offset in
-/// a `style` attribute. Nothing may frame it.
+/// event streams to this server. No inline style attributes (the editor moves through the
+/// CSSOM). Nothing may frame it.
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
-     style-src 'self'{style_hashes}; style-src-attr 'unsafe-inline'; img-src 'self'; connect-src 'self'; \
+     style-src 'self'{style_hashes}; img-src 'self'; connect-src 'self'; \
      manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Swagger UI (vendored): its own scripts and styles, inline styles (its React components set
