@@ -31,6 +31,23 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// A diagnostic about the options or the policy, not a place in the file (line 0).
+    pub fn unpositioned(severity: Severity, code: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            severity,
+            code: code.into(),
+            message,
+            path: String::new(),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// An invalid compile option or policy entry.
+    pub fn option_error(message: String) -> Diagnostic {
+        Diagnostic::unpositioned(Severity::Error, crate::codes::INVALID_OPTION, message)
+    }
 }
 
 /// Renders diagnostics for people the way rustc does: a header, `file:line:col`, the source

@@ -4,7 +4,7 @@
 
 use super::checks::error;
 use crate::codes;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Mount, MountSource, System};
 use crate::names::is_dns_label;
 use crate::options::CompileOptions;
@@ -35,7 +35,7 @@ pub(crate) fn check(system: &System, options: &CompileOptions, out: &mut Vec<Dia
         match rule(entry, &options.username) {
             Ok(Some(rule)) => rules.push(rule),
             Ok(None) => {}
-            Err(why) => out.push(option_error(format!(
+            Err(why) => out.push(Diagnostic::option_error(format!(
                 "policy `allowed_claims` has the entry `{entry}`, which {why}"
             ))),
         }
@@ -132,17 +132,6 @@ fn is_plain_segment(segment: &str) -> bool {
     !matches!(segment, "" | "." | "..")
         && !segment.contains('/')
         && crate::names::check_username(segment).is_ok()
-}
-
-fn option_error(message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code: codes::INVALID_OPTION.into(),
-        message,
-        path: String::new(),
-        line: 0,
-        column: 0,
-    }
 }
 
 #[cfg(test)]

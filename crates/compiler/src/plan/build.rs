@@ -1,9 +1,8 @@
 //! Assembles a [`Plan`] from the model: names and labels, then the pod, Service, policy, claims.
 
 use super::{NotTranslated, Plan, PublishedPort, checks, edge, network, pod};
-use crate::codes;
 use crate::connect;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::labels;
 use crate::model::System;
 use crate::options::CompileOptions;
@@ -108,11 +107,11 @@ fn identity(
 ) -> Identity {
     let name = system_name(options, system.name.as_deref());
     if name.len() > MAX_SYSTEM_NAME || !crate::load::is_dns_label(&name) {
-        diagnostics.push(option_error(format!(
+        diagnostics.push(Diagnostic::option_error(format!(
             "system name `{name}` must be at most {MAX_SYSTEM_NAME} lowercase letters, digits or `-`, starting and ending with a letter or digit"
         )));
     } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        diagnostics.push(option_error(format!(
+        diagnostics.push(Diagnostic::option_error(format!(
             "system name `{name}` must start with a letter (it names a Kubernetes Service)"
         )));
     }
@@ -122,7 +121,7 @@ fn identity(
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     {
-        diagnostics.push(option_error(format!(
+        diagnostics.push(Diagnostic::option_error(format!(
             "GUID `{guid}` must be at most {MAX_GUID} lowercase letters and digits"
         )));
     }
@@ -171,17 +170,6 @@ pub(crate) fn system_guid(text: &str, name: &str, options: &CompileOptions) -> S
         crate::content_guid(text, name)
     } else {
         options.guid.clone()
-    }
-}
-
-fn option_error(message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code: codes::INVALID_OPTION.into(),
-        message,
-        path: String::new(),
-        line: 0,
-        column: 0,
     }
 }
 

@@ -68,7 +68,7 @@ pub(crate) fn edge(
             }
         }
         if !unique(&[&ingress.host], &ingress.path) {
-            diagnostics.push(option_diagnostic(
+            diagnostics.push(Diagnostic::unpositioned(
                 Severity::Warning,
                 codes::ROUTE_NOT_UNIQUE,
                 "neither `connect.ingress.host` nor `connect.ingress.path` holds `{guid}`: every system of a user gets the same host and path, and the controller picks one of them".into(),
@@ -76,7 +76,7 @@ pub(crate) fn edge(
         }
         if let (Some(target), Some(path), Some(host)) = (connect, &path, host) {
             if target.rewrite != Rewrite::Keep && path != "/" {
-                diagnostics.push(option_diagnostic(
+                diagnostics.push(Diagnostic::unpositioned(
                     Severity::Warning,
                     codes::REWRITE_NOT_APPLIED,
                     format!(
@@ -119,7 +119,7 @@ pub(crate) fn edge(
             .collect();
         let hosts: Vec<&String> = gateway.hostnames.iter().collect();
         if !unique(&hosts, &gateway.path) {
-            diagnostics.push(option_diagnostic(
+            diagnostics.push(Diagnostic::unpositioned(
                 Severity::Warning,
                 codes::ROUTE_NOT_UNIQUE,
                 "neither `connect.gateway.hostnames` nor `connect.gateway.path` holds `{guid}`: every system of a user gets the same hostnames and path, and the Gateway picks one of them".into(),
@@ -132,7 +132,7 @@ pub(crate) fn edge(
     diagnostics.extend(
         errors
             .into_iter()
-            .map(|e| option_diagnostic(Severity::Error, codes::INVALID_OPTION, e)),
+            .map(|e| Diagnostic::unpositioned(Severity::Error, codes::INVALID_OPTION, e)),
     );
     edge
 }
@@ -318,17 +318,6 @@ fn check_name(key: &str, name: &str, errors: &mut Vec<String>) {
         errors.push(format!(
             "policy `{key}` is `{name}`, which is not a lowercase DNS-1123 name"
         ));
-    }
-}
-
-fn option_diagnostic(severity: Severity, code: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        severity,
-        code: code.into(),
-        message,
-        path: String::new(),
-        line: 0,
-        column: 0,
     }
 }
 

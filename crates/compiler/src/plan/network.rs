@@ -144,7 +144,7 @@ pub(crate) fn network_policy(
         } else {
             "Gateway"
         };
-        diagnostics.push(option_diagnostic(
+        diagnostics.push(Diagnostic::unpositioned(
             Severity::Warning,
             codes::CONTROLLER_NOT_ADMITTED,
             format!(
@@ -247,7 +247,7 @@ fn allowed_cidrs(
     let mut parse = |text: &str, whose: &str| {
         let parsed = Cidr::parse(text);
         if parsed.is_none() {
-            diagnostics.push(option_diagnostic(
+            diagnostics.push(Diagnostic::unpositioned(
                 Severity::Error,
                 codes::INVALID_CIDR,
                 format!("{whose} CIDR `{text}` is not an IPv4 or IPv6 CIDR (like 10.0.0.0/8 or fd00::/8)"),
@@ -272,7 +272,7 @@ fn allowed_cidrs(
         if allowed.iter().any(|outer| outer.contains(&cidr)) {
             kept.push(text);
         } else {
-            diagnostics.push(option_diagnostic(
+            diagnostics.push(Diagnostic::unpositioned(
                 Severity::Warning,
                 codes::CIDR_NOT_ALLOWED,
                 format!(
@@ -283,17 +283,6 @@ fn allowed_cidrs(
         }
     }
     kept
-}
-
-fn option_diagnostic(severity: Severity, code: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        severity,
-        code: code.into(),
-        message,
-        path: String::new(),
-        line: 0,
-        column: 0,
-    }
 }
 
 /// An IPv4 or IPv6 network as `address/prefix`.
