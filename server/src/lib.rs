@@ -15,6 +15,7 @@ pub mod connect;
 pub mod error;
 pub mod events;
 pub mod executor;
+mod guarded_body;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -312,10 +313,9 @@ pub mod http {
     use hyper_util::server::conn::auto;
     use std::collections::BTreeMap;
     use std::net::SocketAddr;
-    use std::pin::{Pin, pin};
+    use std::pin::pin;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex, MutexGuard};
-    use std::task::{Context, Poll};
     use std::time::{Duration, Instant};
     use tokio::sync::{Notify, watch};
     use tower::ServiceExt as _;
@@ -366,32 +366,6 @@ pub mod http {
         fn drop(&mut self) {
             *lock(&self.0.idle_since) = Some(Instant::now());
             self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-
-    /// A response body that keeps its request counted in flight while it is being sent.
-    struct TrackedBody {
-        inner: axum::body::Body,
-        _in_flight: InFlight,
-    }
-
-    impl http_body::Body for TrackedBody {
-        type Data = axum::body::Bytes;
-        type Error = axum::Error;
-
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-            Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-        }
-
-        fn is_end_stream(&self) -> bool {
-            self.inner.is_end_stream()
-        }
-
-        fn size_hint(&self) -> http_body::SizeHint {
-            self.inner.size_hint()
         }
     }
 
@@ -521,12 +495,9 @@ pub mod http {
                 let router = router.clone();
                 async move {
                     let response = router.oneshot(request).await?;
-                    Ok::<_, std::convert::Infallible>(response.map(|inner| {
-                        axum::body::Body::new(TrackedBody {
-                            inner,
-                            _in_flight: in_flight,
-                        })
-                    }))
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| crate::guarded_body::Guarded::body(body, in_flight)),
+                    )
                 }
             },
         );

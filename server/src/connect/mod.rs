@@ -29,9 +29,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use path::{PREFIX, Selector};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tycho_api::{ConnectTarget, Phase, Rewrite, ServedBy, SystemStatus};
@@ -168,32 +166,6 @@ impl Drop for Slot {
                 counts.remove(&self.user);
             }
         }
-    }
-}
-
-/// A response body that holds its [`Slot`] until the last byte (or the browser leaves).
-struct Counted {
-    body: hyper::body::Incoming,
-    _slot: Slot,
-}
-
-impl http_body::Body for Counted {
-    type Data = axum::body::Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
     }
 }
 
@@ -400,7 +372,7 @@ async fn forward(state: &AppState, request: Request) -> Result<Response, ApiErro
     headers::to_client(&mut parts.headers);
     Ok(Response::from_parts(
         parts,
-        Body::new(Counted { body, _slot: slot }),
+        crate::guarded_body::Guarded::body(Body::new(body), slot),
     ))
 }
 
