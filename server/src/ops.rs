@@ -129,18 +129,21 @@ fn planned(compiled: Compiled) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
     }
 }
 
+/// Where users open a system: the URL the compiler knows when the operator's edge has a host;
+/// otherwise the path is served at this server's address `base` (its proxy, or an edge in front
+/// of it, as Ambassador was).
+pub fn connect_url(connect: &tycho_api::ConnectTarget, base: Option<&str>) -> Option<String> {
+    if connect.url.is_empty() {
+        base.map(|base| format!("{base}{}", connect.path))
+    } else {
+        Some(connect.url.clone())
+    }
+}
+
 /// A status as users see it: the absolute connect URL (from `base`, the server's public
 /// `scheme://host`) and the latest proxied request, which may be newer than the annotation.
 pub fn present(state: &AppState, base: Option<&str>, mut system: SystemStatus) -> SystemStatus {
-    // The compiler knows the URL when the operator's edge has a host; otherwise the path is
-    // served at this server's address (its proxy, or an edge in front of it, as Ambassador was).
-    system.connect_url = system.connect.as_ref().and_then(|c| {
-        if c.url.is_empty() {
-            base.map(|base| format!("{base}{}", c.path))
-        } else {
-            Some(c.url.clone())
-        }
-    });
+    system.connect_url = system.connect.as_ref().and_then(|c| connect_url(c, base));
     if let Some(last) = state.proxy().and_then(|p| p.last_activity(&system.guid)) {
         let last = crate::connect::activity::rfc3339(last);
         // RFC 3339 in UTC with whole seconds sorts as text.

@@ -315,6 +315,7 @@ impl KubeExecutor {
             ports: status.ports,
             address: status.address,
             port_names,
+            connect: status.connect,
         }
     }
 

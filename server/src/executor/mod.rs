@@ -93,6 +93,8 @@ pub struct Started {
     pub address: String,
     /// Name of each Service port, by Service port number (the compat API reports it).
     pub port_names: Vec<(u16, String)>,
+    /// Where the system is opened (the plan's connect target), if anywhere.
+    pub connect: Option<tycho_api::ConnectTarget>,
 }
 
 /// Result of a delete.

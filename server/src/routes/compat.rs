@@ -4,6 +4,7 @@
 use super::{body, json};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::executor::Started;
 use crate::executor::status::compat_time;
 use crate::ops;
 use crate::state::AppState;
@@ -132,8 +133,7 @@ pub async fn start(
             entry.insert(port_name, p.node_port.unwrap_or(p.port).into());
             containers.insert(p.service.clone(), entry);
         }
-        let conn_string = conn_string(&state, &headers, &started.guid)
-            .await
+        let conn_string = conn_string(&state, &headers, &started)
             .or_else(|| started.ports.iter().find_map(|p| p.url.clone()))
             .unwrap_or_default();
         Ok(Envelope::success(
@@ -153,23 +153,16 @@ pub async fn start(
 /// Where users open the system, for `conn_string`: in proxy mode the absolute connect URL (the
 /// server's public URL, else the Host it was reached at, + `/connect/<guid>/`); in ambassador
 /// mode the original's `/private/<app>/<user>/<guid>/` path on the operator's edge. Both come
-/// from the connect target the compiler wrote on the Deployment, read back through status.
-/// `None` when there is none (no TCP port published, mode `none`, status unreadable).
-async fn conn_string(state: &AppState, headers: &HeaderMap, guid: &str) -> Option<String> {
-    let executor = ops::executor(state).ok()?;
-    let system = match executor.status(guid).await {
-        Ok(found) => found?,
-        Err(e) => {
-            tracing::warn!(%guid, error = %e, "started, but its status for conn_string failed");
-            return None;
-        }
-    };
+/// from the connect target the compiler planned. `None` when there is none (no TCP port
+/// published, mode `none`).
+fn conn_string(state: &AppState, headers: &HeaderMap, started: &Started) -> Option<String> {
+    let target = started.connect.as_ref()?;
     match state.settings().policy.connect_mode() {
         ConnectMode::Proxy => {
             let base = state.settings().connect.public_base(headers);
-            ops::present(state, base.as_deref(), system).connect_url
+            ops::connect_url(target, base.as_deref())
         }
-        _ => system.connect.map(|target| target.path),
+        _ => Some(target.path.clone()),
     }
 }
 
