@@ -6,17 +6,15 @@
 //!
 //! Run: `cargo run --release -p tycho-server --example bench` (add `-- 500` for another count).
 
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, PostParams};
+mod common;
+
+use common::{COMPOSE, Kill, NAMESPACE, fake_cluster, free_port, rss_kib};
+use kube::api::Api;
 use std::collections::HashSet;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tycho_fake_kube::FakeKube;
 use tycho_server::executor::{Executor, Filter};
-
-const NAMESPACE: &str = "bench";
-const COMPOSE: &str = "services:\n  web:\n    image: nginxinc/nginx-unprivileged:stable-alpine\n    ports:\n      - \"8080:8080\"\n";
 
 #[derive(clap::Parser)]
 struct Child_ {
@@ -42,26 +40,6 @@ fn main() {
     rt.block_on(parent(total));
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 async fn start_one(http: &reqwest::Client, base: &str, i: usize) -> Result<String, String> {
     let r = http
         .post(format!("{base}/api/v1/systems"))
@@ -78,22 +56,8 @@ async fn start_one(http: &reqwest::Client, base: &str, i: usize) -> Result<Strin
 }
 
 async fn parent(total: usize) {
-    let fake = FakeKube::start().await;
-    Api::<Namespace>::all(fake.client())
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(serde_json::json!({"metadata": {"name": NAMESPACE}})).unwrap(),
-        )
-        .await
-        .expect("namespace");
-    let dir = std::env::temp_dir().join(format!("tycho-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, fake.kubeconfig_yaml(NAMESPACE)).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (fake, kubeconfig) = fake_cluster("bench").await;
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let child = Command::new(std::env::current_exe().unwrap())
         .args(["--serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -283,5 +247,7 @@ async fn parent(total: usize) {
         loaded as f64 / 1024.0
     );
     drop(child);
-    let _ = std::fs::remove_dir_all(dir);
+    if let Some(dir) = kubeconfig.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

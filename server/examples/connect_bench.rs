@@ -12,18 +12,16 @@ use axum::extract::FromRequestParts;
 use axum::extract::Request;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::IntoResponse;
+use common::{COMPOSE, Kill, NAMESPACE, fake_cluster, free_port, rss_kib};
 use futures::{SinkExt, StreamExt};
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, PostParams};
 use std::net::SocketAddr;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tycho_fake_kube::FakeKube;
 
-const NAMESPACE: &str = "bench";
-const COMPOSE: &str = "services:\n  web:\n    image: nginxinc/nginx-unprivileged:stable-alpine\n    ports:\n      - \"8080:8080\"\n";
+mod common;
+
 const SEQUENTIAL: usize = 3000;
 const CONCURRENCY: usize = 16;
 const LOAD_TIME: Duration = Duration::from_secs(4);
@@ -82,24 +80,7 @@ async fn app(request: Request) -> axum::response::Response {
 }
 
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    rss_kib(pid) as f64 / 1024.0
 }
 
 /// CPU time (user + system) the process has used.
@@ -174,23 +155,8 @@ async fn parent() {
         let _ = axum::serve(app_listener, router).await;
     });
 
-    let fake = FakeKube::start().await;
-    Api::<Namespace>::all(fake.client())
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(serde_json::json!({"metadata": {"name": NAMESPACE}})).unwrap(),
-        )
-        .await
-        .expect("namespace");
-    let dir = std::env::temp_dir().join(format!("tycho-connect-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, fake.kubeconfig_yaml(NAMESPACE)).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_fake, kubeconfig) = fake_cluster("connect-bench").await;
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let child = Kill(
         Command::new(std::env::current_exe().unwrap())
