@@ -165,16 +165,41 @@ struct Setup {
 }
 
 async fn setup(name: &str) -> Setup {
+    setup_with(name, tycho_server::connect::Limits::default()).await
+}
+
+async fn setup_with(name: &str, limits: tycho_server::connect::Limits) -> Setup {
     let cluster = TestCluster::start(name).await;
     let upstream = LocalUpstream::default();
-    let mut s = settings(&cluster);
-    s.connect.upstream = Some(Arc::new(upstream.clone()));
+    let mut s = proxy_settings(&cluster, Arc::new(upstream.clone()));
+    s.connect.limits = limits;
     let server = common::server_with(&cluster, s).await;
     Setup {
         server,
         upstream,
         cluster,
     }
+}
+
+/// The test settings with the proxy sending systems to `upstream`.
+fn proxy_settings(
+    cluster: &TestCluster,
+    upstream: Arc<dyn tycho_server::connect::upstream::Upstream>,
+) -> tycho_server::Settings {
+    let mut s = settings(cluster);
+    s.connect.upstream = Some(upstream);
+    s
+}
+
+/// A WebSocket handshake to `path` of the server, as `token`'s user.
+fn ws_request(server: &Server, path: &str, token: &str) -> tungstenite::handshake::client::Request {
+    let url = format!("{}{path}", server.base.replace("http://", "ws://"));
+    let mut request =
+        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
 }
 
 /// Starts `yaml` as alice, waits until it runs, and routes it to a new local app.
@@ -593,15 +618,8 @@ async fn websockets_echo_text_binary_and_close_codes() {
     let setup = setup("connect-ws").await;
     let (guid, _) = running(&setup, &compose(IMAGE), "web").await;
     let server = &setup.server;
-    let url = format!(
-        "{}/connect/{guid}/api/kernels/k1/ws",
-        server.base.replace("http://", "ws://")
-    );
-    let mut request =
-        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {ALICE}").parse().unwrap());
+    let path = format!("/connect/{guid}/api/kernels/k1/ws");
+    let mut request = ws_request(server, &path, ALICE);
     request.headers_mut().insert(
         "sec-websocket-protocol",
         "v1.kernel.websocket.jupyter.org".parse().unwrap(),
@@ -648,12 +666,7 @@ async fn websockets_echo_text_binary_and_close_codes() {
     }
 
     // Bob cannot open it.
-    let mut request =
-        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {BOB}").parse().unwrap());
-    match tokio_tungstenite::connect_async(request).await {
+    match tokio_tungstenite::connect_async(ws_request(server, &path, BOB)).await {
         Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 404),
         other => panic!("bob's websocket: {other:?}"),
     }
@@ -665,16 +678,10 @@ async fn a_websocket_is_closed_cleanly_when_its_system_is_deleted() {
     let setup = setup("connect-ws-delete").await;
     let (guid, _) = running(&setup, &compose(IMAGE), "web").await;
     let server = &setup.server;
-    let url = format!(
-        "{}/connect/{guid}/ws",
-        server.base.replace("http://", "ws://")
-    );
-    let mut request =
-        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {ALICE}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(ws_request(server, &format!("/connect/{guid}/ws"), ALICE))
+            .await
+            .unwrap();
     socket
         .send(tungstenite::Message::text("still here"))
         .await
@@ -710,9 +717,7 @@ async fn a_system_that_is_not_ready_gets_a_page_that_retries() {
     let cluster = TestCluster::start_fake("connect-not-ready").await;
     let fake = cluster.fake.as_ref().unwrap();
     fake.set_image_behavior("never-ready", tycho_fake_kube::PodBehavior::Pending);
-    let upstream = LocalUpstream::default();
-    let mut s = settings(&cluster);
-    s.connect.upstream = Some(Arc::new(upstream.clone()));
+    let s = proxy_settings(&cluster, Arc::new(LocalUpstream::default()));
     let server = common::server_with(&cluster, s).await;
     let guid = server
         .start(ALICE, &compose("example.org/never-ready:1"), "slow")
@@ -834,14 +839,11 @@ async fn outside_the_cluster_the_proxy_goes_through_a_port_forward() {
     if let Some(fake) = &cluster.fake {
         fake.set_port_forward(8080, app_addr);
     }
-    let mut s = settings(&cluster);
-    s.connect.upstream = Some(Arc::new(
-        tycho_server::connect::upstream::PortForwardUpstream {
-            client: cluster.client.clone(),
-            namespace: cluster.namespace.clone(),
-        },
-    ));
-    let server = common::server_with(&cluster, s).await;
+    let forward = tycho_server::connect::upstream::PortForwardUpstream {
+        client: cluster.client.clone(),
+        namespace: cluster.namespace.clone(),
+    };
+    let server = common::server_with(&cluster, proxy_settings(&cluster, Arc::new(forward))).await;
     let yaml = format!(
         "x-tycho:\n  connect:\n    rewrite: strip\nservices:\n  web:\n    image: {IMAGE}\n    ports:\n      - \"8080:8080\"\n"
     );
@@ -875,20 +877,6 @@ async fn outside_the_cluster_the_proxy_goes_through_a_port_forward() {
     cluster.cleanup().await;
 }
 
-async fn setup_with(name: &str, limits: tycho_server::connect::Limits) -> Setup {
-    let cluster = TestCluster::start(name).await;
-    let upstream = LocalUpstream::default();
-    let mut s = settings(&cluster);
-    s.connect.upstream = Some(Arc::new(upstream.clone()));
-    s.connect.limits = limits;
-    let server = common::server_with(&cluster, s).await;
-    Setup {
-        server,
-        upstream,
-        cluster,
-    }
-}
-
 async fn open_socket(
     server: &Server,
     guid: &str,
@@ -896,15 +884,7 @@ async fn open_socket(
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     tungstenite::Error,
 > {
-    let url = format!(
-        "{}/connect/{guid}/ws",
-        server.base.replace("http://", "ws://")
-    );
-    let mut request =
-        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {ALICE}").parse().unwrap());
+    let request = ws_request(server, &format!("/connect/{guid}/ws"), ALICE);
     tokio_tungstenite::connect_async(request)
         .await
         .map(|(s, _)| s)
