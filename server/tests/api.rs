@@ -93,15 +93,7 @@ async fn failure_mid_start_leaves_nothing_behind() {
         assert_eq!(code, StatusCode::BAD_GATEWAY, "{plural}: {body}");
         assert_eq!(body["type"], "urn:tycho:problem:cluster-refused");
         // Nothing left: the Deployment and everything created before the failure are gone.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while fake.object_count() != baseline {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{plural}: {} objects left over (baseline {baseline})",
-                fake.object_count()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_count(fake, baseline, &format!("{plural}: objects left over")).await;
         let (_, list) = s
             .json(Method::GET, "/api/v1/systems", Some(ALICE), None)
             .await;

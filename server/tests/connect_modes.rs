@@ -8,7 +8,6 @@ use common::*;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 use std::time::Duration;
 use tycho_compiler::{ConnectMode, GatewayParent, labels};
 use tycho_fake_kube::TestCluster;
@@ -117,25 +116,14 @@ async fn a_cluster_without_http_routes_gets_a_clear_error_and_nothing_left() {
     let s = server_with(&cluster, edge_settings(&cluster, ConnectMode::Gateway)).await;
     let baseline = fake.object_count();
     fake.fail_nth_create("httproutes", 1, 404);
-    let (code, body) = s
-        .json(
-            Method::POST,
-            "/api/v1/systems",
-            Some(ALICE),
-            Some(json!({"compose": compose(IMAGE)})),
-        )
-        .await;
+    let (code, body) = s.try_start(ALICE, &compose(IMAGE)).await;
     assert_ne!(code, StatusCode::ACCEPTED, "{body}");
     assert!(
         body.to_string()
             .contains(tycho_server::executor::kubernetes::NO_HTTP_ROUTE_KIND),
         "{body}"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while fake.object_count() != baseline {
-        assert!(std::time::Instant::now() < deadline, "objects left over");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_count(fake, baseline, "objects left over").await;
     cluster.cleanup().await;
 }
 

@@ -47,20 +47,6 @@ async fn pods_of(cluster: &TestCluster, guid: &str) -> Vec<Pod> {
     pods(cluster).list(&lp).await.expect("list pods").items
 }
 
-/// Waits until the fake holds `count` objects again (deletes cascade at once, but a dropped
-/// request may still be finishing).
-async fn wait_for_count(fake: &tycho_fake_kube::FakeKube, count: usize, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fake.object_count() != count {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: {} objects, expected {count}",
-            fake.object_count()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A system whose Deployment is gone while a pod still runs: what a system that ignores
 /// SIGTERM looks like during its grace period. The fake deletes at once, so the pod is put
 /// back as it was (labels and annotations from its template), without an owner.
@@ -161,14 +147,7 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
     make_terminating(&cluster, &guid).await;
     let (_, body) = s.status(ALICE, &guid).await;
     assert_eq!(body["phase"], "Terminating", "{body}");
-    let (code, body) = s
-        .json(
-            Method::POST,
-            "/api/v1/systems",
-            Some(ALICE),
-            Some(json!({"compose": compose(IMAGE)})),
-        )
-        .await;
+    let (code, body) = s.try_start(ALICE, &compose(IMAGE)).await;
     assert_eq!(code, StatusCode::TOO_MANY_REQUESTS, "{body}");
     // The refusal says when to try again.
     let again = s
@@ -417,14 +396,7 @@ async fn a_stalled_start_answers_503_with_the_reason() {
     ))
     .await;
     fake.delay_nth_create("deployments", 1, Duration::from_secs(20));
-    let (code, body) = s
-        .json(
-            Method::POST,
-            "/api/v1/systems",
-            Some(ALICE),
-            Some(json!({"compose": compose(IMAGE)})),
-        )
-        .await;
+    let (code, body) = s.try_start(ALICE, &compose(IMAGE)).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("did not answer within"), "{body}");

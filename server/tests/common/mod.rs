@@ -162,6 +162,17 @@ impl Server {
         body["guid"].as_str().expect("guid").to_string()
     }
 
+    /// Asks to start `yaml` (no name) as `token`'s user: the answer, whatever it is.
+    pub async fn try_start(&self, token: &str, yaml: &str) -> (StatusCode, Value) {
+        self.json(
+            Method::POST,
+            "/api/v1/systems",
+            Some(token),
+            Some(serde_json::json!({"compose": yaml})),
+        )
+        .await
+    }
+
     pub async fn status(&self, token: &str, guid: &str) -> (StatusCode, Value) {
         self.json(
             Method::GET,
@@ -247,5 +258,19 @@ pub fn ready_timeout(cluster: &TestCluster) -> Duration {
         Duration::from_secs(20)
     } else {
         Duration::from_secs(180)
+    }
+}
+
+/// Waits until the fake holds `count` objects again (deletes cascade at once, but a rollback or
+/// a dropped request may still be finishing); `what` names the case in the failure.
+pub async fn wait_for_count(fake: &tycho_fake_kube::FakeKube, count: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.object_count() != count {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} objects, expected {count}",
+            fake.object_count()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
