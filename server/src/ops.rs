@@ -161,12 +161,7 @@ pub fn executor(state: &AppState) -> Result<Arc<dyn Executor>, ApiError> {
 /// A GUID as Tycho makes them: 1–32 lowercase letters and digits. Anything else could
 /// change a label selector, so it is refused before reaching the cluster.
 pub fn check_guid(guid: &str) -> Result<(), ApiError> {
-    let ok = !guid.is_empty()
-        && guid.len() <= tycho_compiler::MAX_GUID
-        && guid
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if ok {
+    if tycho_compiler::is_guid(guid) {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no system {guid:?}")))

@@ -25,7 +25,7 @@ mod shell_words;
 
 pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
-pub use names::check_username;
+pub use names::{check_username, is_guid};
 /// YAML and JSON text of JSON values, as the manifests are written.
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).

@@ -11,6 +11,16 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 /// bytes): `TotalAnnotationSizeLimitB` in apimachinery.
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
+/// A GUID as Tycho makes them: 1 to [`crate::MAX_GUID`] lowercase letters and digits. Anything
+/// else could change a label selector or a proxy path, so it is refused wherever one enters.
+pub fn is_guid(guid: &str) -> bool {
+    !guid.is_empty()
+        && guid.len() <= crate::MAX_GUID
+        && guid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 /// Checks a username where it enters Tycho (tokens file, trusted header, compat principal).
 ///
 /// Usernames are copied into annotations, Ambassador mappings, `{username}` claim subpaths and

@@ -20,12 +20,7 @@ impl Selector {
             Some((guid, port)) => (guid, Some(port.parse::<u16>().ok().filter(|p| *p > 0)?)),
             None => (segment, None),
         };
-        let valid = !guid.is_empty()
-            && guid.len() <= tycho_compiler::MAX_GUID
-            && guid
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        valid.then(|| Selector {
+        tycho_compiler::is_guid(guid).then(|| Selector {
             guid: guid.to_string(),
             port,
         })

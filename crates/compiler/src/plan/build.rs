@@ -116,11 +116,7 @@ fn identity(
         )));
     }
     let guid = system_guid(text, &name, options);
-    if guid.len() > MAX_GUID
-        || !guid
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    {
+    if !crate::is_guid(&guid) {
         diagnostics.push(Diagnostic::option_error(format!(
             "GUID `{guid}` must be at most {MAX_GUID} lowercase letters and digits"
         )));
