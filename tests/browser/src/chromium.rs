@@ -10,10 +10,30 @@ use std::time::{Duration, Instant};
 /// One headless Chromium session.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    driver: Driver,
+}
+
+/// A running chromedriver and the browser profile it uses; dropping it stops both and removes
+/// the profile, also when a start fails half-way.
+struct Driver {
+    process: Child,
     /// chromedriver's port, for the commands fantoccini does not offer (the browser log).
     port: u16,
     profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if self.process.try_wait().ok().flatten().is_none() {
+            #[cfg(unix)]
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", self.process.id())])
+                .status();
+            let _ = self.process.kill();
+            let _ = self.process.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
 }
 
 fn free_port() -> u16 {
@@ -23,36 +43,70 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// How often a session start is tried before the test fails. A start can fail for reasons that
+/// have nothing to do with the product: another process took the port between `free_port` and
+/// chromedriver's bind, or a probe connected to itself (Linux's TCP self-connect).
+const START_ATTEMPTS: usize = 3;
+
 impl Browser {
     pub async fn start() -> Browser {
+        let mut failures = Vec::new();
+        for _ in 0..START_ATTEMPTS {
+            match Self::try_start().await {
+                Ok(browser) => return browser,
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!(
+            "cannot start headless Chromium through chromedriver ({}): run scripts/install-tools.sh (Debian chromium, chromium-driver)",
+            failures.join("; then ")
+        )
+    }
+
+    async fn try_start() -> Result<Browser, String> {
         let port = free_port();
         let chromedriver =
             std::env::var("TYCHO_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let profile =
+            std::env::temp_dir().join(format!("tycho-chromium-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).expect("create the Chromium profile folder");
+        let driver_log = profile.join("chromedriver.log");
         let mut command = Command::new(&chromedriver);
         command
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .arg(format!("--log-path={}", driver_log.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         // Its own process group, so stopping it also ends the browser it started.
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let driver = command.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {chromedriver} ({e}): run scripts/install-tools.sh (Debian chromium-driver)")
-        });
+        let process = command
+            .spawn()
+            .map_err(|e| format!("cannot run {chromedriver}: {e}"))?;
+        // From here on, dropping `driver` stops chromedriver, on every early return.
+        let mut driver = Driver {
+            process,
+            port,
+            profile,
+        };
+        let log_tail = || {
+            let log = std::fs::read_to_string(&driver_log).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().rev().take(5).collect();
+            lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port}"
-            );
+            if let Ok(Some(status)) = driver.process.try_wait() {
+                return Err(format!("chromedriver exited ({status}): {}", log_tail()));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("chromedriver did not listen on port {port}"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let profile =
-            std::env::temp_dir().join(format!("tycho-chromium-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(&profile).expect("create the Chromium profile folder");
         let args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),
@@ -64,7 +118,7 @@ impl Browser {
             "--disable-sync".into(),
             "--disable-dev-shm-usage".into(),
             "--window-size=1400,1000".into(),
-            format!("--user-data-dir={}", profile.display()),
+            format!("--user-data-dir={}", driver.profile.display()),
         ];
         let mut chrome_options = serde_json::json!({ "args": args });
         if let Ok(binary) = std::env::var("TYCHO_CHROMIUM") {
@@ -81,15 +135,8 @@ impl Browser {
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .unwrap_or_else(|e| {
-                panic!("cannot start headless Chromium through chromedriver ({e}): run scripts/install-tools.sh (Debian chromium)")
-            });
-        Browser {
-            client,
-            driver,
-            port,
-            profile,
-        }
+            .map_err(|e| format!("{e}; chromedriver's log: {}", log_tail()))?;
+        Ok(Browser { client, driver })
     }
 
     /// Opens the dashboard and waits until the editor is interactive.
@@ -191,7 +238,7 @@ impl Browser {
             .expect("the session id")
             .expect("a session");
         let path = format!("/session/{session}/se/log");
-        let answer = post_json(self.port, &path, r#"{"type":"browser"}"#).await;
+        let answer = post_json(self.driver.port, &path, r#"{"type":"browser"}"#).await;
         answer["value"]
             .as_array()
             .cloned()
@@ -206,27 +253,9 @@ impl Browser {
         path
     }
 
-    pub async fn close(mut self) {
+    /// Ends the WebDriver session, then stops chromedriver (dropping `self`).
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        #[cfg(unix)]
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.driver.id())])
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if self.driver.try_wait().ok().flatten().is_none() {
-            self.stop();
-        }
     }
 }
 
