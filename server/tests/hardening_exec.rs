@@ -7,13 +7,13 @@ mod common;
 use common::*;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tycho_api::Phase;
-use tycho_fake_kube::TestCluster;
+use tycho_fake_kube::{Termination, TestCluster};
 use tycho_server::executor::{ExecError, Executor, Filter, owner_hash};
 use tycho_server::{KubeExecutor, Settings};
 
@@ -47,36 +47,36 @@ async fn pods_of(cluster: &TestCluster, guid: &str) -> Vec<Pod> {
     pods(cluster).list(&lp).await.expect("list pods").items
 }
 
-/// A system whose Deployment is gone while a pod still runs: what a system that ignores
-/// SIGTERM looks like during its grace period. The fake deletes at once, so the pod is put
-/// back as it was (labels and annotations from its template), without an owner.
+/// Deletes a system whose pods ignore SIGTERM (as most images run as PID 1 do) and waits
+/// until its Deployment is gone and its pods are Terminating: how a system looks during its
+/// grace period. On the fake, deletion is made asynchronous as on a real cluster.
 async fn make_terminating(cluster: &TestCluster, guid: &str) {
-    let pod = pods_of(cluster, guid).await.pop().expect("a pod");
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    let deployment = pod
-        .metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(tycho_compiler::labels::INSTANCE))
-        .cloned()
-        .expect("instance label");
-    deployments(cluster)
-        .delete(&deployment, &DeleteParams::default())
-        .await
-        .expect("delete deployment");
-    let left: Pod = serde_json::from_value(json!({
-        "metadata": {
-            "name": name,
-            "labels": pod.metadata.labels,
-            "annotations": pod.metadata.annotations,
-        },
-        "spec": pod.spec,
-    }))
-    .expect("pod");
-    pods(cluster)
-        .create(&PostParams::default(), &left)
-        .await
-        .expect("recreate pod");
+    if let Some(fake) = &cluster.fake {
+        fake.set_termination(Termination {
+            collect_after: Duration::from_millis(50),
+            exit_after: Duration::from_secs(3600),
+        });
+    }
+    executor(cluster).delete(guid).await.expect("delete");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pods = pods_of(cluster, guid).await;
+        let deployment_left = !deployments(cluster)
+            .list(&ListParams::default().labels(&tycho_compiler::labels::system_selector(guid)))
+            .await
+            .expect("list deployments")
+            .items
+            .is_empty();
+        let terminating = pods.iter().all(|p| p.metadata.deletion_timestamp.is_some());
+        if !deployment_left && !pods.is_empty() && terminating {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "system {guid} did not start terminating"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 // ---- 8: look-alike usernames ---------------------------------------------------------------
@@ -143,7 +143,9 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
         },
     )
     .await;
-    let guid = s.start(ALICE, &compose(IMAGE), "one").await;
+    // Two seconds to stop, and an image that ignores SIGTERM: it stays Terminating for them.
+    let slow_to_stop = format!("{}    stop_grace_period: 2s\n", compose(IMAGE));
+    let guid = s.start(ALICE, &slow_to_stop, "one").await;
     make_terminating(&cluster, &guid).await;
     let (_, body) = s.status(ALICE, &guid).await;
     assert_eq!(body["phase"], "Terminating", "{body}");
@@ -161,13 +163,6 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
     assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(again.headers()["retry-after"], "30");
     // Once its pods are gone (the grace period is over), the slot is free.
-    for pod in pods_of(&cluster, &guid).await {
-        let name = pod.metadata.name.unwrap_or_default();
-        pods(&cluster)
-            .delete(&name, &DeleteParams::default())
-            .await
-            .expect("delete pod");
-    }
     s.delete_gone(ALICE, &guid).await;
     let again = s.start(ALICE, &compose(IMAGE), "two").await;
     s.delete_gone(ALICE, &again).await;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::gc;
 use crate::kinds::{self, DEPLOYMENTS, PODS, REPLICASETS};
 use crate::kubelet::{
     SimConfig, containers_started_events, is_pod_ready, pod_events, pod_status, prepare_pod,
@@ -125,14 +126,32 @@ fn new_pod_for(store: &mut Store, sim: &SimConfig, rs: &Value) -> Value {
     pod
 }
 
+/// The pods a ReplicaSet owns that are not terminating: the ones its controller counts.
+fn active_pods(store: &Store, ns: &str, rs_uid: &str) -> Vec<Value> {
+    let mut pods = store.owned_by(&PODS, ns, rs_uid);
+    pods.retain(|p| !gc::is_terminating(p));
+    pods
+}
+
 /// Brings one ReplicaSet's pods to `desired` and refreshes its status.
 fn scale_replicaset(store: &mut Store, sim: &SimConfig, mut rs: Value, desired: i64) -> Value {
     let ns = str_at(&rs, "/metadata/namespace").to_string();
     rs["spec"]["replicas"] = json!(desired);
-    let mut pods = store.owned_by(&PODS, &ns, uid_of(&rs));
+    let mut pods = active_pods(store, &ns, uid_of(&rs));
     while pods.len() as i64 > desired {
         if let Some(p) = pods.pop() {
-            store.remove_cascade(&PODS, &ns, name_of(&p));
+            match sim.termination {
+                Some(t) => {
+                    let grace = p
+                        .pointer("/spec/terminationGracePeriodSeconds")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(30);
+                    gc::terminate_pod(store, t, &p, grace);
+                }
+                None => {
+                    store.remove_cascade(&PODS, &ns, name_of(&p));
+                }
+            }
         }
     }
     let spec = rs
@@ -140,7 +159,8 @@ fn scale_replicaset(store: &mut Store, sim: &SimConfig, mut rs: Value, desired: 
         .cloned()
         .unwrap_or(Value::Null);
     let mut failure = None;
-    if (pods.len() as i64) < desired {
+    // A ReplicaSet being deleted in the foreground makes no new pods.
+    if (pods.len() as i64) < desired && !gc::is_terminating(&rs) {
         if quota_refuses(sim, &spec) {
             let pod_name = format!("{}-{}", name_of(&rs), store.rng.suffix(5));
             failure = Some(format!(
@@ -262,6 +282,10 @@ pub(crate) fn reconcile(store: &mut Store, sim: &SimConfig, ns: &str, name: &str
     let Some(mut dep) = store.get(&DEPLOYMENTS, ns, name).cloned() else {
         return;
     };
+    // Being deleted in the foreground: the garbage collector, not this controller, acts now.
+    if gc::is_terminating(&dep) {
+        return;
+    }
     let desired = dep
         .pointer("/spec/replicas")
         .and_then(Value::as_i64)
@@ -286,9 +310,9 @@ pub(crate) fn reconcile(store: &mut Store, sim: &SimConfig, ns: &str, name: &str
     scaling_event(store, &dep, &current, desired);
     let current = scale_replicaset(store, sim, current, desired);
     for rs in store.owned_by(&REPLICASETS, ns, uid_of(&dep)) {
-        all_pods.extend(store.owned_by(&PODS, ns, uid_of(&rs)));
+        all_pods.extend(active_pods(store, ns, uid_of(&rs)));
     }
-    let updated = store.owned_by(&PODS, ns, uid_of(&current)).len() as i64;
+    let updated = active_pods(store, ns, uid_of(&current)).len() as i64;
     let total = all_pods.len() as i64;
     let ready = all_pods.iter().filter(|p| is_pod_ready(p)).count() as i64;
     let available = ready;
@@ -449,5 +473,11 @@ pub(crate) fn fire(store: &mut Store, sim: &SimConfig, timer: Timer) {
             reconcile_owner_of(store, sim, &pod);
         }
         Timer::Deployment { namespace, name } => reconcile(store, sim, &namespace, &name),
+        Timer::PodGone {
+            namespace,
+            name,
+            uid,
+        } => gc::pod_gone(store, sim, &namespace, &name, &uid),
+        Timer::Collect => gc::collect(store, sim),
     }
 }

@@ -92,11 +92,13 @@ pub(crate) fn defaults(
             spec["volumeMode"] = json!("Filesystem");
         }
         if old.is_none() {
-            if spec.get("storageClassName").is_none() {
-                spec["storageClassName"] = json!("standard");
+            // The DefaultStorageClass admission plugin; with no default class the claim names
+            // none and stays Pending (see `storage`).
+            if spec.get("storageClassName").is_none()
+                && let Some(class) = crate::storage::default_class(store)
+            {
+                spec["storageClassName"] = json!(class);
             }
-            // The default class binds on first use (WaitForFirstConsumer): Pending until a pod
-            // that mounts the claim is scheduled (see `kubelet::bind_claims`).
             obj["status"] = json!({"phase": "Pending"});
         }
     } else if kind == &kinds::SECRETS {

@@ -141,6 +141,15 @@ pub(crate) static INGRESSES: Kind = k(
     true,
     true,
 );
+pub(crate) static STORAGECLASSES: Kind = k(
+    "storageclasses",
+    "storageclass",
+    "StorageClass",
+    "storage.k8s.io",
+    false,
+    false,
+    false,
+);
 /// A CRD on a real cluster (Gateway API, standard channel); served as if installed.
 pub(crate) static HTTPROUTES: Kind = k(
     "httproutes",
@@ -152,7 +161,7 @@ pub(crate) static HTTPROUTES: Kind = k(
     true,
 );
 
-pub(crate) static ALL: [&Kind; 13] = [
+pub(crate) static ALL: [&Kind; 14] = [
     &NAMESPACES,
     &PODS,
     &SERVICES,
@@ -166,6 +175,7 @@ pub(crate) static ALL: [&Kind; 13] = [
     &NETWORKPOLICIES,
     &INGRESSES,
     &HTTPROUTES,
+    &STORAGECLASSES,
 ];
 
 pub(crate) fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::PodBehavior;
-use crate::kinds::{EVENTS, PVCS};
+use crate::kinds::{EVENTS, PODS};
+use crate::storage;
 use crate::store::{Store, Timer, name_of, str_at, uid_of};
 use crate::util::now_rfc3339;
 
 pub(crate) const UNSCHEDULABLE_MSG: &str = "0/3 nodes are available: 3 Insufficient cpu.";
-const NODE: &str = "fake-node-1";
+pub(crate) const NODE: &str = "fake-node-1";
 const HOST_IP: &str = "10.0.0.11";
 
 /// Knobs set through `FakeKube` that shape simulated pods.
@@ -22,6 +23,8 @@ pub(crate) struct SimConfig {
     pub ready_delay: Duration,
     /// How long Events are kept after their last write; `None`: the API server's default hour.
     pub event_ttl: Option<Duration>,
+    /// Asynchronous deletion (see `gc`); `None`: deletes finish inside the request.
+    pub termination: Option<crate::Termination>,
 }
 
 /// The API server's default `--event-ttl`.
@@ -257,60 +260,14 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
     })
 }
 
-/// The claims a pod's volumes name.
-fn claim_names(pod: &Value) -> Vec<String> {
-    pod.pointer("/spec/volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName"))
-        .filter_map(Value::as_str)
-        .map(String::from)
-        .collect()
-}
-
 /// Why the scheduler leaves the pod Pending: its images say so, or a claim it mounts does not
-/// exist (the scheduler's words for both).
+/// exist or cannot bind (the scheduler's words for each).
 fn unschedulable(store: &Store, sim: &SimConfig, pod: &Value) -> Option<String> {
     let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
     if sim.images_behavior(&spec) == PodBehavior::Unschedulable {
         return Some(UNSCHEDULABLE_MSG.into());
     }
-    let ns = str_at(pod, "/metadata/namespace");
-    let missing = claim_names(pod)
-        .into_iter()
-        .find(|c| store.get(&PVCS, ns, c).is_none())?;
-    Some(format!(
-        "0/1 nodes are available: persistentvolumeclaim \"{missing}\" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
-    ))
-}
-
-/// Claims wait for their first consumer (as with kind's and k3s's default StorageClass): a
-/// pod scheduled with them binds each still-Pending one to a new volume.
-fn bind_claims(store: &mut Store, pod: &Value) {
-    let ns = str_at(pod, "/metadata/namespace").to_string();
-    for name in claim_names(pod) {
-        let Some(claim) = store.get(&PVCS, &ns, &name).cloned() else {
-            continue;
-        };
-        if str_at(&claim, "/status/phase") != "Pending" {
-            continue;
-        }
-        let mut bound = claim;
-        bound["spec"]["volumeName"] = json!(format!("pvc-{}", uid_of(&bound)));
-        bound["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] = json!(NODE);
-        let modes = bound
-            .pointer("/spec/accessModes")
-            .cloned()
-            .unwrap_or(json!(["ReadWriteOnce"]));
-        let size = bound
-            .pointer("/spec/resources/requests/storage")
-            .cloned()
-            .unwrap_or(json!("1Gi"));
-        bound["status"] =
-            json!({"phase": "Bound", "accessModes": modes, "capacity": {"storage": size}});
-        store.update_if_changed(&PVCS, bound);
-    }
+    storage::unbindable_claims(store, pod)
 }
 
 /// Defaults and status for a pod about to be stored (API-created or controller-created).
@@ -328,7 +285,7 @@ pub(crate) fn prepare_pod(store: &mut Store, sim: &SimConfig, pod: &mut Value) {
     let delayed = !sim.ready_delay.is_zero();
     if unschedulable(store, sim, pod).is_none() {
         pod["spec"]["nodeName"] = json!(NODE);
-        bind_claims(store, pod);
+        storage::bind_claims_of(store, pod);
     }
     pod["status"] = pod_status(store, sim, pod, delayed);
     if delayed {
@@ -338,6 +295,25 @@ pub(crate) fn prepare_pod(store: &mut Store, sim: &SimConfig, pod: &mut Value) {
             uid: uid_of(pod).into(),
         };
         store.add_timer(Instant::now() + sim.ready_delay, timer);
+    }
+}
+
+/// The scheduler's retry: pods left Pending because of their claims are placed once the
+/// claims can bind (a claim or a StorageClass was created since).
+pub(crate) fn schedule_waiting(store: &mut Store, sim: &SimConfig) {
+    let waiting: Vec<Value> = store
+        .list(&PODS, None)
+        .into_iter()
+        .filter(|p| p.pointer("/spec/nodeName").is_none())
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .filter(|p| unschedulable(store, sim, p).is_none())
+        .cloned()
+        .collect();
+    for mut pod in waiting {
+        prepare_pod(store, sim, &mut pod);
+        let pod = store.update(&PODS, pod);
+        pod_events(store, sim, &pod);
+        crate::controller::reconcile_owner_of(store, sim, &pod);
     }
 }
 

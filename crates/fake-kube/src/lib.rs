@@ -21,6 +21,7 @@
 
 mod controller;
 mod defaults;
+mod gc;
 mod harness;
 mod kinds;
 mod kubelet;
@@ -31,6 +32,7 @@ mod routes;
 mod selector;
 mod state;
 mod status;
+mod storage;
 mod store;
 mod util;
 mod validate;
@@ -68,6 +70,20 @@ pub enum PodBehavior {
     /// waits in `CreateContainerConfigError` ("container has runAsNonRoot and image will run
     /// as root") with a `Failed` Event.
     RunsAsRoot,
+}
+
+/// How deletions finish once [`FakeKube::set_termination`] is called: asynchronously, as on a
+/// real cluster (see the `gc` module). Without it, a DELETE removes the object and everything
+/// it owns before it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Termination {
+    /// How long the garbage collector takes to delete what a deleted owner owned (and the
+    /// namespace controller to empty a deleted namespace).
+    pub collect_after: Duration,
+    /// How long a pod's containers take to exit after SIGTERM. A deleted pod is removed after
+    /// this or after its grace period (when the kubelet kills it), whichever is shorter: an
+    /// image that ignores SIGTERM is one with an `exit_after` longer than the grace period.
+    pub exit_after: Duration,
 }
 
 /// A running fake API server. Cloning gives another handle to the same server.
@@ -228,13 +244,20 @@ preferences: {{}}
         g.sim.behaviors.push((image_contains.to_string(), behavior));
     }
 
-    /// Pods created from now on start Pending (ContainerCreating) and become Ready after
-    /// `delay`; Deployment status follows. Zero (the default) means Ready at once.
     /// Keeps Events for `ttl` after their last write instead of the API server's hour.
     pub fn set_event_ttl(&self, ttl: Duration) {
         self.shared.lock().sim.event_ttl = Some(ttl);
     }
 
+    /// Deletes from now on finish asynchronously, as on a real cluster: dependents are
+    /// collected after `collect_after`, pods stay Terminating until their containers exit,
+    /// namespaces until they are empty (see [`Termination`]).
+    pub fn set_termination(&self, termination: Termination) {
+        self.shared.lock().sim.termination = Some(termination);
+    }
+
+    /// Pods created from now on start Pending (ContainerCreating) and become Ready after
+    /// `delay`; Deployment status follows. Zero (the default) means Ready at once.
     pub fn set_ready_delay(&self, delay: Duration) {
         self.shared.lock().sim.ready_delay = delay;
     }

@@ -5,13 +5,17 @@ use serde_json::{Value, json};
 
 use crate::controller;
 use crate::defaults::{defaults, pod_spec_defaults};
-use crate::kinds::{DEPLOYMENTS, Kind, NAMESPACES, PODS, REPLICASETS, SERVICES};
+use crate::gc;
+use crate::kinds::{
+    DEPLOYMENTS, Kind, NAMESPACES, PODS, PVCS, REPLICASETS, SERVICES, STORAGECLASSES,
+};
 use crate::kubelet::{self, SimConfig};
 use crate::patch::{json_patch, merge_patch};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Cause};
+use crate::storage;
 use crate::store::{Store, name_of, str_at, uid_of};
-use crate::util::now_rfc3339;
+use crate::util::{now_rfc3339, rfc3339_in};
 use crate::validate;
 
 /// Namespaces the real server refuses to delete.
@@ -159,6 +163,20 @@ pub(crate) fn create(
     if kind.namespaced && !store.namespace_exists(&ns) {
         return Err(ApiError::namespace_not_found(&ns));
     }
+    if kind.namespaced
+        && store
+            .get(&NAMESPACES, "", &ns)
+            .is_some_and(gc::is_terminating)
+    {
+        let name = match name_of(&obj) {
+            "" => str_at(&obj, "/metadata/generateName"),
+            n => n,
+        };
+        let why = format!(
+            "unable to create new content in namespace {ns} because it is being terminated"
+        );
+        return Err(ApiError::forbidden(kind, name, &why));
+    }
     if name_of(&obj).is_empty() {
         let prefix = str_at(&obj, "/metadata/generateName").to_string();
         if prefix.is_empty() {
@@ -207,6 +225,7 @@ pub(crate) fn create(
         kubelet::prepare_pod(store, sim, &mut obj);
     }
     let stored = store.insert(kind, obj);
+    storage_written(store, sim, kind, &stored, true);
     if kind == &PODS {
         kubelet::pod_events(store, sim, &stored);
     } else if kind == &DEPLOYMENTS {
@@ -215,6 +234,19 @@ pub(crate) fn create(
         controller::reconcile_replicaset(store, sim, &ns, &name);
     }
     Ok(stored)
+}
+
+/// After a claim or a StorageClass is written: bind what can bind, then let the scheduler
+/// place the pods that waited for it.
+fn storage_written(store: &mut Store, sim: &SimConfig, kind: &Kind, obj: &Value, created: bool) {
+    if kind == &PVCS && created {
+        storage::claim_stored(store, obj);
+    } else if kind == &STORAGECLASSES {
+        storage::class_stored(store);
+    } else {
+        return;
+    }
+    kubelet::schedule_waiting(store, sim);
 }
 
 fn immutable(kind: &Kind, name: &str, field: &str, value: &Value) -> ApiError {
@@ -328,6 +360,7 @@ fn write(
         defaults(store, kind, &mut new, Some(&current))?;
     }
     let stored = store.update_if_changed(kind, new);
+    storage_written(store, sim, kind, &stored, false);
     if !status_only {
         if kind == &DEPLOYMENTS {
             controller::reconcile(store, sim, &ns, &name);
@@ -461,11 +494,8 @@ fn delete_response(kind: &Kind, obj: &Value, opts: &Value) -> Value {
         out["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
         out["status"]["phase"] = json!("Terminating");
     } else if kind == &PODS {
-        let grace = opts
-            .get("gracePeriodSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(30);
-        out["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        let grace = gc::grace_seconds(obj, opts);
+        out["metadata"]["deletionTimestamp"] = json!(rfc3339_in(grace));
         out["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
     } else if foreground {
         out["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
@@ -519,9 +549,30 @@ pub(crate) fn delete(
             ));
         }
     }
-    // propagationPolicy is accepted but dependents are always removed (Orphan is not modelled).
-    removed(store, sim, kind, ns, name);
-    Ok(delete_response(kind, &current, opts))
+    Ok(delete_one(store, sim, kind, &current, opts))
+}
+
+/// Deletes one object that exists and answers what the API server would: the object while it
+/// is still there (terminating), else what `delete_response` says.
+fn delete_one(
+    store: &mut Store,
+    sim: &SimConfig,
+    kind: &'static Kind,
+    current: &Value,
+    opts: &Value,
+) -> Value {
+    let (ns, name) = (str_at(current, "/metadata/namespace"), name_of(current));
+    match sim.termination {
+        Some(t) => match gc::delete(store, sim, t, kind, current, opts) {
+            Some(still_there) => still_there,
+            None => delete_response(kind, current, opts),
+        },
+        // Dependents go at once, whatever the propagationPolicy (kept short for tests).
+        None => {
+            removed(store, sim, kind, ns, name);
+            delete_response(kind, current, opts)
+        }
+    }
 }
 
 pub(crate) fn delete_collection(
@@ -539,8 +590,8 @@ pub(crate) fn delete_collection(
             continue;
         }
         // An earlier deletion in this loop may already have collected this one.
-        if store.get(kind, &t_ns, name_of(&t)).is_some() {
-            removed(store, sim, kind, &t_ns, name_of(&t));
+        if let Some(current) = store.get(kind, &t_ns, name_of(&t)).cloned() {
+            delete_one(store, sim, kind, &current, &json!({}));
             items.push(t);
         }
     }

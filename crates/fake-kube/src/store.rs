@@ -38,6 +38,14 @@ pub(crate) enum Timer {
         namespace: String,
         name: String,
     },
+    /// A terminating pod's containers have exited or its grace period ended.
+    PodGone {
+        namespace: String,
+        name: String,
+        uid: String,
+    },
+    /// A pass of the garbage collector (see `gc`).
+    Collect,
 }
 
 /// A stored object and its JSON text, serialised once when it is written so that a list only
@@ -121,6 +129,7 @@ impl Store {
         // The real server starts with "default"; creates elsewhere need their namespace first.
         let ns = store.new_namespace_object("default");
         store.insert(&kinds::NAMESPACES, ns);
+        store.insert(&kinds::STORAGECLASSES, crate::storage::standard_class());
         store.changes.clear();
         store
     }
@@ -141,9 +150,13 @@ impl Store {
         self.rv
     }
 
-    /// Objects other than Events (which outlive the objects they are about).
+    /// Objects other than Events (which outlive the objects they are about) and StorageClasses
+    /// (the cluster's set-up, not anything a test creates).
     pub(crate) fn count(&self) -> usize {
-        self.objects.keys().filter(|k| k.0 != "events").count()
+        self.objects
+            .keys()
+            .filter(|k| k.0 != "events" && k.0 != kinds::STORAGECLASSES.plural)
+            .count()
     }
 
     /// Removes Events last written more than `ttl` ago, as the API server does (1 h by default).
@@ -313,6 +326,21 @@ impl Store {
             }
         }
         out
+    }
+
+    /// Deletes exactly one object (no cascade) and emits DELETED; returns it if it existed.
+    pub(crate) fn remove(&mut self, kind: &'static Kind, ns: &str, name: &str) -> Option<Value> {
+        let Entry { value: mut obj, .. } = self.objects.remove(&Self::key(kind, ns, name))?;
+        let rv = self.stamp(&mut obj);
+        self.record(kind, "DELETED", rv, &obj);
+        Some(obj)
+    }
+
+    /// Every stored object with its kind, Events included, in key order.
+    pub(crate) fn every(&self) -> impl Iterator<Item = (&'static Kind, &Value)> {
+        self.objects
+            .iter()
+            .filter_map(|(k, e)| kinds::by_plural(k.0).map(|kind| (kind, &e.value)))
     }
 
     /// Every object of any kind whose controller owner has this uid.

@@ -68,9 +68,14 @@ impl Rng {
 
 /// RFC 3339 UTC with second precision, the format the API server writes.
 pub(crate) fn now_rfc3339() -> String {
-    k8s_openapi::jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    rfc3339_in(0)
+}
+
+/// Like [`now_rfc3339`], `seconds` from now (a pod's deletionTimestamp is when its grace ends).
+pub(crate) fn rfc3339_in(seconds: i64) -> String {
+    let at =
+        k8s_openapi::jiff::Timestamp::now() + k8s_openapi::jiff::SignedDuration::from_secs(seconds);
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {

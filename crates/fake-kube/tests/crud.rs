@@ -586,7 +586,12 @@ async fn discovery_and_version_endpoints() {
     let names: Vec<&str> = groups.groups.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(
         names,
-        ["apps", "gateway.networking.k8s.io", "networking.k8s.io"]
+        [
+            "apps",
+            "gateway.networking.k8s.io",
+            "networking.k8s.io",
+            "storage.k8s.io"
+        ]
     );
     let core = c.list_core_api_resources("v1").await.unwrap();
     assert!(
