@@ -1,9 +1,11 @@
 //! The `tycho` command.
 
+mod error;
 mod offline;
 mod remote;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use error::CliError;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -54,9 +56,10 @@ enum Command {
     Completions(remote::CompletionsArgs),
 }
 
+/// Runs the command; its error, if any, is printed here and only here.
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Api(args) => serve(args),
         Command::Compile(args) => offline::compile(&args),
         Command::Validate(args) => offline::validate(&args),
@@ -64,23 +67,21 @@ fn main() -> ExitCode {
         Command::Status(args) => remote::status(&args),
         Command::Down(args) => remote::down(&args),
         Command::Completions(args) => remote::completions(&args, Cli::command()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            error.print();
+            error.exit_code()
+        }
     }
 }
 
 /// Runs the server until it stops; errors (e.g. the port is taken) exit 1 with the reason.
-fn serve(args: tycho_server::ApiArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(tycho_server::run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn serve(args: tycho_server::ApiArgs) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(tycho_server::run(args))
+        .map_err(|e| CliError::Failed(e.to_string()))
 }

@@ -3,8 +3,9 @@
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use tycho_compiler::{CompileOptions, Diagnostic, diagnostic};
+
+use crate::error::CliError;
 
 #[derive(Args)]
 pub struct InputArgs {
@@ -64,28 +65,24 @@ pub enum Format {
     Json,
 }
 
-pub fn compile(args: &CompileArgs) -> ExitCode {
-    let (text, mut options) = match read_input(&args.input) {
-        Ok(input) => input,
-        Err(code) => return code,
-    };
+pub fn compile(args: &CompileArgs) -> Result<(), CliError> {
+    let (text, mut options) = read_input(&args.input)?;
     options.guid = args.guid.clone().unwrap_or_default();
     options.namespace = args.namespace.clone().unwrap_or_default();
     if let Some(user) = &args.username {
         options.username = user.clone();
     }
     let compiled = tycho_compiler::compile(&text, &options);
-    eprint!(
-        "{}",
-        diagnostic::render(
-            &compiled.diagnostics,
-            &display_name(&args.input.file),
-            &text
-        )
+    let rendered = diagnostic::render(
+        &compiled.diagnostics,
+        &display_name(&args.input.file),
+        &text,
     );
     let Some(plan) = compiled.plan else {
-        return ExitCode::FAILURE;
+        return Err(CliError::Diagnostics(rendered));
     };
+    // Warnings: the manifests are written all the same.
+    eprint!("{rendered}");
     match args.output {
         Output::Yaml => print!("{}", plan.to_yaml()),
         Output::Json => println!(
@@ -93,19 +90,22 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
             serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
         ),
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-pub fn validate(args: &ValidateArgs) -> ExitCode {
-    let (text, options) = match read_input(&args.input) {
-        Ok(input) => input,
-        Err(code) => return code,
-    };
+pub fn validate(args: &ValidateArgs) -> Result<(), CliError> {
+    let (text, options) = read_input(&args.input)?;
     let diagnostics = tycho_compiler::validate(&text, &options);
     report(&diagnostics, args.format, &args.input.file, &text)
 }
 
-fn report(diagnostics: &[Diagnostic], format: Format, file: &Path, text: &str) -> ExitCode {
+/// Prints the diagnostics (they are `validate`'s output); an error among them fails.
+fn report(
+    diagnostics: &[Diagnostic],
+    format: Format,
+    file: &Path,
+    text: &str,
+) -> Result<(), CliError> {
     match format {
         Format::Human if diagnostics.is_empty() => println!("{}: ok", display_name(file)),
         Format::Human => print!(
@@ -118,9 +118,9 @@ fn report(diagnostics: &[Diagnostic], format: Format, file: &Path, text: &str) -
         ),
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
-        ExitCode::FAILURE
+        Err(CliError::Reported)
     } else {
-        ExitCode::SUCCESS
+        Ok(())
     }
 }
 
@@ -143,6 +143,15 @@ pub struct ComposeInput {
 /// Reads `file` (`-` for stdin), then the env: the `.env` beside the file (or `env_file`),
 /// overridden by `KEY=VALUE` pairs. The name defaults as [`default_name`] says.
 pub fn read_compose(
+    file: &Path,
+    env_file: Option<&Path>,
+    pairs: &[String],
+    name: Option<&str>,
+) -> Result<ComposeInput, CliError> {
+    read_compose_text(file, env_file, pairs, name).map_err(CliError::Usage)
+}
+
+fn read_compose_text(
     file: &Path,
     env_file: Option<&Path>,
     pairs: &[String],
@@ -188,25 +197,20 @@ pub fn read_compose(
     Ok(ComposeInput { text, env, name })
 }
 
-/// Reads the compose file, env and policy; on failure prints why and returns the exit code.
-fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), ExitCode> {
-    let fail = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(2)
-    };
+/// Reads the compose file, env and policy (failures are usage errors).
+fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), CliError> {
     let input = read_compose(
         &args.file,
         args.env_file.as_deref(),
         &args.env,
         args.name.as_deref(),
-    )
-    .map_err(fail)?;
+    )?;
     let policy = match &args.policy {
         Some(path) => {
             let content = std::fs::read_to_string(path)
-                .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
             tycho_compiler::parse_policy(&content)
-                .map_err(|m| fail(format!("{}: {m}", path.display())))?
+                .map_err(|m| CliError::Usage(format!("{}: {m}", path.display())))?
         }
         None => Default::default(),
     };

@@ -9,10 +9,11 @@ use clap::{Args, ValueEnum};
 use serde::Deserialize;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tycho_client::api::{Diagnostic, KubeEvent, Severity, StartRequest, SystemStatus};
 use tycho_client::{Client, Deletion, Error, WaitOptions};
+
+use crate::error::CliError;
 
 /// Where the server is and who we are.
 #[derive(Args, Debug, Clone)]
@@ -105,9 +106,9 @@ pub struct CompletionsArgs {
 }
 
 /// Writes shell completions for `command` to standard output.
-pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> ExitCode {
+pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> Result<(), CliError> {
     clap_complete::generate(args.shell, &mut command, "tycho", &mut std::io::stdout());
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The config file's contents.
@@ -129,17 +130,22 @@ fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
     Some(base.join("tycho").join("config.toml"))
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, String> {
+fn load_config(explicit: Option<&Path>) -> Result<ConfigFile, CliError> {
     let Some(path) = config_path(explicit) else {
         return Ok(ConfigFile::default());
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+        }
         // Only a file named explicitly must exist.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
             Ok(ConfigFile::default())
         }
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(CliError::Usage(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -170,7 +176,7 @@ pub fn service_url(
 }
 
 /// The client for these flags (config file and discovery as the module docs say).
-async fn connect(connection: &Connection) -> Result<Client, String> {
+async fn connect(connection: &Connection) -> Result<Client, CliError> {
     let config = load_config(connection.config.as_deref())?;
     let server = match connection.server.clone().or(config.server) {
         Some(s) => s,
@@ -181,89 +187,22 @@ async fn connect(connection: &Connection) -> Result<Client, String> {
     Client::builder(server)
         .maybe_token(connection.token.clone().or(config.token))
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+/// Runs `future` to its end on a runtime for this one command.
+fn block_on(
+    future: impl std::future::Future<Output = Result<(), CliError>>,
+) -> Result<(), CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        })
-}
-
-fn usage_error(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(2)
-}
-
-/// Prints a client error for people; `source` renders 422 diagnostics against the file.
-fn report(error: &Error, source: Option<(&str, &str)>) {
-    match error {
-        Error::Unreachable { .. } | Error::Timeout { .. } => {
-            eprintln!("error: {error}");
-            eprintln!(
-                "  hint: start a server with `tycho api`, or name one with --server or TYCHO_URL"
-            );
-        }
-        Error::Api(problem) if problem.status == 401 => {
-            eprintln!(
-                "error: the server did not accept the token (401 {}){}",
-                problem.title,
-                detail(&problem.detail)
-            );
-            eprintln!(
-                "  hint: pass --token, set TYCHO_TOKEN, or put token = \"…\" in ~/.config/tycho/config.toml"
-            );
-        }
-        Error::Api(problem) if problem.status == 403 => {
-            eprintln!(
-                "error: not allowed (403 {}){}",
-                problem.title,
-                detail(&problem.detail)
-            );
-        }
-        Error::Api(problem) if !problem.errors.is_empty() => {
-            let (name, text) = source.unwrap_or(("<compose>", ""));
-            eprint!("{}", render(&problem.errors, name, text));
-            let errors = problem
-                .errors
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            eprintln!(
-                "error: {name}: the server refused the compose file ({} {}, {errors} error{})",
-                problem.status,
-                problem.title,
-                if errors == 1 { "" } else { "s" }
-            );
-        }
-        Error::Api(problem) => {
-            let mut line = format!("error: {} ({})", problem.title, problem.status);
-            if !problem.detail.is_empty() {
-                line.push_str(&format!(": {}", problem.detail));
-            }
-            if !problem.reason.is_empty() {
-                line.push_str(&format!(" [{}]", problem.reason));
-            }
-            eprintln!("{line}");
-        }
-        other => eprintln!("error: {other}"),
-    }
-}
-
-fn detail(d: &str) -> String {
-    if d.is_empty() {
-        String::new()
-    } else {
-        format!(": {d}")
-    }
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?
+        .block_on(future)
 }
 
 /// The server's diagnostics rendered the way `tycho validate` renders the compiler's.
-fn render(diagnostics: &[Diagnostic], name: &str, text: &str) -> String {
+pub fn render(diagnostics: &[Diagnostic], name: &str, text: &str) -> String {
     let converted: Vec<tycho_compiler::Diagnostic> = diagnostics
         .iter()
         .map(|d| tycho_compiler::Diagnostic {
@@ -282,7 +221,7 @@ fn render(diagnostics: &[Diagnostic], name: &str, text: &str) -> String {
 }
 
 /// Compose text, env and name for `up` (the same rules as `tycho compile`).
-fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), String> {
+fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), CliError> {
     let input = crate::offline::read_compose(
         &args.file,
         args.env_file.as_deref(),
@@ -473,28 +412,15 @@ impl Progress {
     }
 }
 
-pub fn up(args: &UpArgs) -> ExitCode {
-    let (text, request) = match read_up_input(args) {
-        Ok(input) => input,
-        Err(message) => return usage_error(message),
-    };
+pub fn up(args: &UpArgs) -> Result<(), CliError> {
+    let (text, request) = read_up_input(args)?;
     let name = crate::offline::display_name(&args.file);
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let client = match connect(&args.connection).await {
-            Ok(c) => c,
-            Err(message) => return usage_error(message),
-        };
-        let started = match client.start(&request).await {
-            Ok(s) => s,
-            Err(e) => {
-                report(&e, Some((&name, &text)));
-                return ExitCode::FAILURE;
-            }
-        };
+    block_on(async {
+        let client = connect(&args.connection).await?;
+        let started = client
+            .start(&request)
+            .await
+            .map_err(|e| CliError::with_source(e, &name, &text))?;
         if !started.diagnostics.is_empty() {
             eprint!("{}", render(&started.diagnostics, &name, &text));
         }
@@ -507,7 +433,13 @@ pub fn up(args: &UpArgs) -> ExitCode {
                 started
                     .ports
                     .iter()
-                    .map(|p| vec![started.name.clone(), started.guid.clone(), p.port.to_string()])
+                    .map(|p| {
+                        vec![
+                            started.name.clone(),
+                            started.guid.clone(),
+                            p.port.to_string(),
+                        ]
+                    })
                     .collect()
             };
             print!("{}", table(&["SYSTEM", "GUID", "PORT"], &rows));
@@ -521,7 +453,7 @@ pub fn up(args: &UpArgs) -> ExitCode {
         }
         let _ = std::io::stdout().flush();
         if !args.wait {
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
         let mut progress = Progress::new();
         let options = WaitOptions {
@@ -542,54 +474,36 @@ pub fn up(args: &UpArgs) -> ExitCode {
                     s.desired,
                     where_text(&s)
                 );
-                ExitCode::SUCCESS
+                Ok(())
             }
-            Err(e) => {
-                report(&e, None);
-                if matches!(e, Error::Failed(_)) {
-                    eprintln!(
-                        "  hint: `tycho down {}` removes it; `tycho status {} -o yaml` shows every container",
-                        started.guid, started.guid
-                    );
-                }
-                ExitCode::FAILURE
+            Err(e @ Error::Failed(_)) => {
+                let hint = format!(
+                    "`tycho down {}` removes it; `tycho status {} -o yaml` shows every container",
+                    started.guid, started.guid
+                );
+                Err(CliError::with_hint(e, hint))
             }
+            Err(e) => Err(e.into()),
         }
     })
 }
 
-pub fn status(args: &StatusArgs) -> ExitCode {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let client = match connect(&args.connection).await {
-            Ok(c) => c,
-            Err(message) => return usage_error(message),
-        };
+pub fn status(args: &StatusArgs) -> Result<(), CliError> {
+    block_on(async {
+        let client = connect(&args.connection).await?;
         let mut failed = false;
         let systems = if args.guids.is_empty() {
-            match client.list().await {
-                Ok(list) => list,
-                Err(e) => {
-                    report(&e, None);
-                    return ExitCode::FAILURE;
-                }
-            }
+            client.list().await?
         } else {
             let mut found = Vec::new();
             for guid in &args.guids {
                 match client.get(guid).await {
                     Ok(s) => found.push(s),
                     Err(e) if e.is_not_found() => {
-                        eprintln!("error: no system {guid}");
+                        CliError::Failed(format!("no system {guid}")).print();
                         failed = true;
                     }
-                    Err(e) => {
-                        report(&e, None);
-                        return ExitCode::FAILURE;
-                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
             found
@@ -610,19 +524,21 @@ pub fn status(args: &StatusArgs) -> ExitCode {
                     "{}",
                     serde_json::to_string_pretty(&systems).unwrap_or_default()
                 ),
-                StatusFormat::Yaml => match serde_saphyr::to_string(&systems) {
-                    Ok(yaml) => print!("{yaml}"),
-                    Err(e) => {
-                        eprintln!("error: cannot write YAML: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                },
+                StatusFormat::Yaml => {
+                    let yaml = serde_saphyr::to_string(&systems)
+                        .map_err(|e| CliError::Failed(format!("cannot write YAML: {e}")))?;
+                    print!("{yaml}");
+                }
             }
         }
         if args.events && !print_events(&client, &systems).await {
             failed = true;
         }
-        exit(failed)
+        if failed {
+            Err(CliError::Reported)
+        } else {
+            Ok(())
+        }
     })
 }
 
@@ -637,21 +553,12 @@ async fn print_events(client: &tycho_client::Client, systems: &[SystemStatus]) -
                 print!("{}", events_table(&events));
             }
             Err(e) => {
-                report(&e, None);
+                CliError::from(e).print();
                 ok = false;
             }
         }
     }
     ok
-}
-
-/// The exit code of a command that went through every item: failure when any failed.
-fn exit(failed: bool) -> ExitCode {
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
 }
 
 /// What `tycho down` did with one GUID.
@@ -691,63 +598,58 @@ async fn down_targets(client: &Client, args: &DownArgs) -> Result<Vec<String>, E
     }
 }
 
-pub fn down(args: &DownArgs) -> ExitCode {
+pub fn down(args: &DownArgs) -> Result<(), CliError> {
     if args.guids.is_empty() && !args.all {
         // `tycho down $(tycho status --terse)` with nothing running: nothing to ask the server.
         println!("nothing to delete: no GUIDs given (--all deletes every system of yours)");
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
     // A system that went away between the list and its delete was not named by the user.
     let missing_is_fine = args.ignore_missing || args.all;
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let client = match connect(&args.connection).await {
-            Ok(c) => c,
-            Err(message) => return usage_error(message),
-        };
-        let guids = match down_targets(&client, args).await {
-            Ok(guids) => guids,
-            Err(e) => {
-                report(&e, None);
-                return ExitCode::FAILURE;
-            }
-        };
+    block_on(async {
+        let client = connect(&args.connection).await?;
+        let guids = down_targets(&client, args).await?;
         if guids.is_empty() {
             println!("nothing to delete: none running");
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
         let mut failed = false;
         for guid in &guids {
-            match delete_one(&client, guid).await {
-                Ok(DownOutcome::Deleted) => println!("{guid} deleted"),
-                Ok(DownOutcome::Terminating) => println!("{guid} terminating"),
+            let said = match delete_one(&client, guid).await {
+                Ok(DownOutcome::Deleted) => Ok(format!("{guid} deleted")),
+                Ok(DownOutcome::Terminating) => Ok(format!("{guid} terminating")),
                 Ok(DownOutcome::NothingThere) if missing_is_fine => {
-                    println!("nothing to delete: no system {guid} of yours")
+                    Ok(format!("nothing to delete: no system {guid} of yours"))
                 }
-                Ok(DownOutcome::NothingThere) => {
-                    eprintln!("error: nothing to delete: no system {guid} of yours");
-                    failed = true;
+                Ok(DownOutcome::NothingThere) => Err(CliError::Failed(format!(
+                    "nothing to delete: no system {guid} of yours"
+                ))),
+                // Not a GUID at all (the server checks their form before looking).
+                Err(e) if e.is_not_found() => Err(CliError::Failed(format!(
+                    "nothing to delete: {guid:?} is not a GUID"
+                ))),
+                // The same cause would stop the rest (server down, bad token).
+                Err(e)
+                    if matches!(e, Error::Unreachable { .. } | Error::Timeout { .. })
+                        || e.is_auth() =>
+                {
+                    return Err(e.into());
                 }
-                Err(e) if e.is_not_found() => {
-                    // Not a GUID at all (the server checks their form before looking).
-                    eprintln!("error: nothing to delete: {guid:?} is not a GUID");
-                    failed = true;
-                }
-                Err(e) => {
-                    report(&e, None);
-                    // The same cause would stop the rest (server down, bad token).
-                    if matches!(e, Error::Unreachable { .. } | Error::Timeout { .. }) || e.is_auth()
-                    {
-                        return ExitCode::FAILURE;
-                    }
+                Err(e) => Err(e.into()),
+            };
+            match said {
+                Ok(line) => println!("{line}"),
+                Err(failure) => {
+                    failure.print();
                     failed = true;
                 }
             }
         }
-        exit(failed)
+        if failed {
+            Err(CliError::Reported)
+        } else {
+            Ok(())
+        }
     })
 }
 
