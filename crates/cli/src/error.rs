@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use tycho_client::Error;
 use tycho_client::api::Severity;
 
+use crate::render::diagnostics::server_diagnostics;
+
 /// Why a command failed.
 #[derive(Debug)]
 pub enum CliError {
@@ -123,7 +125,7 @@ fn render_client_error(error: &Error, source: Option<&(String, String)>) -> Stri
                 .count();
             format!(
                 "{}error: {name}: the server refused the compose file ({} {}, {errors} error{})\n",
-                crate::remote::render(&problem.errors, name, text),
+                server_diagnostics(&problem.errors, name, text),
                 problem.status,
                 problem.title,
                 if errors == 1 { "" } else { "s" }
@@ -150,5 +152,24 @@ fn detail(d: &str) -> String {
         String::new()
     } else {
         format!(": {d}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_and_lines() {
+        let usage = CliError::Usage("--env X: expected KEY=VALUE".into());
+        assert_eq!(usage.exit_code(), ExitCode::from(2));
+        assert_eq!(usage.render(), "error: --env X: expected KEY=VALUE\n");
+        let failed = CliError::Failed("no system 0123".into());
+        assert_eq!(failed.exit_code(), ExitCode::FAILURE);
+        assert_eq!(failed.render(), "error: no system 0123\n");
+        assert_eq!(CliError::Reported.exit_code(), ExitCode::FAILURE);
+        assert_eq!(CliError::Reported.render(), "");
+        let rendered = "error[TY0001]: YAML syntax\n".to_string();
+        assert_eq!(CliError::Diagnostics(rendered.clone()).render(), rendered);
     }
 }

@@ -1,11 +1,14 @@
-//! The `tycho` command.
+//! The `tycho` command: its subcommands and their dispatch. Each subcommand lives in
+//! `commands/<name>.rs`; a failure comes back as an [`error::CliError`], printed here.
 
+mod commands;
+mod connection;
 mod error;
-mod offline;
-mod remote;
+mod input;
+mod render;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use error::CliError;
+use commands::{api, compile, completions, down, status, up, validate};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -30,43 +33,43 @@ enum Command {
     #[command(
         after_help = "Example:\n  tycho compile -f docker-compose.yaml --env HOST_PORT=8080 | kubectl apply -f -"
     )]
-    Compile(offline::CompileArgs),
+    Compile(compile::CompileArgs),
     /// Check a compose file and print diagnostics; exits 1 when there are errors.
     #[command(after_help = "Example:\n  tycho validate -f docker-compose.yaml --format json")]
-    Validate(offline::ValidateArgs),
+    Validate(validate::ValidateArgs),
     /// Start a system on a Tycho server; prints SYSTEM, GUID and PORT.
     #[command(
         after_help = "Examples:\n  tycho up -f docker-compose.yaml --name web --wait\n  tycho up -f app.yaml --env-file prod.env --env TAG=1.2 -s http://tycho:8099\n\nServer: -s/--server, TYCHO_URL, the config file, the in-cluster `tycho-api` Service, or http://localhost:8099.\nToken: --token, TYCHO_TOKEN, or `token = \"…\"` in ~/.config/tycho/config.toml."
     )]
-    Up(remote::UpArgs),
+    Up(up::UpArgs),
     /// Show your systems: SYSTEM, GUID, STATUS, READY, URL/PORT, AGE.
     #[command(
         after_help = "Examples:\n  tycho status\n  tycho status 0f3c9a… -o yaml\n  tycho down $(tycho status --terse)"
     )]
-    Status(remote::StatusArgs),
+    Status(status::StatusArgs),
     /// Delete systems (their Deployment, Service, NetworkPolicy and claims).
     #[command(
         after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all\n  tycho down $(tycho status --terse)\n\nExit status: 0 when every GUID was deleted or is terminating, and when there was nothing to\ndelete (no GUIDs given, or --all with nothing running). 1 when a GUID names no system of yours\n(a typo, one already gone, or someone else's: the server does not say which), unless\n--ignore-missing; with --all a system gone meanwhile is not a failure. 1 on any other error."
     )]
-    Down(remote::DownArgs),
+    Down(down::DownArgs),
     /// Write shell completions to standard output.
     #[command(
         after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish"
     )]
-    Completions(remote::CompletionsArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// Runs the command; its error, if any, is printed here and only here.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Api(args) => serve(args),
-        Command::Compile(args) => offline::compile(&args),
-        Command::Validate(args) => offline::validate(&args),
-        Command::Up(args) => remote::up(&args),
-        Command::Status(args) => remote::status(&args),
-        Command::Down(args) => remote::down(&args),
-        Command::Completions(args) => remote::completions(&args, Cli::command()),
+        Command::Api(args) => api::run(args),
+        Command::Compile(args) => compile::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Up(args) => up::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Down(args) => down::run(&args),
+        Command::Completions(args) => completions::run(&args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,13 +78,4 @@ fn main() -> ExitCode {
             error.exit_code()
         }
     }
-}
-
-/// Runs the server until it stops; errors (e.g. the port is taken) exit 1 with the reason.
-fn serve(args: tycho_server::ApiArgs) -> Result<(), CliError> {
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime
-        .block_on(tycho_server::run(args))
-        .map_err(|e| CliError::Failed(e.to_string()))
 }

@@ -1,12 +1,17 @@
-//! `tycho compile` and `tycho validate`: the compiler on a local file, no server needed.
+//! The compose file a command reads, the same way for `compile`, `validate` and `up`: the file
+//! (or standard input), its env (`.env`, `--env-file`, `--env`) and the system name; and the
+//! flags `compile` and `validate` share, with the policy.
+//!
+//! Everything that goes wrong here is a usage error (exit 2): no server was asked.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tycho_compiler::{CompileOptions, Diagnostic, diagnostic};
+use tycho_compiler::CompileOptions;
 
 use crate::error::CliError;
 
+/// The input flags of `compile` and `validate`.
 #[derive(Args)]
 pub struct InputArgs {
     /// The compose file (`-` for standard input).
@@ -26,104 +31,34 @@ pub struct InputArgs {
     pub policy: Option<PathBuf>,
 }
 
-#[derive(Args)]
-pub struct CompileArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
-    pub output: Output,
-    /// Instance GUID; by default one derived from the input, so output is stable.
-    #[arg(long)]
-    pub guid: Option<String>,
-    /// Namespace to write into the objects.
-    #[arg(long)]
-    pub namespace: Option<String>,
-    /// Owner written into labels.
-    #[arg(long)]
-    pub username: Option<String>,
-}
-
-#[derive(Args)]
-pub struct ValidateArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
-    /// `human` (like rustc) or `json`.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Output {
-    Yaml,
-    Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
-
-pub fn compile(args: &CompileArgs) -> Result<(), CliError> {
-    let (text, mut options) = read_input(&args.input)?;
-    options.guid = args.guid.clone().unwrap_or_default();
-    options.namespace = args.namespace.clone().unwrap_or_default();
-    if let Some(user) = &args.username {
-        options.username = user.clone();
-    }
-    let compiled = tycho_compiler::compile(&text, &options);
-    let rendered = diagnostic::render(
-        &compiled.diagnostics,
-        &display_name(&args.input.file),
-        &text,
-    );
-    let Some(plan) = compiled.plan else {
-        return Err(CliError::Diagnostics(rendered));
-    };
-    // Warnings: the manifests are written all the same.
-    eprint!("{rendered}");
-    match args.output {
-        Output::Yaml => print!("{}", plan.to_yaml()),
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
-        ),
-    }
-    Ok(())
-}
-
-pub fn validate(args: &ValidateArgs) -> Result<(), CliError> {
-    let (text, options) = read_input(&args.input)?;
-    let diagnostics = tycho_compiler::validate(&text, &options);
-    report(&diagnostics, args.format, &args.input.file, &text)
-}
-
-/// Prints the diagnostics (they are `validate`'s output); an error among them fails.
-fn report(
-    diagnostics: &[Diagnostic],
-    format: Format,
-    file: &Path,
-    text: &str,
-) -> Result<(), CliError> {
-    match format {
-        Format::Human if diagnostics.is_empty() => println!("{}: ok", display_name(file)),
-        Format::Human => print!(
-            "{}",
-            diagnostic::render(diagnostics, &display_name(file), text)
-        ),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(diagnostics).unwrap_or_default()
-        ),
-    }
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        Err(CliError::Reported)
-    } else {
-        Ok(())
+impl InputArgs {
+    /// Reads the compose file, env and policy: the text and the compiler's options.
+    pub fn read(&self) -> Result<(String, CompileOptions), CliError> {
+        let input = read_compose(
+            &self.file,
+            self.env_file.as_deref(),
+            &self.env,
+            self.name.as_deref(),
+        )?;
+        let policy = match &self.policy {
+            Some(path) => {
+                let content = std::fs::read_to_string(path).map_err(|e| cannot_read(path, e))?;
+                tycho_compiler::parse_policy(&content)
+                    .map_err(|m| CliError::Usage(format!("{}: {m}", path.display())))?
+            }
+            None => Default::default(),
+        };
+        let options = CompileOptions {
+            name: input.name,
+            env: input.env,
+            policy,
+            ..Default::default()
+        };
+        Ok((input.text, options))
     }
 }
 
+/// How diagnostics name the file: its path, or `<stdin>` for `-`.
 pub fn display_name(file: &Path) -> String {
     if file == Path::new("-") {
         "<stdin>".into()
@@ -148,32 +83,23 @@ pub fn read_compose(
     pairs: &[String],
     name: Option<&str>,
 ) -> Result<ComposeInput, CliError> {
-    read_compose_text(file, env_file, pairs, name).map_err(CliError::Usage)
-}
-
-fn read_compose_text(
-    file: &Path,
-    env_file: Option<&Path>,
-    pairs: &[String],
-    name: Option<&str>,
-) -> Result<ComposeInput, String> {
     let bytes = if file == Path::new("-") {
         let mut buffer = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
-            .map_err(|e| format!("reading standard input: {e}"))?;
+            .map_err(|e| CliError::Usage(format!("reading standard input: {e}")))?;
         buffer
     } else {
-        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        std::fs::read(file).map_err(|e| cannot_read(file, e))?
     };
     let text = tycho_compiler::decode(&bytes)
         .map_err(|d| {
-            format!(
+            CliError::Usage(format!(
                 "{}:{}:{}: {}",
                 display_name(file),
                 d.line,
                 d.column,
                 d.message
-            )
+            ))
         })?
         .to_string();
     let mut env = BTreeMap::new();
@@ -181,14 +107,15 @@ fn read_compose_text(
         .then(|| file.with_file_name(".env"))
         .filter(|p| p.is_file());
     if let Some(path) = env_file.map(Path::to_path_buf).or(beside) {
-        let content = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        env.extend(parse_env_file(&content).map_err(|m| format!("{}: {m}", path.display()))?);
+        let content = std::fs::read_to_string(&path).map_err(|e| cannot_read(&path, e))?;
+        let pairs = parse_env_file(&content)
+            .map_err(|m| CliError::Usage(format!("{}: {m}", path.display())))?;
+        env.extend(pairs);
     }
     for pair in pairs {
         let (key, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("--env {pair}: expected KEY=VALUE"))?;
+            .ok_or_else(|| CliError::Usage(format!("--env {pair}: expected KEY=VALUE")))?;
         env.insert(key.to_string(), value.to_string());
     }
     let name = name
@@ -197,30 +124,8 @@ fn read_compose_text(
     Ok(ComposeInput { text, env, name })
 }
 
-/// Reads the compose file, env and policy (failures are usage errors).
-fn read_input(args: &InputArgs) -> Result<(String, CompileOptions), CliError> {
-    let input = read_compose(
-        &args.file,
-        args.env_file.as_deref(),
-        &args.env,
-        args.name.as_deref(),
-    )?;
-    let policy = match &args.policy {
-        Some(path) => {
-            let content = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-            tycho_compiler::parse_policy(&content)
-                .map_err(|m| CliError::Usage(format!("{}: {m}", path.display())))?
-        }
-        None => Default::default(),
-    };
-    let options = CompileOptions {
-        name: input.name,
-        env: input.env,
-        policy,
-        ..Default::default()
-    };
-    Ok((input.text, options))
+fn cannot_read(path: &Path, error: std::io::Error) -> CliError {
+    CliError::Usage(format!("cannot read {}: {error}", path.display()))
 }
 
 /// The folder's name as a DNS label (compose names projects after their folder), unless the
