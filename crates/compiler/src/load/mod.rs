@@ -4,12 +4,10 @@
 //! then walk the tree with one function per compose section. Every key is either translated,
 //! reported as "not translated", or an error (unknown keys must not pass: typos matter).
 
-mod catalog;
+mod keys;
 mod ports;
 mod reader;
 mod service;
-
-pub use service::is_dns_label;
 mod volumes;
 
 use crate::codes;
@@ -185,7 +183,7 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             }
             // Other `x-` extensions are ignored (as compose does); Tycho reads its own.
             "x-tycho" => system.connect = x_tycho(value, &path, r),
-            _ => r.other_key(key, &path, catalog::TOP_LEVEL, &mut top_not_translated),
+            _ => r.other_key(key, &path, keys::TOP_LEVEL, &mut top_not_translated),
         }
     }
     r.diagnostics_from_not_translated(&top_not_translated);
@@ -232,7 +230,7 @@ fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
                 r.string(value, &kpath);
             }
             "connect" => spec = x_tycho_connect(value, &kpath, r),
-            _ => r.unknown_key(key, &kpath, &known(catalog::X_TYCHO)),
+            _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO)),
         }
     }
     spec
@@ -262,7 +260,7 @@ fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
                 });
             }
             "rewrite" => spec.rewrite = rewrite(value, &kpath, r),
-            _ => r.unknown_key(key, &kpath, &known(catalog::X_TYCHO_CONNECT)),
+            _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO_CONNECT)),
         }
     }
     spec
@@ -291,8 +289,8 @@ fn rewrite(node: &Node, path: &str, r: &mut Reader) -> Option<Rewrite> {
     }
 }
 
-fn known(catalog: &[(&'static str, &str)]) -> Vec<&'static str> {
-    catalog.iter().map(|(k, _)| *k).collect()
+fn known(keys: &[(&'static str, &str)]) -> Vec<&'static str> {
+    keys.iter().map(|(k, _)| *k).collect()
 }
 
 fn volume_declarations(
@@ -348,7 +346,7 @@ fn volume_declarations(
                     }
                 }
                 "x-tycho-size" => decl.size = r.string(v, &kpath).map(|s| (s, r.pos(v, &kpath))),
-                _ => r.other_key(k, &kpath, catalog::VOLUME, not_translated),
+                _ => r.other_key(k, &kpath, keys::VOLUME, not_translated),
             }
         }
         if external {

@@ -1,7 +1,7 @@
 //! `ports:` and `expose:` in compose's short (`[ip:][published:]target[/proto]`, with ranges)
 //! and long syntax.
 
-use super::catalog;
+use super::keys;
 use super::reader::{Reader, child};
 use crate::codes;
 use crate::model::Port;
@@ -178,7 +178,7 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader) -> Option<Spec> {
             }
             "host_ip" => host_ip = true,
             "app_protocol" | "name" => {}
-            _ => r.other_key(k, &kpath, catalog::PORT, &mut ignored),
+            _ => r.other_key(k, &kpath, keys::PORT, &mut ignored),
         }
     }
     r.diagnostics_from_not_translated(&ignored);

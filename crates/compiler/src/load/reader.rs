@@ -241,20 +241,20 @@ impl Reader {
         &mut self,
         key: &Node,
         path: &str,
-        catalog: &[(&str, &str)],
+        keys: &[(&str, &str)],
         not_translated: &mut Vec<NotTranslated>,
     ) {
         let name = key.text();
         if name.starts_with("x-") {
             return;
         }
-        if let Some((_, reason)) = catalog.iter().find(|(k, _)| *k == name)
+        if let Some((_, reason)) = keys.iter().find(|(k, _)| *k == name)
             && !reason.is_empty()
         {
             self.not_translated(key, path, reason, not_translated);
             return;
         }
-        let known: Vec<&str> = catalog.iter().map(|(k, _)| *k).collect();
+        let known: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
         self.unknown_key(key, path, &known);
     }
 

@@ -1,11 +1,12 @@
 //! One compose service → [`Service`].
 
-use super::catalog;
+use super::keys;
 use super::reader::{NotTranslated, Reader, child};
 use super::{ports, volumes};
 use crate::codes;
 use crate::diagnostic::Severity;
 use crate::model::{HealthTest, Healthcheck, Pos, ResourceAmounts, Service, User};
+use crate::names::is_dns_label;
 use crate::quantity;
 use crate::shell_words;
 use crate::yaml::{Node, Value};
@@ -58,7 +59,7 @@ pub fn load_service(
                 }
                 for (var, value, pos) in r.key_values(v, &kpath) {
                     if var == crate::connect::BASE_PATH_ENV {
-                        // Tycho sets it after the service's own env (see plan::pod).
+                        // Tycho sets it after the service's own env (see plan::container).
                         if value.is_some() {
                             r.at(
                                 Severity::Warning,
@@ -119,7 +120,7 @@ pub fn load_service(
             "scale" => service.replicas = replicas(v, &kpath, r),
             "securityContext" => security_context(v, &kpath, &mut service, r),
             "ext" => ext(v, &kpath, &mut service, r),
-            _ => r.other_key(k, &kpath, catalog::SERVICE, &mut own_not_translated),
+            _ => r.other_key(k, &kpath, keys::SERVICE, &mut own_not_translated),
         }
     }
     if !image_seen {
@@ -160,16 +161,6 @@ fn check_service_name(name: &str, key: &Node, path: &str, r: &mut Reader) {
             path,
         );
     }
-}
-
-pub fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
 }
 
 /// `command`/`entrypoint`: a list as is, or a string split like a shell would.
@@ -235,7 +226,7 @@ fn deploy(
                     }
                 }
             }
-            _ => r.other_key(k, &kpath, catalog::DEPLOY, nt),
+            _ => r.other_key(k, &kpath, keys::DEPLOY, nt),
         }
     }
 }
@@ -264,7 +255,7 @@ fn resource_amounts(
                     amounts.gpus = Some(count);
                 }
             }
-            _ => r.other_key(k, &kpath, catalog::RESOURCE_AMOUNTS, nt),
+            _ => r.other_key(k, &kpath, keys::RESOURCE_AMOUNTS, nt),
         }
     }
 }
@@ -364,7 +355,7 @@ fn device_gpus(
                     }
                 }
                 "driver" => {}
-                _ => r.other_key(k, &kpath, catalog::DEVICE, nt),
+                _ => r.other_key(k, &kpath, keys::DEVICE, nt),
             }
         }
         if is_gpu {
@@ -411,7 +402,7 @@ fn healthcheck(
             "start_period" => check.start_period = duration(v, &kpath, r),
             "retries" => check.retries = r.count(v, &kpath, 1000).map(|n| n as i32),
             "disable" => disabled = r.bool(v, &kpath).unwrap_or(false),
-            _ => r.other_key(k, &kpath, catalog::HEALTHCHECK, nt),
+            _ => r.other_key(k, &kpath, keys::HEALTHCHECK, nt),
         }
     }
     if disabled || !has_test || check.test == HealthTest::Disabled {
@@ -551,7 +542,7 @@ fn depends_on(
                 for (ck, _) in r.map(v, &kpath).unwrap_or(&[]) {
                     let cpath = child(&kpath, &ck.text());
                     if ck.text() != "required" {
-                        r.other_key(ck, &cpath, catalog::DEPENDS_ON, nt);
+                        r.other_key(ck, &cpath, keys::DEPENDS_ON, nt);
                     }
                 }
                 (k.text(), r.pos(k, &kpath))
@@ -598,7 +589,7 @@ fn security_context(node: &Node, path: &str, service: &mut Service, r: &mut Read
                 }
             }
             _ => {
-                let known: Vec<&str> = catalog::SECURITY_CONTEXT.iter().map(|(k, _)| *k).collect();
+                let known: Vec<&str> = keys::SECURITY_CONTEXT.iter().map(|(k, _)| *k).collect();
                 r.unknown_key(k, &kpath, &known);
             }
         }

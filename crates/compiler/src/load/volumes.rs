@@ -1,7 +1,7 @@
 //! `volumes:` of a service (short and long syntax; Tycho's `pvc://claim/subpath`), `tmpfs:`
 //! and `shm_size:`.
 
-use super::catalog;
+use super::keys;
 use super::reader::{Reader, child};
 use crate::codes;
 use crate::model::{Mount, MountSource, Sized, Tmpfs};
@@ -76,7 +76,7 @@ fn claim(claim_path: &str, whole: &str) -> Result<(MountSource, Option<String>),
     if let Some(subpath) = &subpath {
         crate::names::check_subpath(subpath).map_err(|why| format!("`{whole}`: {why}"))?;
     }
-    if !crate::load::service::is_dns_label(claim) {
+    if !crate::names::is_dns_label(claim) {
         return Err(format!(
             "`{whole}`: `{claim}` is not a valid claim name (lowercase letters, digits and `-`)"
         ));
@@ -181,7 +181,7 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
                 }
             }
             "bind" => {} // propagation and SELinux options have no Kubernetes counterpart
-            _ => r.other_key(k, &kpath, catalog::MOUNT, &mut ignored),
+            _ => r.other_key(k, &kpath, keys::MOUNT, &mut ignored),
         }
     }
     r.diagnostics_from_not_translated(&ignored);

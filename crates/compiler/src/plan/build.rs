@@ -106,7 +106,7 @@ fn identity(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Identity {
     let name = system_name(options, system.name.as_deref());
-    if name.len() > MAX_SYSTEM_NAME || !crate::load::is_dns_label(&name) {
+    if name.len() > MAX_SYSTEM_NAME || !crate::names::is_dns_label(&name) {
         diagnostics.push(Diagnostic::option_error(format!(
             "system name `{name}` must be at most {MAX_SYSTEM_NAME} lowercase letters, digits or `-`, starting and ending with a letter or digit"
         )));

@@ -1,5 +1,8 @@
-//! Every compose-spec key, per section: translated (empty reason, handled by the loader) or
-//! accepted but not translated, with the reason shown to the user. Anything else is unknown.
+//! The compose keys the loader knows, per section: translated (empty reason, handled by the
+//! loader) or accepted but not translated, with the reason shown to the user. A key in none of
+//! these tables is unknown (an error with a "did you mean" hint).
+//!
+//! A table of keys, not the catalog: "catalog" in Tycho means the ready-made systems.
 
 const ONE_POD: &str = "all services share one pod and reach each other by service name";
 const NO_FILES: &str = "Tycho reads no files; pass values through the request env (--env)";
