@@ -11,11 +11,11 @@
 //! (TY0410) unless the path is `/` anyway (a `{guid}` host); the operator may add the
 //! controller's annotation through `connect.ingress.annotations`.
 
-use super::build::Identity;
 use super::gateway::{
     HttpBackendRef, HttpPathMatch, HttpPathModifier, HttpRoute, HttpRouteFilter, HttpRouteMatch,
     HttpRouteRule, HttpRouteSpec, HttpUrlRewriteFilter, ParentReference,
 };
+use super::identity::Identity;
 use crate::codes;
 use crate::connect::{self, ConnectTarget, Placeholders, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};

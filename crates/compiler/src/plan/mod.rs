@@ -12,13 +12,15 @@ mod build;
 mod checks;
 pub(crate) mod edge;
 pub mod gateway;
+mod identity;
 mod limits;
 mod network;
 mod pod;
 
 pub use gateway::HttpRoute;
 
-pub(crate) use build::{plan, system_guid, system_name};
+pub(crate) use build::plan;
+pub(crate) use identity::{system_guid, system_name};
 
 /// Everything needed to run one system: typed objects plus facts the shells show.
 #[derive(Debug, Clone, PartialEq)]

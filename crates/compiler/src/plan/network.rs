@@ -1,7 +1,7 @@
 //! The system's Service (published ports, optional Ambassador mapping) and NetworkPolicy.
 
 use super::PublishedPort;
-use super::build::Identity;
+use super::identity::Identity;
 use crate::codes;
 use crate::connect::{ConnectTarget, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};

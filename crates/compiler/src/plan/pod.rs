@@ -2,12 +2,12 @@
 //! and a claim for each named volume.
 
 use super::PublishedPort;
-use super::build::Identity;
+use super::identity::{Identity, annotation_map};
 use crate::codes;
 use crate::connect::{BASE_PATH_ENV, ConnectTarget};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
-use crate::model::{Annotation, HealthTest, MountSource, Pos, Service, System, VolumeDecl};
+use crate::model::{HealthTest, MountSource, Pos, Service, System, VolumeDecl};
 use crate::options::{CompileOptions, Policy};
 use crate::quantity::{format_bytes, format_cpu};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
@@ -519,16 +519,6 @@ fn claim_name(volume: &str, identity: &Identity) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     format!("{}-{}", cleaned.trim_matches('-'), identity.guid)
-}
-
-/// The user's annotations of one object; a key given twice keeps its last value.
-pub(crate) fn annotation_map<'a>(
-    annotations: impl IntoIterator<Item = &'a Annotation>,
-) -> BTreeMap<String, String> {
-    annotations
-        .into_iter()
-        .map(|a| (a.key.clone(), a.value.clone()))
-        .collect()
 }
 
 /// The size a named volume's claim asks for: the file's, else the policy's default.
