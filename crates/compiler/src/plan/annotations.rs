@@ -4,7 +4,7 @@
 //! switch AppArmor off), and no more than the API server's 256 KiB per object.
 
 use super::checks::error;
-use super::pod::gets_claim;
+use super::claim::gets_claim;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Annotation, System};

@@ -5,7 +5,7 @@
 //! objects share lives in the module that owns it (e.g. names and labels in `identity`).
 
 use super::identity::identity;
-use super::{NotTranslated, Plan, PublishedPort, checks, edge, network, pod};
+use super::{NotTranslated, Plan, PublishedPort, checks, claim, deployment, edge, network};
 use crate::connect;
 use crate::diagnostic::Diagnostic;
 use crate::model::System;
@@ -31,8 +31,8 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         &placeholders,
         &mut diagnostics,
     );
-    let claims = pod::claims(system, &identity, &options.policy, &mut diagnostics);
-    let deployment = pod::deployment(
+    let claims = claim::claims(system, &identity, &options.policy, &mut diagnostics);
+    let deployment = deployment::deployment(
         system,
         &identity,
         options,

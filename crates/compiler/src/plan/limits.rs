@@ -3,7 +3,8 @@
 //! refusal points at the text that crossed the cap and names the policy key to raise.
 
 use super::checks::error;
-use super::pod::{claim_size, gets_claim, replica_count};
+use super::claim::{claim_size, gets_claim};
+use super::deployment::replica_count;
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Pos, ResourceAmounts, Service, System};

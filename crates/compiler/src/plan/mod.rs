@@ -10,12 +10,15 @@ mod allowed_claims;
 mod annotations;
 mod build;
 mod checks;
+mod claim;
+mod container;
+mod deployment;
 pub(crate) mod edge;
 pub mod gateway;
 mod identity;
 mod limits;
 mod network;
-mod pod;
+mod pod_volumes;
 
 pub use gateway::HttpRoute;
 
