@@ -5,22 +5,24 @@
 //! objects share lives in the module that owns it (e.g. names and labels in `identity`).
 
 use super::identity::identity;
-use super::{NotTranslated, Plan, PublishedPort, checks, claim, deployment, edge, network};
+use super::{NotTranslated, Plan, checks, claim, deployment, edge, network_policy, service};
 use crate::connect;
 use crate::diagnostic::Diagnostic;
 use crate::model::System;
 use crate::options::CompileOptions;
 
+/// A plan and the diagnostics planning found (the plan is used only when none is an error).
 pub(crate) struct Planned {
     pub plan: Plan,
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Plans the loaded `system`; `text` is the compose file (the GUID may be derived from it).
 pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Planned {
     let mut diagnostics = Vec::new();
     let identity = identity(system, text, options, &mut diagnostics);
     checks::check(system, options, &mut diagnostics);
-    let ports = published_ports(system);
+    let ports = service::published_ports(system);
     let placeholders =
         connect::Placeholders::new(&identity.name, &options.username, &identity.guid);
     let connect = connect::target(
@@ -40,8 +42,9 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         connect.as_ref(),
         &mut diagnostics,
     );
-    let service = network::service(&identity, &ports, connect.as_ref(), options);
-    let network_policy = network::network_policy(&identity, &ports, options, &mut diagnostics);
+    let service = service::service(&identity, &ports, connect.as_ref(), options);
+    let network_policy =
+        network_policy::network_policy(&identity, &ports, options, &mut diagnostics);
     let edge = edge::edge(&identity, connect.as_ref(), options, &mut diagnostics);
     let not_translated = system
         .not_translated
@@ -70,27 +73,4 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         not_translated,
     };
     Planned { plan, diagnostics }
-}
-
-/// Every port under `ports:`, once per Service port, in file order.
-fn published_ports(system: &System) -> Vec<PublishedPort> {
-    let mut ports: Vec<PublishedPort> = Vec::new();
-    for service in &system.services {
-        for port in &service.ports {
-            let published = PublishedPort {
-                service: service.name.clone(),
-                container_port: port.container,
-                port: port.published.unwrap_or(port.container),
-                protocol: port.protocol.clone(),
-            };
-            // Clashing Service ports are reported by the checks; keep the first.
-            if !ports
-                .iter()
-                .any(|p| p.port == published.port && p.protocol == published.protocol)
-            {
-                ports.push(published);
-            }
-        }
-    }
-    ports
 }

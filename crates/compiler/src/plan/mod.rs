@@ -7,9 +7,11 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::{Deserialize, Serialize};
 
 mod allowed_claims;
+mod ambassador;
 mod annotations;
 mod build;
 mod checks;
+mod cidr;
 mod claim;
 mod container;
 mod deployment;
@@ -17,8 +19,9 @@ pub(crate) mod edge;
 pub mod gateway;
 mod identity;
 mod limits;
-mod network;
+mod network_policy;
 mod pod_volumes;
+mod service;
 
 pub use gateway::HttpRoute;
 

@@ -1,99 +1,27 @@
-//! The system's Service (published ports, optional Ambassador mapping) and NetworkPolicy.
+//! The system's NetworkPolicy: its pods talk to each other; the published ports admit Tycho's
+//! server pods (unless the operator's edge is the way in), the policy's namespaces (e.g. the
+//! edge controller's) and the allowed client CIDRs; egress is open, DNS only, or none, as the
+//! policy says. None when the policy turns network policies off.
+//!
+//! A request's client CIDRs may only narrow the policy's (see [`allowed_cidrs`]), so a user
+//! cannot open a system wider than the operator allows.
 
 use super::PublishedPort;
+use super::cidr::Cidr;
 use super::identity::Identity;
 use crate::codes;
-use crate::connect::{ConnectTarget, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
-use crate::options::{CompileOptions, ConnectMode, EgressMode, ServerPods, ServiceType};
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use crate::options::{CompileOptions, ConnectMode, EgressMode, ServerPods};
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::json;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
-pub(crate) fn service(
-    identity: &Identity,
-    ports: &[PublishedPort],
-    connect: Option<&ConnectTarget>,
-    options: &CompileOptions,
-) -> Option<Service> {
-    if ports.is_empty() {
-        return None;
-    }
-    let ambassador = options.policy.connect_mode() == ConnectMode::Ambassador;
-    // Behind Ambassador the proxy reaches the Service inside the cluster.
-    let kind = if ambassador {
-        ServiceType::ClusterIP
-    } else {
-        options.policy.service_type
-    };
-    let mut meta = identity.meta(&identity.object_name);
-    if let Some(target) = connect.filter(|_| ambassador) {
-        meta.annotations = Some(BTreeMap::from([(
-            "getambassador.io/config".to_string(),
-            ambassador_mapping(identity, &options.username, target),
-        )]));
-    }
-    let service_ports = ports
-        .iter()
-        .map(|p| ServicePort {
-            name: Some(format!("{}-{}", p.protocol.to_ascii_lowercase(), p.port)),
-            port: p.port.into(),
-            target_port: Some(IntOrString::Int(p.container_port.into())),
-            protocol: Some(p.protocol.clone()),
-            ..Default::default()
-        })
-        .collect();
-    Some(Service {
-        metadata: meta,
-        spec: Some(ServiceSpec {
-            type_: Some(kind.as_str().into()),
-            selector: Some(identity.selector()),
-            ports: Some(service_ports),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-}
-
-/// An Ambassador `Mapping` under `/private/<app>/<user>/<guid>/` (the target's path), as the
-/// original Tycho wrote it: one YAML document starting with `---`. Built as a JSON value and
-/// rendered by the YAML writer, so a username (or any value) stays one quoted scalar and
-/// cannot add keys.
-fn ambassador_mapping(identity: &Identity, username: &str, target: &ConnectTarget) -> String {
-    let rewrite = match &target.rewrite {
-        Rewrite::Keep => target.path.clone(),
-        Rewrite::Strip => "/".into(),
-        Rewrite::Target(path) => path.clone(),
-    };
-    let service = &identity.object_name;
-    let namespace = identity
-        .namespace
-        .as_deref()
-        .map(|ns| format!(".{ns}"))
-        .unwrap_or_default();
-    let mapping = json!({
-        "apiVersion": "ambassador/v1",
-        "kind": "Mapping",
-        "name": format!("{service}-mapping"),
-        "prefix": target.path,
-        "headers": {"remote_user": username},
-        "service": format!("{service}{namespace}:{}", target.port),
-        "rewrite": rewrite,
-        "use_websocket": true,
-        "timeout_ms": 300000,
-        "idle_timeout_ms": 600000,
-    });
-    tycho_yaml::render::documents(&[mapping])
-}
-
+/// The NetworkPolicy of a system, with a warning when the edge controller is admitted nowhere.
 pub(crate) fn network_policy(
     identity: &Identity,
     ports: &[PublishedPort],
@@ -283,80 +211,4 @@ fn allowed_cidrs(
         }
     }
     kept
-}
-
-/// An IPv4 or IPv6 network as `address/prefix`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cidr {
-    address: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    fn parse(text: &str) -> Option<Cidr> {
-        let (address, prefix) = text.split_once('/')?;
-        let address: IpAddr = address.parse().ok()?;
-        // Digits only: `u8::from_str` would also take a leading `+`.
-        if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let prefix: u8 = prefix.parse().ok()?;
-        let max = if address.is_ipv4() { 32 } else { 128 };
-        (prefix <= max).then_some(Cidr { address, prefix })
-    }
-
-    /// Whether every address of `inner` is in `self` (same family only).
-    fn contains(&self, inner: &Cidr) -> bool {
-        if inner.prefix < self.prefix {
-            return false;
-        }
-        let mask = |bits: u32, width: u32| -> u128 {
-            if bits == 0 {
-                0
-            } else {
-                (u128::MAX << (width - bits)) & (u128::MAX >> (128 - width))
-            }
-        };
-        match (self.address, inner.address) {
-            (IpAddr::V4(outer), IpAddr::V4(addr)) => {
-                let m = mask(self.prefix.into(), 32);
-                u128::from(u32::from(outer)) & m == u128::from(u32::from(addr)) & m
-            }
-            (IpAddr::V6(outer), IpAddr::V6(addr)) => {
-                let m = mask(self.prefix.into(), 128);
-                u128::from(outer) & m == u128::from(addr) & m
-            }
-            _ => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidrs_parse_and_contain() {
-        let c = |s: &str| Cidr::parse(s).unwrap_or_else(|| panic!("{s} parses"));
-        assert!(c("10.0.0.0/8").contains(&c("10.1.2.0/24")));
-        assert!(c("10.0.0.0/8").contains(&c("10.0.0.0/8")));
-        assert!(!c("10.0.0.0/8").contains(&c("0.0.0.0/0")));
-        assert!(!c("10.0.0.0/8").contains(&c("11.0.0.0/24")));
-        assert!(c("0.0.0.0/0").contains(&c("192.168.1.7/32")));
-        assert!(c("fd00::/8").contains(&c("fd12:3456::/32")));
-        assert!(!c("fd00::/8").contains(&c("fe80::/16")));
-        assert!(c("::/0").contains(&c("2001:db8::1/128")));
-        assert!(!c("0.0.0.0/0").contains(&c("::/0")));
-        for bad in [
-            "10.0.0.0",
-            "10.0.0.0/33",
-            "10.0.0/8",
-            "fd00::/129",
-            "x/8",
-            "10.0.0.0/+8",
-            "10.0.0.0/",
-        ] {
-            assert_eq!(Cidr::parse(bad), None, "{bad}");
-        }
-    }
 }
