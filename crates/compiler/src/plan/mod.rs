@@ -1,4 +1,12 @@
 //! model → plan: the only place where Kubernetes objects are shaped.
+//!
+//! `build` assembles a [`Plan`] and is the only module that calls the others. Each object has
+//! a file named for it: `identity` (names, labels, selector, annotations every object
+//! shares), `deployment` (the one pod, with `container` and `pod_volumes`), `claim`
+//! (PersistentVolumeClaim), `service` (with the `ambassador` Mapping it carries),
+//! `network_policy` (with `cidr`), and the operator's `edge`: `ingress` or
+//! `http_route` (types in [`gateway`], policy values in `edge_policy`). `checks` refuses
+//! what the policy does not allow before any of them is built.
 
 use crate::connect::ConnectTarget;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -6,9 +14,8 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::{Deserialize, Serialize};
 
-mod allowed_claims;
+// One file per Kubernetes object the plan holds, and what they share.
 mod ambassador;
-mod annotations;
 mod build;
 mod checks;
 mod cidr;
@@ -21,7 +28,6 @@ pub mod gateway;
 mod http_route;
 mod identity;
 mod ingress;
-mod limits;
 mod network_policy;
 mod pod_volumes;
 mod service;

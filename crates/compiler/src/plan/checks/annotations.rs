@@ -3,12 +3,12 @@
 //! Kubernetes or Tycho (`container.apparmor.security.beta.kubernetes.io/web: unconfined` would
 //! switch AppArmor off), and no more than the API server's 256 KiB per object.
 
-use super::checks::error;
-use super::claim::gets_claim;
+use super::report::error;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Annotation, System};
 use crate::names::{MAX_ANNOTATIONS_BYTES, check_qualified_name, reserved_key};
+use crate::plan::claim::gets_claim;
 use std::collections::BTreeMap;
 
 pub(crate) fn check(system: &System, out: &mut Vec<Diagnostic>) {

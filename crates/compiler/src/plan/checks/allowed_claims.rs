@@ -2,7 +2,7 @@
 //! `allowed_claims`. A claim in the namespace may hold other users' data, so only what the
 //! operator listed, with `{username}` as the compiling user, may be mounted.
 
-use super::checks::error;
+use super::report::error;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Mount, MountSource, System};

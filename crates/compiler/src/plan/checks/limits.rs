@@ -2,13 +2,13 @@
 //! containers use together, claims, memory-backed volumes and the stop grace period. Each
 //! refusal points at the text that crossed the cap and names the policy key to raise.
 
-use super::checks::error;
-use super::claim::{claim_size, gets_claim};
-use super::deployment::replica_count;
+use super::report::error;
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Pos, ResourceAmounts, Service, System};
 use crate::options::Policy;
+use crate::plan::claim::{claim_size, gets_claim};
+use crate::plan::deployment::replica_count;
 use crate::quantity::{format_bytes, format_cpu, parse_cpus, parse_kube_bytes};
 use std::collections::BTreeSet;
 
