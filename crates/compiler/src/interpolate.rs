@@ -171,7 +171,7 @@ fn braced(
 }
 
 /// Index of the `}` closing a `${` whose content starts at `from`, skipping nested `${…}`.
-fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
+pub(crate) fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
     let mut depth = 1;
     let mut i = from;
     while i < chars.len() {
@@ -194,11 +194,11 @@ fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
     None
 }
 
-fn is_name_start(c: char) -> bool {
+pub(crate) fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
 }
 
-fn is_name_char(c: char) -> bool {
+pub(crate) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 

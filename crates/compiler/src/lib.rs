@@ -13,6 +13,7 @@
 pub mod codes;
 pub mod connect;
 pub mod diagnostic;
+mod dotenv;
 mod interpolate;
 pub mod labels;
 mod load;
@@ -22,9 +23,11 @@ pub mod options;
 pub mod plan;
 mod quantity;
 mod shell_words;
+mod variables;
 
 pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
+pub use dotenv::{EnvFileError, parse_env_file};
 pub use names::{check_username, is_guid};
 /// YAML and JSON text of JSON values, as the manifests are written.
 pub use tycho_yaml::render;
@@ -35,6 +38,7 @@ pub use options::{
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 use tycho_yaml as yaml;
+pub use variables::{Variable, variables};
 
 /// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
 pub const MAX_SYSTEM_NAME: usize = 30;
