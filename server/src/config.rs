@@ -368,22 +368,13 @@ fn read(path: &Path) -> Result<String, ServerError> {
     })
 }
 
-/// Reads a policy file, JSON or YAML.
+/// Reads a policy file, JSON or YAML, with the compiler's reader (the CLI's too, so both
+/// accept exactly the same files).
 pub fn load_policy(path: &Path) -> Result<Policy, ServerError> {
-    parse_policy(&read(path)?).map_err(|message| ServerError::Parse {
+    tycho_compiler::parse_policy(&read(path)?).map_err(|message| ServerError::Parse {
         path: path.display().to_string(),
         message,
     })
-}
-
-pub fn parse_policy(text: &str) -> Result<Policy, String> {
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    } else if text.trim().is_empty() {
-        Ok(Policy::default())
-    } else {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())
-    }
 }
 
 /// Reads a tokens file.
@@ -473,11 +464,12 @@ mod tests {
 
     #[test]
     fn policy_json_or_yaml() {
-        let p = parse_policy("{\"allow_root\": true}").unwrap();
+        let p = tycho_compiler::parse_policy("{\"allow_root\": true}").unwrap();
         assert!(p.allow_root);
-        let p = parse_policy("max_resources:\n  cpu: \"2\"\n  memory: 4Gi\n").unwrap();
+        let p =
+            tycho_compiler::parse_policy("max_resources:\n  cpu: \"2\"\n  memory: 4Gi\n").unwrap();
         assert_eq!(p.max_resources.cpu, "2");
-        assert!(parse_policy("nope: 1").is_err());
-        assert_eq!(parse_policy("").unwrap(), Policy::default());
+        assert!(tycho_compiler::parse_policy("nope: 1").is_err());
+        assert_eq!(tycho_compiler::parse_policy("").unwrap(), Policy::default());
     }
 }

@@ -30,7 +30,7 @@ async fn policy_is_the_one_the_server_compiles_with() {
     assert_eq!(policy["default_resources"]["memory"], "256Mi");
     assert_eq!(policy["allow_root"], false);
     // The same keys the compiler reads: the answer is a policy file the server would accept.
-    let back = tycho_server::config::parse_policy(&policy.to_string()).unwrap();
+    let back = tycho_compiler::parse_policy(&policy.to_string()).unwrap();
     assert_eq!(back.max_resources.memory, "4Gi");
 
     let (code, body) = s.json(Method::GET, "/api/v1/policy", None, None).await;

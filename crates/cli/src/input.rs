@@ -108,8 +108,10 @@ pub fn read_compose(
         .filter(|p| p.is_file());
     if let Some(path) = env_file.map(Path::to_path_buf).or(beside) {
         let content = std::fs::read_to_string(&path).map_err(|e| cannot_read(&path, e))?;
-        let pairs = parse_env_file(&content)
-            .map_err(|m| CliError::Usage(format!("{}: {m}", path.display())))?;
+        // Only what the file itself sets: the CLI's variables come from files and flags, never
+        // from its own environment.
+        let pairs = tycho_compiler::parse_env_file(&content, &BTreeMap::new())
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
         env.extend(pairs);
     }
     for pair in pairs {
@@ -142,55 +144,5 @@ fn default_name(file: &Path, text: &str) -> String {
                 .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let label: String = folder
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(tycho_compiler::MAX_SYSTEM_NAME)
-        .collect();
-    let label = label
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .trim_start_matches(|c: char| c.is_ascii_digit());
-    label.to_string()
-}
-
-/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes allowed.
-pub fn parse_env_file(content: &str) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    for (i, line) in content.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let (key, value) = line
-            .split_once('=')
-            .ok_or_else(|| format!("line {}: expected KEY=VALUE", i + 1))?;
-        let value = value.trim();
-        let unquoted = ['"', '\'']
-            .iter()
-            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
-        pairs.push((key.trim().to_string(), unquoted.to_string()));
-    }
-    Ok(pairs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_files() {
-        let pairs = parse_env_file("# c\nA=1\nexport B=\"two words\"\n\nC='x=y'\n").unwrap();
-        assert_eq!(
-            pairs,
-            [
-                ("A".into(), "1".into()),
-                ("B".into(), "two words".into()),
-                ("C".into(), "x=y".into())
-            ]
-        );
-        assert!(parse_env_file("oops").is_err());
-    }
+    tycho_compiler::names::system_name_from_folder(&folder)
 }

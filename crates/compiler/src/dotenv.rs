@@ -287,6 +287,17 @@ N=
         );
     }
 
+    /// The CLI's reader before the compiler had one: what it read is read the same. (It refused
+    /// a key alone, `oops`; Compose inherits it, so now only a line that cannot be a key fails.)
+    #[test]
+    fn what_the_cli_read_before() {
+        assert_eq!(
+            parse("# c\nA=1\nexport B=\"two words\"\n\nC='x=y'\n").unwrap(),
+            pairs(&[("A", "1"), ("B", "two words"), ("C", "x=y")])
+        );
+        assert!(parse("oops!").is_err());
+    }
+
     #[test]
     fn the_last_value_of_a_key_wins_at_its_first_place() {
         assert_eq!(

@@ -21,6 +21,23 @@ pub fn is_guid(guid: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// The system name for a compose file in `folder` that names itself no other way, as Compose
+/// names a project after its folder: lower-case, other characters as `-`, trimmed to a DNS
+/// label of at most [`crate::MAX_SYSTEM_NAME`] characters that starts with a letter. Empty when
+/// nothing of the folder's name is left (the compiler then uses its default name).
+pub fn system_name_from_folder(folder: &str) -> String {
+    let label: String = folder
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(crate::MAX_SYSTEM_NAME)
+        .collect();
+    label
+        .trim_start_matches(|c: char| !c.is_ascii_alphabetic())
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
 /// Checks a username where it enters Tycho (tokens file, trusted header, compat principal).
 ///
 /// Usernames are copied into annotations, Ambassador mappings, `{username}` claim subpaths and
@@ -151,6 +168,24 @@ pub(crate) fn is_dns_label(label: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_name_becomes_a_dns_label() {
+        for (folder, name) in [
+            ("my-app", "my-app"),
+            ("My App_2", "my-app-2"),
+            ("2024 Notebook", "notebook"),
+            ("--x--", "x"),
+            ("ünïcode", "n-code"),
+            ("123", ""),
+            (
+                "a-very-long-folder-name-that-goes-on-and-on",
+                "a-very-long-folder-name-that-g",
+            ),
+        ] {
+            assert_eq!(system_name_from_folder(folder), name, "{folder}");
+        }
+    }
 
     #[test]
     fn usernames_without_control_characters_pass() {
