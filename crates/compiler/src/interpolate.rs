@@ -1,6 +1,7 @@
 //! `$VAR` interpolation from the request env, as Docker Compose does it:
 //! `$V`, `${V}`, `${V:-default}`, `${V-default}`, `${V:?message}`, `${V?message}`,
-//! `${V:+alternative}`, `${V+alternative}`, and `$$` for a literal `$`. Defaults may nest.
+//! `${V:+alternative}`, `${V+alternative}`, and `$$` for a literal `$`. Defaults may nest. A `$`
+//! followed by anything else (`$1`, `$(date)`) is not a reference and stays as written.
 
 use crate::codes;
 use crate::diagnostic::Severity;
@@ -67,13 +68,8 @@ fn expand(
                 }
                 i = end;
             }
+            // Not a reference (`$1`, `$(date)`, `a$ b`): Compose leaves it as written.
             _ => {
-                findings.push(error(
-                    at,
-                    codes::INVALID_INTERPOLATION,
-                    "`$` must be followed by a variable name or `{`; write `$$` for a literal `$`"
-                        .into(),
-                ));
                 out.push('$');
                 i += 1;
             }
@@ -262,7 +258,8 @@ mod tests {
         ("${EMPTY:?needed}", "", &[(0, codes::REQUIRED_VARIABLE)]),
         ("${EMPTY?needed}", "", &[]),
         ("${UNSET?needed}", "", &[(0, codes::REQUIRED_VARIABLE)]),
-        ("cost $5", "cost $5", &[(5, codes::INVALID_INTERPOLATION)]),
+        ("cost $5", "cost $5", &[]),
+        ("$(date) a$ b $", "$(date) a$ b $", &[]),
         ("${SET", "", &[(0, codes::INVALID_INTERPOLATION)]),
         ("${}", "", &[(0, codes::INVALID_INTERPOLATION)]),
         ("${SET*x}", "", &[(0, codes::INVALID_INTERPOLATION)]),

@@ -92,7 +92,7 @@ const CASES: &[Case] = &[
     ),
     case(
         codes::INVALID_INTERPOLATION,
-        "services:\n  web:\n    image: a\n    command: echo $1\n",
+        "services:\n  web:\n    image: a\n    command: echo ${1}\n",
         4,
         19,
     ),
