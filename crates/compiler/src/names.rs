@@ -21,6 +21,21 @@ pub fn is_guid(guid: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// What Kubernetes accepts as an environment variable's name: printable ASCII other than `=`,
+/// not empty (Compose is laxer, so the compiler says so at the name instead of the API server
+/// refusing the pod).
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("an environment variable needs a name (this entry starts with `=`)".into());
+    }
+    if name.chars().any(|c| c == '=' || !(' '..='~').contains(&c)) {
+        return Err(format!(
+            "`{name}` cannot be an environment variable's name in Kubernetes: names are printable ASCII characters other than `=`"
+        ));
+    }
+    Ok(())
+}
+
 /// The system name for a compose file in `folder` that names itself no other way, as Compose
 /// names a project after its folder: lower-case, other characters as `-`, trimmed to a DNS
 /// label of at most [`crate::MAX_SYSTEM_NAME`] characters that starts with a letter. Empty when

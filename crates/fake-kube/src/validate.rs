@@ -189,6 +189,11 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
         }
     }
     host_aliases(out, at, spec.get("hostAliases"));
+    ids_in_range(
+        out,
+        &format!("{at}.securityContext"),
+        spec.get("securityContext"),
+    );
     let containers = spec.get("containers").and_then(Value::as_array);
     if containers.is_none_or(|c| c.is_empty()) {
         out.push(Cause::required(format!("{at}.containers")));
@@ -237,6 +242,12 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                     push_all(out, &format!("{pf}.name"), n, port_name_errors(n));
                 }
             }
+            env_names(out, &f, c.get("env"));
+            ids_in_range(
+                out,
+                &format!("{f}.securityContext"),
+                c.get("securityContext"),
+            );
             let mut paths: Vec<&str> = Vec::new();
             for (j, m) in c
                 .get("volumeMounts")
@@ -261,6 +272,46 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                     Some(p) => paths.push(p),
                 }
             }
+        }
+    }
+}
+
+/// Environment variable names, as 1.33 checks them (RelaxedEnvironmentVariableValidation).
+fn env_names(out: &mut Vec<Cause>, container: &str, env: Option<&Value>) {
+    for (j, e) in env
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let field = format!("{container}.env[{j}].name");
+        match e.get("name").and_then(Value::as_str) {
+            None | Some("") => out.push(Cause::required(field)),
+            Some(n) if n.chars().any(|c| c == '=' || !(' '..='~').contains(&c)) => {
+                out.push(Cause::invalid(
+                    field,
+                    n,
+                    "a valid environment variable name must consist only of printable ASCII characters other than '='",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// `runAsUser`, `runAsGroup` (and a pod's `fsGroup`) must fit the kernel's 31-bit ids.
+fn ids_in_range(out: &mut Vec<Cause>, at: &str, security_context: Option<&Value>) {
+    for key in ["runAsUser", "runAsGroup", "fsGroup"] {
+        if let Some(id) = security_context
+            .and_then(|sc| sc.get(key))
+            .and_then(Value::as_i64)
+            .filter(|id| !(0..=2_147_483_647).contains(id))
+        {
+            out.push(Cause::invalid_num(
+                format!("{at}.{key}"),
+                id,
+                "must be between 0 and 2147483647, inclusive",
+            ));
         }
     }
 }

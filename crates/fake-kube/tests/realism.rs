@@ -77,6 +77,44 @@ async fn host_aliases_need_ip_addresses() {
 }
 
 #[tokio::test]
+async fn environment_names_and_user_ids_are_checked() {
+    let cluster = TestCluster::start("realism-env-ids").await;
+    let api = pods(&cluster);
+    let env = |name: &str| {
+        pod(
+            "env",
+            json!({"containers": [container(json!({"env": [{"name": name, "value": "x"}]}))]}),
+        )
+    };
+    let msg = refused(&api, &env("A=B")).await;
+    assert!(
+        msg.contains("spec.containers[0].env[0].name: Invalid value: \"A=B\""),
+        "{msg}"
+    );
+    let msg = refused(&api, &env("")).await;
+    assert!(
+        msg.contains("spec.containers[0].env[0].name: Required value"),
+        "{msg}"
+    );
+    let user = pod(
+        "user",
+        json!({"securityContext": {"runAsUser": 3_000_000_000_i64},
+            "containers": [container(json!({"securityContext": {"runAsGroup": -1}}))]}),
+    );
+    let msg = refused(&api, &user).await;
+    for field in [
+        "spec.securityContext.runAsUser: Invalid value: 3000000000: must be between 0 and 2147483647, inclusive",
+        "spec.containers[0].securityContext.runAsGroup: Invalid value: -1: must be between 0 and 2147483647, inclusive",
+    ] {
+        assert!(msg.contains(field), "{msg}");
+    }
+    api.create(&PostParams::default(), &env("A.b-c"))
+        .await
+        .expect("a name Kubernetes accepts");
+    cluster.cleanup().await;
+}
+
+#[tokio::test]
 async fn annotation_keys_are_qualified_names_and_all_fit_in_256_kib() {
     let cluster = TestCluster::start("realism-annotations").await;
     let api = pods(&cluster);

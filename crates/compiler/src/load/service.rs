@@ -70,6 +70,10 @@ pub fn load_service(
                         }
                         continue;
                     }
+                    if let Err(why) = crate::names::check_env_name(&var) {
+                        r.at(Severity::Error, codes::INVALID_NAME, why, &pos);
+                        continue;
+                    }
                     // `- NAME` without a value takes it from the request env, or is left out.
                     let value = value.or_else(|| env.get(&var).cloned());
                     if let Some(value) = value {
@@ -445,6 +449,23 @@ fn duration(node: &Node, path: &str, r: &mut Reader) -> Option<i64> {
     seconds
 }
 
+/// The user and group ids Kubernetes accepts (`runAsUser`, `runAsGroup`, `fsGroup`).
+const ID_RANGE: std::ops::RangeInclusive<i64> = 0..=2_147_483_647;
+
+/// An id from a service's `securityContext`, refused at its value when out of range.
+fn id_in_range(v: &Node, path: &str, r: &mut Reader) -> Option<i64> {
+    let id = r.int(v, path)?;
+    if ID_RANGE.contains(&id) {
+        return Some(id);
+    }
+    let message = format!(
+        "id {id} is out of range: Kubernetes takes 0 to {}",
+        ID_RANGE.end()
+    );
+    r.error(codes::INVALID_VALUE, message, v, path);
+    None
+}
+
 fn user(
     node: &Node,
     path: &str,
@@ -466,6 +487,19 @@ fn user(
         );
         return None;
     };
+    for (what, id) in [
+        ("user", Some(uid)),
+        ("group", gid.and_then(|g| g.parse().ok())),
+    ] {
+        if let Some(id) = id.filter(|id| !ID_RANGE.contains(id)) {
+            let message = format!(
+                "{what} id {id} is out of range: Kubernetes takes 0 to {}",
+                ID_RANGE.end()
+            );
+            r.error(codes::INVALID_VALUE, message, node, path);
+            return None;
+        }
+    }
     let gid = match gid.map(str::parse::<i64>) {
         Some(Ok(g)) => Some(g),
         Some(Err(_)) => {
@@ -500,7 +534,22 @@ fn extra_hosts(node: &Node, path: &str, r: &mut Reader) -> Vec<(String, String)>
                 }
             },
         };
-        hosts.push((host, ip.trim_matches(['[', ']']).to_string()));
+        let ip = ip.trim_matches(['[', ']']);
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            let hint = if ip == "host-gateway" {
+                "`host-gateway` is Docker's address of the host, and a pod has none: give the IP address the name should have, or leave the entry out"
+            } else {
+                "a pod's host entries need an IP address (e.g. 10.0.0.5 or 2001:db8::5)"
+            };
+            r.at(
+                crate::Severity::Error,
+                codes::INVALID_VALUE,
+                format!("`{host}:{ip}`: `{ip}` is not an IP address; {hint}"),
+                &pos,
+            );
+            continue;
+        }
+        hosts.push((host, ip.to_string()));
     }
     hosts
 }
@@ -575,9 +624,9 @@ fn security_context(node: &Node, path: &str, service: &mut Service, r: &mut Read
         let kpath = child(path, &kname);
         let pos = r.pos(v, &kpath);
         match kname.as_str() {
-            "runAsUser" => sc.run_as_user = r.int(v, &kpath).map(|u| (u, pos)),
-            "runAsGroup" => sc.run_as_group = r.int(v, &kpath),
-            "fsGroup" => sc.fs_group = r.int(v, &kpath),
+            "runAsUser" => sc.run_as_user = id_in_range(v, &kpath, r).map(|u| (u, pos)),
+            "runAsGroup" => sc.run_as_group = id_in_range(v, &kpath, r),
+            "fsGroup" => sc.fs_group = id_in_range(v, &kpath, r),
             "runAsNonRoot" => sc.run_as_non_root = r.bool(v, &kpath).map(|b| (b, pos)),
             "allowPrivilegeEscalation" => {
                 sc.allow_privilege_escalation = r.bool(v, &kpath).map(|b| (b, pos))
