@@ -14,6 +14,8 @@ pub struct Finding {
     pub severity: Severity,
     pub code: &'static str,
     pub message: String,
+    /// The variable that is not set, for an unset-variable warning.
+    pub unset: Option<String>,
 }
 
 /// Interpolates `input`; unset variables without a default become empty with a warning.
@@ -204,6 +206,7 @@ fn error(offset: usize, code: &'static str, message: String) -> Finding {
         severity: Severity::Error,
         code,
         message,
+        unset: None,
     }
 }
 
@@ -215,6 +218,7 @@ fn unset(offset: usize, name: &str) -> Finding {
         message: format!(
             "variable {name} is not set; using an empty string (pass it with --env {name}=…)"
         ),
+        unset: Some(name.to_string()),
     }
 }
 

@@ -132,6 +132,9 @@ fn interpolate_tree(
         Value::Str(s) if s.contains('$') => {
             let (output, findings) = interpolate(s, env);
             for f in findings {
+                if let Some(name) = &f.unset {
+                    reader.unset_variables.push((path(), name.clone()));
+                }
                 let column = match node.content_offset {
                     Some(offset) => node.column + offset + f.offset,
                     None => node.column,
@@ -171,10 +174,12 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     let mut system = System::default();
     let mut services_node = None;
     let mut top_not_translated = Vec::new();
+    let version_one = version_one_services(entries);
     for (key, value) in entries {
         let name = key.text();
         let path = child("", &name);
         match name.as_str() {
+            _ if version_one.contains(&name) => {} // said once below, not as unknown keys
             "version" => {} // obsolete in the compose spec; accepted and ignored, as compose does
             "name" => system.name = r.string(value, &path),
             "services" => services_node = Some((key, value)),
@@ -189,6 +194,16 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     r.diagnostics_from_not_translated(&top_not_translated);
     system.not_translated = top_not_translated;
     let Some((services_key, services)) = services_node else {
+        if !version_one.is_empty() {
+            let names = version_one.join("`, `");
+            r.error(
+                codes::MISSING_KEY,
+                format!("this is a version-1 compose file: its services (`{names}`) sit at the top level; nest them under `services:`"),
+                root,
+                "",
+            );
+            return None;
+        }
         r.error(
             codes::MISSING_KEY,
             "the file has no `services:`; it must define at least one service",
@@ -216,6 +231,24 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     }
     check_references(&system, r);
     Some(system)
+}
+
+/// In a file without `services:`, the top-level keys that look like services (a mapping with
+/// `image` or `build`): how version-1 files were written.
+fn version_one_services(entries: &[(Node, Node)]) -> Vec<String> {
+    if entries.iter().any(|(k, _)| k.text() == "services") {
+        return Vec::new();
+    }
+    entries
+        .iter()
+        .filter(|(_, v)| match &v.value {
+            Value::Map(fields) => fields
+                .iter()
+                .any(|(f, _)| matches!(f.text().as_str(), "image" | "build")),
+            _ => false,
+        })
+        .map(|(k, _)| k.text())
+        .collect()
 }
 
 /// The top-level `x-tycho:` block: `title` and `description` (for catalogs) and

@@ -11,6 +11,9 @@ pub type NotTranslated = (String, Pos, String);
 #[derive(Default)]
 pub struct Reader {
     pub diagnostics: Vec<Diagnostic>,
+    /// (JSON Pointer, variable) for each value an unset variable left (partly) empty, so an
+    /// error about that value can name the variable.
+    pub unset_variables: Vec<(String, String)>,
 }
 
 /// Appends a JSON Pointer segment (escaping `~` and `/`).
@@ -46,6 +49,12 @@ impl Reader {
         line: usize,
         column: usize,
     ) {
+        let message = match self.emptied_by(path) {
+            Some(names) if severity == Severity::Error => {
+                format!("{message} ({names} not set, so empty here)")
+            }
+            _ => message,
+        };
         self.diagnostics.push(Diagnostic {
             severity,
             code: code.into(),
@@ -54,6 +63,17 @@ impl Reader {
             line,
             column,
         });
+    }
+
+    /// The unset variables that emptied the value at `path`, as `` `A` `` or `` `A`, `B` ``.
+    fn emptied_by(&self, path: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .unset_variables
+            .iter()
+            .filter(|(at, _)| at == path)
+            .map(|(_, name)| format!("`{name}`"))
+            .collect();
+        (!names.is_empty()).then(|| names.join(", "))
     }
 
     pub fn at(&mut self, severity: Severity, code: &str, message: String, pos: &Pos) {

@@ -269,12 +269,18 @@ fn cpus(node: &Node, path: &str, r: &mut Reader) -> Option<(u64, Pos)> {
     match quantity::parse_cpus(&text) {
         Some(milli) => Some((milli, r.pos(node, path))),
         None => {
-            r.error(
-                codes::INVALID_QUANTITY,
-                format!("`{text}` is not a CPU amount; write e.g. 0.5 or 2"),
-                node,
-                path,
-            );
+            let below_step = text
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|cpus| cpus > 0.0 && cpus < 0.0005);
+            let message = if below_step {
+                format!(
+                    "`{text}` CPU is below Kubernetes' smallest step, 1m (0.001 CPU); write at least 0.001"
+                )
+            } else {
+                format!("`{text}` is not a CPU amount; write e.g. 0.5 or 2")
+            };
+            r.error(codes::INVALID_QUANTITY, message, node, path);
             None
         }
     }

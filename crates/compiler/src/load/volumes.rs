@@ -34,6 +34,11 @@ pub fn load_mounts(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpf
 
 /// `SOURCE:TARGET[:MODE]`, `TARGET`, or Tycho's `pvc://claim[/subpath]:TARGET[:MODE]`.
 fn short_syntax(text: &str) -> Result<Mount, String> {
+    if let Some(windows) = windows_path(text) {
+        return Err(format!(
+            "`{text}`: `{windows}` is a Windows path, and no cluster node has it; use a named volume or pvc://CLAIM"
+        ));
+    }
     let (source, rest) = if let Some(after) = text.strip_prefix("pvc://") {
         let (claim_path, rest) = after
             .split_once(':')
@@ -63,6 +68,20 @@ fn short_syntax(text: &str) -> Result<Mount, String> {
         subpath,
         pos: Default::default(),
     })
+}
+
+/// The Windows host path a short-syntax mount starts with (`C:\data`, `d:/x`), if any: its
+/// drive letter's `:` would otherwise be read as the separator before the target.
+fn windows_path(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let drive = bytes.len() > 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/');
+    if !drive {
+        return None;
+    }
+    Some(text[2..].find(':').map_or(text, |end| &text[..end + 2]))
 }
 
 /// `CLAIM[/SUBPATH]` after `pvc://`. A trailing `/` is dropped; the subpath must stay below
