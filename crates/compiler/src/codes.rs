@@ -40,6 +40,12 @@ pub const INVALID_ANNOTATION_KEY: &str = "TY0314";
 pub const RESERVED_ANNOTATION_KEY: &str = "TY0315";
 /// The annotations of one object exceed the API server's 256 KiB.
 pub const ANNOTATIONS_TOO_LARGE: &str = "TY0316";
+/// A network, secret or config a service names that the top level does not declare.
+pub const UNDECLARED: &str = "TY0317";
+/// `depends_on` that goes round in a circle.
+pub const DEPENDENCY_CYCLE: &str = "TY0318";
+/// Settings Compose refuses together: `network_mode` with `networks`, one `container_name` twice.
+pub const CONFLICTING_KEYS: &str = "TY0319";
 
 pub const HOST_PATH_REFUSED: &str = "TY0401";
 pub const PRIVILEGED_REFUSED: &str = "TY0402";

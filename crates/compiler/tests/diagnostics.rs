@@ -21,6 +21,24 @@ const fn case(code: &'static str, text: &'static str, line: usize, column: usize
 }
 
 const CASES: &[Case] = &[
+    case(
+        codes::UNDECLARED,
+        "services:\n  web:\n    image: a\n    networks: [front]\n",
+        4,
+        16,
+    ),
+    case(
+        codes::DEPENDENCY_CYCLE,
+        "services:\n  a:\n    image: a\n    depends_on: [b]\n  b:\n    image: b\n    depends_on: [a]\n",
+        7,
+        18,
+    ),
+    case(
+        codes::CONFLICTING_KEYS,
+        "services:\n  a:\n    image: a\n    container_name: x\n  b:\n    image: b\n    container_name: x\n",
+        7,
+        21,
+    ),
     case(codes::YAML_SYNTAX, "services:\n  web: [1, 2\n", 3, 1),
     case(
         codes::DUPLICATE_KEY,

@@ -4,6 +4,7 @@
 //! then walk the tree with one function per compose section. Every key is either translated,
 //! reported as "not translated", or an error (unknown keys must not pass: typos matter).
 
+mod consistency;
 mod keys;
 mod ports;
 mod reader;
@@ -230,6 +231,7 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
         }
     }
     check_references(&system, r);
+    consistency::check(entries, service_entries, &system, r);
     Some(system)
 }
 

@@ -442,6 +442,16 @@ fn health_test(node: &Node, path: &str, r: &mut Reader) -> Option<HealthTest> {
 }
 
 fn duration(node: &Node, path: &str, r: &mut Reader) -> Option<i64> {
+    if matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        let number = node.text();
+        r.error(
+            codes::INVALID_DURATION,
+            format!("`{number}` has no unit, and Compose refuses it; write e.g. {number}s"),
+            node,
+            path,
+        );
+        return None;
+    }
     let text = r.string(node, path)?;
     let seconds = quantity::parse_duration_seconds(&text);
     if seconds.is_none() {
