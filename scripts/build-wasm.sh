@@ -3,21 +3,13 @@
 #   pkg/web/      wasm-bindgen --target web     (import init, { compile } from ".../tycho_wasm.js")
 #   pkg/bundler/  wasm-bindgen --target bundler (webpack, vite, …)
 #   pkg/demo/     assets/wasm-demo + pkg/web + the catalog: `python3 -m http.server -d pkg/demo`
-# Then prints the raw and gzip sizes. Tools: scripts/install-tools.sh.
+# Then prints the raw and gzip sizes. Tools: scripts/install.sh wasm.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tycho-target}"
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 OUT="${TYCHO_WASM_OUT:-pkg}"
-TOOLS="${TYCHO_TOOLS_DIR:-$HOME/.cache/tycho-tools}"
-WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
 
-fail() { echo "build-wasm: $*" >&2; exit 1; }
-want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}') || true
-[ "$have" = "$want" ] || fail "wasm-bindgen CLI ${have:-missing}, the crate is $want: run scripts/install-tools.sh"
-[ -x "$WASM_OPT" ] || fail "$WASM_OPT missing (npm binaryen): run scripts/install-tools.sh"
-command -v wasm-snip >/dev/null || fail "wasm-snip missing: run scripts/install-tools.sh"
+require wasm32-target wasm-bindgen wasm-opt wasm-snip
 
 cargo build --locked -p tycho-wasm --target wasm32-unknown-unknown --profile wasm-release
 BUILT="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tycho_wasm.wasm"
@@ -26,6 +18,7 @@ BUILT="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tycho_wasm.wasm"
 # (~12 KB gzip). The compiler never sets a timestamp (creationTimestamp, conditions…), so that
 # code cannot run: replace its body with `unreachable` and let wasm-opt drop what it called.
 # The browser tests compare every output with the native compiler's, byte for byte.
+# shellcheck disable=SC2016 # the `$`s are the mangled symbol's, not the shell's
 TIME_SERIALIZE='meta\.\.v1\.\.time\.\.Time\$u20\$as\$u20\$serde_core\.\.ser\.\.Serialize\$GT\$9serialize'
 grep -aqE "$TIME_SERIALIZE" "$BUILT" || fail "Time::serialize not found in $BUILT: update the wasm-snip pattern"
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/tycho_wasm.snipped.wasm"

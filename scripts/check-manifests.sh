@@ -2,10 +2,13 @@
 # Compiles every catalog system and every original Tycho sample that compiles, and checks the
 # manifests with an independent schema validator (PyPI kubernetes-validate, strict mode).
 # Usage: scripts/check-manifests.sh [path/to/tycho]
+# Tools: scripts/install.sh kubernetes-validate.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-tycho=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/tycho-target}/debug/tycho}
-kube_version=${TYCHO_KUBE_VERSION:-1.33.0}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+tycho=${1:-$CARGO_TARGET_DIR/debug/tycho}
+kube_version=$KUBE_SCHEMA_VERSION
+require kubernetes-validate
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 compiled=0
