@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing, then runs every check and test.
+# The project's test command: installs what is missing (scripts/install.sh test), then runs every
+# check and test. Everything after the first step only tests.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tycho-target}"
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "tools"
-rustup component add clippy rustfmt >/dev/null 2>&1 || true
-rustup target add wasm32-unknown-unknown >/dev/null
-command -v kubernetes-validate >/dev/null || python3 -m pip install --quiet kubernetes-validate
-scripts/install-tools.sh
-scripts/install-trunk.sh
+scripts/install.sh test
 
 step "wasm package and dashboard"
 scripts/build-wasm.sh
