@@ -5,8 +5,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tycho_compiler::{CompileOptions, compile};
 
-const SAMPLE: &str =
-    include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
+const SAMPLE: &str = include_str!("fixtures/jupyter-ds.yaml");
 
 fn bench(c: &mut Criterion) {
     let options = CompileOptions {

@@ -2,8 +2,7 @@
 //! profilers such as `valgrind --tool=callgrind`.
 use tycho_compiler::{CompileOptions, compile};
 
-const SAMPLE: &str =
-    include_str!("../../../../shared/tycho-samples/jupyter-ds/docker-compose.yaml");
+const SAMPLE: &str = include_str!("../benches/fixtures/jupyter-ds.yaml");
 
 fn main() {
     let count: usize = std::env::args()
