@@ -12,6 +12,10 @@ export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-true}"
 export CARGO_PROFILE_RELEASE_PANIC="${CARGO_PROFILE_RELEASE_PANIC:-abort}"
 
 require wasm32-target trunk wasm-bindgen wasm-opt
+# Trunk must use the tools just checked; these override Trunk.toml's [tools] (Trunk reads them as
+# --tools-* options), so the versions stay written in lib.sh alone.
+export TRUNK_TOOLS_WASM_BINDGEN="$WASM_BINDGEN_VERSION"
+export TRUNK_TOOLS_WASM_OPT="version_${BINARYEN_VERSION%%.*}"
 
 trunk build --release --offline --skip-version-check --config Trunk.toml
 
