@@ -2,14 +2,11 @@
 //! server (or a real cluster with TYCHO_TEST_KUBECONFIG) and its upstream sends each system's
 //! traffic to a local axum app, so every byte the app sees and sends can be checked.
 
-mod common;
-
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::extract::Request;
 use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
-use common::{ALICE, BOB, IMAGE, ROOT, Server, compose, ready_timeout, settings};
 use futures::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,6 +18,7 @@ use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite;
 use tycho_fake_kube::TestCluster;
 use tycho_server::connect::upstream::LocalUpstream;
+use tycho_test_server::{ADMIN, ALICE, BOB, IMAGE, TestServer, compose, ready_timeout, settings};
 
 const MB: usize = 1024 * 1024;
 
@@ -159,7 +157,7 @@ async fn start_app() -> (SocketAddr, Arc<AppControl>) {
 }
 
 struct Setup {
-    server: Server,
+    server: TestServer,
     upstream: LocalUpstream,
     cluster: TestCluster,
 }
@@ -173,7 +171,7 @@ async fn setup_with(name: &str, limits: tycho_server::connect::Limits) -> Setup 
     let upstream = LocalUpstream::default();
     let mut s = proxy_settings(&cluster, Arc::new(upstream.clone()));
     s.connect.limits = limits;
-    let server = common::server_with(&cluster, s).await;
+    let server = TestServer::start(&cluster, s).await;
     Setup {
         server,
         upstream,
@@ -192,7 +190,11 @@ fn proxy_settings(
 }
 
 /// A WebSocket handshake to `path` of the server, as `token`'s user.
-fn ws_request(server: &Server, path: &str, token: &str) -> tungstenite::handshake::client::Request {
+fn ws_request(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+) -> tungstenite::handshake::client::Request {
     let url = format!("{}{path}", server.base.replace("http://", "ws://"));
     let mut request =
         tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
@@ -204,7 +206,7 @@ fn ws_request(server: &Server, path: &str, token: &str) -> tungstenite::handshak
 
 /// Starts `yaml` as alice, waits until it runs, and routes it to a new local app.
 async fn running(setup: &Setup, yaml: &str, name: &str) -> (String, Arc<AppControl>) {
-    let guid = setup.server.start(ALICE, yaml, name).await;
+    let guid = setup.server.start_system(ALICE, yaml, name).await;
     let status = setup
         .server
         .wait_for(ALICE, &guid, ready_timeout(&setup.cluster), |s| {
@@ -219,7 +221,7 @@ async fn running(setup: &Setup, yaml: &str, name: &str) -> (String, Arc<AppContr
 }
 
 async fn get(
-    server: &Server,
+    server: &TestServer,
     path: &str,
     token: Option<&str>,
     headers: &[(&str, &str)],
@@ -307,7 +309,7 @@ async fn the_owner_reaches_the_app_with_the_prefix_and_forwarded_headers() {
 
     // Admins pass too.
     assert_eq!(
-        get(server, &format!("/connect/{guid}/"), Some(ROOT), &[])
+        get(server, &format!("/connect/{guid}/"), Some(ADMIN), &[])
             .await
             .status(),
         StatusCode::OK
@@ -355,7 +357,7 @@ async fn nobody_else_gets_further_than_a_404() {
 }
 
 /// Signs in as `token`'s user; returns the `Cookie` header to send and the Set-Cookie text.
-async fn sign_in(server: &Server, token: &str) -> (String, String) {
+async fn sign_in(server: &TestServer, token: &str) -> (String, String) {
     let r = server
         .call(Method::POST, "/api/v1/session", Some(token), None)
         .await;
@@ -718,9 +720,9 @@ async fn a_system_that_is_not_ready_gets_a_page_that_retries() {
     let fake = cluster.fake.as_ref().unwrap();
     fake.set_image_behavior("never-ready", tycho_fake_kube::PodBehavior::Pending);
     let s = proxy_settings(&cluster, Arc::new(LocalUpstream::default()));
-    let server = common::server_with(&cluster, s).await;
+    let server = TestServer::start(&cluster, s).await;
     let guid = server
-        .start(ALICE, &compose("example.org/never-ready:1"), "slow")
+        .start_system(ALICE, &compose("example.org/never-ready:1"), "slow")
         .await;
 
     let page = get(
@@ -755,7 +757,10 @@ async fn a_system_that_is_not_ready_gets_a_page_that_retries() {
 #[tokio::test]
 async fn an_app_that_refuses_is_a_502_with_the_reason() {
     let setup = setup("connect-refused").await;
-    let guid = setup.server.start(ALICE, &compose(IMAGE), "web").await;
+    let guid = setup
+        .server
+        .start_system(ALICE, &compose(IMAGE), "web")
+        .await;
     let status = setup
         .server
         .wait_for(ALICE, &guid, ready_timeout(&setup.cluster), |s| {
@@ -843,11 +848,11 @@ async fn outside_the_cluster_the_proxy_goes_through_a_port_forward() {
         client: cluster.client.clone(),
         namespace: cluster.namespace.clone(),
     };
-    let server = common::server_with(&cluster, proxy_settings(&cluster, Arc::new(forward))).await;
+    let server = TestServer::start(&cluster, proxy_settings(&cluster, Arc::new(forward))).await;
     let yaml = format!(
         "x-tycho:\n  connect:\n    rewrite: strip\nservices:\n  web:\n    image: {IMAGE}\n    ports:\n      - \"8080:8080\"\n"
     );
-    let guid = server.start(ALICE, &yaml, "web").await;
+    let guid = server.start_system(ALICE, &yaml, "web").await;
     server
         .wait_for(ALICE, &guid, ready_timeout(&cluster), |s| {
             s["phase"] == "Running"
@@ -878,7 +883,7 @@ async fn outside_the_cluster_the_proxy_goes_through_a_port_forward() {
 }
 
 async fn open_socket(
-    server: &Server,
+    server: &TestServer,
     guid: &str,
 ) -> Result<
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,

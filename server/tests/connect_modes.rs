@@ -2,15 +2,12 @@
 //! Ingress and in `gateway` an HTTPRoute, both labelled and owned by the system's Deployment,
 //! and a delete removes them; a cluster without the Gateway API answers a clear error.
 
-mod common;
-
-use common::*;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
 use tycho_compiler::{ConnectMode, GatewayParent, labels};
-use tycho_fake_kube::TestCluster;
+use tycho_test_server::*;
 
 fn edge_settings(cluster: &TestCluster, mode: ConnectMode) -> tycho_server::Settings {
     let mut settings = settings(cluster);
@@ -39,8 +36,8 @@ fn routes(cluster: &TestCluster) -> Api<DynamicObject> {
 #[tokio::test]
 async fn ingress_mode_creates_an_owned_ingress_that_goes_with_the_system() {
     let cluster = TestCluster::start("server-connect-ingress").await;
-    let s = server_with(&cluster, edge_settings(&cluster, ConnectMode::Ingress)).await;
-    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let s = TestServer::start(&cluster, edge_settings(&cluster, ConnectMode::Ingress)).await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
 
     let api = Api::<Ingress>::namespaced(cluster.client.clone(), &cluster.namespace);
     let lp = ListParams::default().labels(&labels::system_selector(&guid));
@@ -84,8 +81,8 @@ async fn ingress_mode_creates_an_owned_ingress_that_goes_with_the_system() {
 #[tokio::test]
 async fn gateway_mode_creates_an_owned_http_route_that_goes_with_the_system() {
     let cluster = TestCluster::start_fake("server-connect-gateway").await;
-    let s = server_with(&cluster, edge_settings(&cluster, ConnectMode::Gateway)).await;
-    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let s = TestServer::start(&cluster, edge_settings(&cluster, ConnectMode::Gateway)).await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
     let api = routes(&cluster);
     let lp = ListParams::default().labels(&labels::system_selector(&guid));
     let found = api.list(&lp).await.unwrap().items;
@@ -113,7 +110,7 @@ async fn gateway_mode_creates_an_owned_http_route_that_goes_with_the_system() {
 async fn a_cluster_without_http_routes_gets_a_clear_error_and_nothing_left() {
     let cluster = TestCluster::start_fake("server-connect-no-gateway-api").await;
     let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
-    let s = server_with(&cluster, edge_settings(&cluster, ConnectMode::Gateway)).await;
+    let s = TestServer::start(&cluster, edge_settings(&cluster, ConnectMode::Gateway)).await;
     let baseline = fake.object_count();
     fake.fail_nth_create("httproutes", 1, 404);
     let (code, body) = s.try_start(ALICE, &compose(IMAGE)).await;
@@ -135,8 +132,8 @@ async fn an_ingress_served_system_opens_at_its_host_not_through_the_proxy() {
     let mut settings = edge_settings(&cluster, ConnectMode::Ingress);
     let upstream = tycho_server::connect::upstream::LocalUpstream::default();
     settings.connect.upstream = Some(std::sync::Arc::new(upstream.clone()));
-    let s = server_with(&cluster, settings).await;
-    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let s = TestServer::start(&cluster, settings).await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
     let status = s
         .wait_for(ALICE, &guid, ready_timeout(&cluster), |v| {
             v["phase"] == "Running"

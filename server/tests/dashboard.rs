@@ -1,20 +1,17 @@
 //! What the dashboard needs from the server: the policy, a system's Kubernetes Events, event
 //! streams a browser can open (token in the query), and compressed answers.
 
-mod common;
-
-use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use tycho_fake_kube::TestCluster;
 use tycho_server::Settings;
+use tycho_test_server::*;
 
 #[tokio::test]
 async fn policy_is_the_one_the_server_compiles_with() {
     let mut policy = tycho_compiler::Policy::default();
     policy.max_resources.memory = "4Gi".into();
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         auth: tokens(),
         policy,
         ..Settings::default()
@@ -41,7 +38,7 @@ async fn policy_is_the_one_the_server_compiles_with() {
 /// Polls a system's kube-events until `pred` holds for the list (events arrive asynchronously
 /// on a real cluster).
 async fn kube_events_until(
-    s: &Server,
+    s: &TestServer,
     cluster: &TestCluster,
     guid: &str,
     pred: impl Fn(&[Value]) -> bool,
@@ -78,9 +75,9 @@ fn object_name(event: &Value) -> &str {
 #[tokio::test]
 async fn kube_events_are_those_of_the_system() {
     let cluster = TestCluster::start("server-kube-events").await;
-    let s = server(&cluster).await;
-    let mine = s.start(ALICE, &compose(IMAGE), "evone").await;
-    let other = s.start(ALICE, &compose(IMAGE), "evtwo").await;
+    let s = TestServer::on(&cluster).await;
+    let mine = s.start_system(ALICE, &compose(IMAGE), "evone").await;
+    let other = s.start_system(ALICE, &compose(IMAGE), "evtwo").await;
     for guid in [&mine, &other] {
         s.wait_for(ALICE, guid, ready_timeout(&cluster), |b| {
             b["phase"] == "Running"
@@ -148,7 +145,7 @@ async fn kube_events_are_those_of_the_system() {
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["type"], "urn:tycho:problem:not-found");
     // An admin may look.
-    let r = s.call(Method::GET, &path, Some(ROOT), None).await;
+    let r = s.call(Method::GET, &path, Some(ADMIN), None).await;
     assert_eq!(r.status(), StatusCode::OK);
 
     s.delete_gone(ALICE, &mine).await;
@@ -158,7 +155,7 @@ async fn kube_events_are_those_of_the_system() {
 
 #[tokio::test]
 async fn kube_events_without_a_cluster_are_503() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         auth: tokens(),
         ..Settings::default()
     })
@@ -178,8 +175,8 @@ async fn kube_events_without_a_cluster_are_503() {
 #[tokio::test]
 async fn event_streams_take_the_token_from_the_query_and_nothing_else_does() {
     let cluster = TestCluster::start("server-sse-token").await;
-    let s = server(&cluster).await;
-    let guid = s.start(ALICE, &compose(IMAGE), "stream").await;
+    let s = TestServer::on(&cluster).await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "stream").await;
     for path in ["/api/v1/events", &format!("/api/v1/systems/{guid}/events")] {
         let r = s
             .get_with(&format!("{path}?access_token={ALICE}"), &[])
@@ -228,7 +225,7 @@ async fn answers_are_gzipped_except_event_streams() {
         ],
     );
     let cluster = TestCluster::start("server-gzip").await;
-    let s = server_with(
+    let s = TestServer::start(
         &cluster,
         Settings {
             dist: Some(dir.clone()),

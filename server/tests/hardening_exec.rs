@@ -2,9 +2,6 @@
 //! 12: items 8, 12, 15, 16, 18, 20, 21, 22). Fault injection needs the fake, so most tests
 //! start it whatever `TYCHO_TEST_KUBECONFIG` says.
 
-mod common;
-
-use common::*;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, PostParams};
@@ -13,9 +10,10 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tycho_api::Phase;
-use tycho_fake_kube::{Termination, TestCluster};
+use tycho_fake_kube::Termination;
 use tycho_server::executor::{ExecError, Executor, Filter, owner_hash};
 use tycho_server::{KubeExecutor, Settings};
+use tycho_test_server::*;
 
 fn plan_for(cluster: &TestCluster, username: &str, text: &str) -> tycho_compiler::Plan {
     let options = tycho_compiler::CompileOptions {
@@ -135,7 +133,7 @@ async fn look_alike_owners_cannot_see_each_others_terminating_systems() {
 #[tokio::test]
 async fn terminating_systems_count_toward_the_per_user_limit() {
     let cluster = TestCluster::start_fake("exec-limit-terminating").await;
-    let s = server_with(
+    let s = TestServer::start(
         &cluster,
         Settings {
             max_systems_per_user: 1,
@@ -145,7 +143,7 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
     .await;
     // Two seconds to stop, and an image that ignores SIGTERM: it stays Terminating for them.
     let slow_to_stop = format!("{}    stop_grace_period: 2s\n", compose(IMAGE));
-    let guid = s.start(ALICE, &slow_to_stop, "one").await;
+    let guid = s.start_system(ALICE, &slow_to_stop, "one").await;
     make_terminating(&cluster, &guid).await;
     let (_, body) = s.status(ALICE, &guid).await;
     assert_eq!(body["phase"], "Terminating", "{body}");
@@ -164,7 +162,7 @@ async fn terminating_systems_count_toward_the_per_user_limit() {
     assert_eq!(again.headers()["retry-after"], "30");
     // Once its pods are gone (the grace period is over), the slot is free.
     s.delete_gone(ALICE, &guid).await;
-    let again = s.start(ALICE, &compose(IMAGE), "two").await;
+    let again = s.start_system(ALICE, &compose(IMAGE), "two").await;
     s.delete_gone(ALICE, &again).await;
     cluster.cleanup().await;
 }
@@ -189,7 +187,7 @@ fn big_compose() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_while_large_files_compile() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         auth: tokens(),
         max_body_bytes: 4 << 20,
         ..Settings::default()
@@ -346,12 +344,7 @@ async fn the_server_sweeps_at_start_up() {
     let _ = tokio::time::timeout(Duration::from_millis(400), ex.start(&plan)).await;
     assert!(fake.object_count() > baseline);
     let sweeping = executor(&cluster).with_sweep_grace(Duration::ZERO);
-    let _s = serve(tycho_server::AppState::new(
-        settings(&cluster),
-        Some(Arc::new(sweeping)),
-        "",
-    ))
-    .await;
+    let _s = TestServer::with_executor(settings(&cluster), sweeping).await;
     wait_for_count(&fake, baseline, "after the start-up sweep").await;
     cluster.cleanup().await;
 }
@@ -384,12 +377,7 @@ async fn a_stalled_start_answers_503_with_the_reason() {
     let cluster = TestCluster::start_fake("exec-stalled-start-http").await;
     let fake = cluster.fake.clone().expect("fake");
     let ex = executor(&cluster).with_deadline(Duration::from_secs(1));
-    let s = serve(tycho_server::AppState::new(
-        settings(&cluster),
-        Some(Arc::new(ex)),
-        "",
-    ))
-    .await;
+    let s = TestServer::with_executor(settings(&cluster), ex).await;
     fake.delay_nth_create("deployments", 1, Duration::from_secs(20));
     let (code, body) = s.try_start(ALICE, &compose(IMAGE)).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -452,7 +440,7 @@ async fn delete_sends_no_options_and_falls_back_to_per_object_deletes() {
 async fn readyz_names_a_missing_permission() {
     let cluster = TestCluster::start_fake("exec-readyz-forbidden").await;
     let fake = cluster.fake.clone().expect("fake");
-    let s = server(&cluster).await;
+    let s = TestServer::on(&cluster).await;
     let (code, body) = s.json(Method::GET, "/readyz", None, None).await;
     assert_eq!(code, StatusCode::OK, "{body}");
 
@@ -476,12 +464,7 @@ async fn readyz_names_a_missing_permission() {
 async fn readyz_names_a_missing_namespace() {
     let cluster = TestCluster::start("exec-readyz-no-namespace").await;
     let elsewhere = KubeExecutor::new(cluster.client.clone(), "no-such-namespace");
-    let s = serve(tycho_server::AppState::new(
-        settings(&cluster),
-        Some(Arc::new(elsewhere)),
-        "",
-    ))
-    .await;
+    let s = TestServer::with_executor(settings(&cluster), elsewhere).await;
     let (code, body) = s.json(Method::GET, "/readyz", None, None).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(

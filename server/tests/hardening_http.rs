@@ -2,18 +2,15 @@
 //! dashboard headers, bounded metrics, slow and idle clients, shutdown with open event
 //! streams, and the event streams' fan-out.
 
-mod common;
-
-use common::*;
 use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tycho_fake_kube::TestCluster;
 use tycho_server::Settings;
 use tycho_server::auth::{Auth, PROXY_SECRET_HEADER, ProxyTrust};
 use tycho_server::config::{HttpLimits, StreamLimits};
+use tycho_test_server::*;
 
 const SECRET: &str = "proxy-secret-for-tests-0001";
 
@@ -25,7 +22,7 @@ fn header_mode(cidrs: &[&str], secret: Option<&str>) -> Auth {
     Auth::trusted_proxy("x-remote-user", &["root".into()], trust).expect("trusted proxy")
 }
 
-async fn whoami(s: &Server, headers: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
+async fn whoami(s: &TestServer, headers: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
     let r = s.get_with("/api/v1/whoami", headers).await;
     let status = r.status();
     (status, r.json().await.unwrap_or_default())
@@ -34,7 +31,7 @@ async fn whoami(s: &Server, headers: &[(&str, &str)]) -> (StatusCode, serde_json
 #[tokio::test]
 async fn the_user_header_counts_only_from_the_trusted_proxy() {
     // The test client is 127.0.0.1: not the proxy's block.
-    let elsewhere = server_without_cluster(Settings {
+    let elsewhere = TestServer::without_cluster(Settings {
         auth: header_mode(&["10.0.0.0/8"], None),
         ..Settings::default()
     })
@@ -52,7 +49,7 @@ async fn the_user_header_counts_only_from_the_trusted_proxy() {
         StatusCode::OK
     );
 
-    let from_proxy = server_without_cluster(Settings {
+    let from_proxy = TestServer::without_cluster(Settings {
         auth: header_mode(&["127.0.0.0/8"], None),
         ..Settings::default()
     })
@@ -80,7 +77,7 @@ async fn the_user_header_counts_only_from_the_trusted_proxy() {
 
 #[tokio::test]
 async fn the_user_header_counts_only_with_the_proxy_secret() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         auth: header_mode(&[], Some(SECRET)),
         ..Settings::default()
     })
@@ -106,7 +103,7 @@ async fn the_user_header_counts_only_with_the_proxy_secret() {
 /// A cross-site `<form enctype="text/plain" method="post">`: the browser sends the user's
 /// credentials (the proxy adds its header), `Content-Type: text/plain` and the attacker's
 /// Origin, and no preflight.
-async fn forged_start(s: &Server, extra: &[(&str, &str)]) -> reqwest::Response {
+async fn forged_start(s: &TestServer, extra: &[(&str, &str)]) -> reqwest::Response {
     let mut req = s
         .http
         .post(format!("{}/api/v1/systems?name=forged", s.base))
@@ -126,7 +123,7 @@ async fn cross_site_form_posts_are_refused_in_header_mode() {
         auth: header_mode(&["127.0.0.0/8"], None),
         ..settings(&cluster)
     };
-    let s = server_with(&cluster, settings).await;
+    let s = TestServer::start(&cluster, settings).await;
     let alice = [("x-remote-user", "alice")];
 
     let r = forged_start(&s, &alice).await;
@@ -224,7 +221,7 @@ async fn cross_site_form_posts_are_refused_in_header_mode() {
 #[tokio::test]
 async fn cross_site_form_posts_are_refused_in_token_mode() {
     let cluster = TestCluster::start_fake("hardening-csrf-token").await;
-    let s = server(&cluster).await;
+    let s = TestServer::on(&cluster).await;
     let bearer = format!("Bearer {ALICE}");
     let r = forged_start(&s, &[("authorization", &bearer)]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -269,7 +266,7 @@ async fn dashboard_and_docs_send_security_headers() {
             &format!("<!doctype html><head><script type=\"module\">{script}</script></head>"),
         )],
     );
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         dist: Some(dist.clone()),
         ..Settings::default()
     })
@@ -323,7 +320,7 @@ fn request_series(metrics: &str) -> usize {
 
 #[tokio::test]
 async fn metrics_stay_small_under_random_methods_and_paths() {
-    let s = server_without_cluster(Settings::default()).await;
+    let s = TestServer::without_cluster(Settings::default()).await;
     let before = request_series(&s.get_with("/metrics", &[]).await.text().await.unwrap());
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..8 {
@@ -375,7 +372,7 @@ async fn closed_within(socket: &mut TcpStream, limit: Duration) -> bool {
 
 #[tokio::test]
 async fn a_thousand_idle_sockets_do_not_stall_the_server() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         http: HttpLimits {
             max_connections: 1_000,
             ..HttpLimits::default()
@@ -409,7 +406,7 @@ async fn a_thousand_idle_sockets_do_not_stall_the_server() {
 /// A client that announces a body and stops sending it gets 408, not a handler waiting forever.
 #[tokio::test]
 async fn a_body_that_stops_arriving_is_answered_408() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         http: HttpLimits {
             body_read_timeout: Duration::from_millis(500),
             ..HttpLimits::default()
@@ -439,7 +436,7 @@ async fn a_body_that_stops_arriving_is_answered_408() {
 
 #[tokio::test]
 async fn silent_and_slow_clients_are_cut_off() {
-    let s = server_without_cluster(Settings {
+    let s = TestServer::without_cluster(Settings {
         http: HttpLimits {
             header_read_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(2),
@@ -533,7 +530,7 @@ fn has(events: &[(String, String)], name: &str) -> bool {
 #[tokio::test]
 async fn an_active_event_stream_outlives_the_idle_timeout() {
     let cluster = TestCluster::start_fake("hardening-sse-idle").await;
-    let s = server_with(
+    let s = TestServer::start(
         &cluster,
         Settings {
             http: HttpLimits {
@@ -593,7 +590,7 @@ async fn shutdown_ends_event_streams_with_a_final_event() {
 async fn fifty_new_streams_cost_about_one_listing() {
     let cluster = TestCluster::start_fake("hardening-fanout").await;
     let fake = cluster.fake.as_ref().expect("fake");
-    let s = server_with(
+    let s = TestServer::start(
         &cluster,
         Settings {
             // Long enough that the poller's own ticks do not blur the count.
@@ -606,7 +603,7 @@ async fn fifty_new_streams_cost_about_one_listing() {
         },
     )
     .await;
-    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
     fake.reset_requests();
     let mut streams = Vec::new();
     for _ in 0..50 {
@@ -625,7 +622,7 @@ async fn fifty_new_streams_cost_about_one_listing() {
 #[tokio::test]
 async fn event_streams_are_capped_per_user_and_in_all() {
     let cluster = TestCluster::start_fake("hardening-stream-caps").await;
-    let s = server_with(
+    let s = TestServer::start(
         &cluster,
         Settings {
             streams: StreamLimits {
@@ -667,8 +664,8 @@ async fn event_streams_are_capped_per_user_and_in_all() {
 async fn an_error_is_not_followed_by_an_empty_snapshot() {
     let cluster = TestCluster::start_fake("hardening-sse-error").await;
     let fake = cluster.fake.as_ref().expect("fake");
-    let s = server(&cluster).await;
-    let guid = s.start(ALICE, &compose(IMAGE), "web").await;
+    let s = TestServer::on(&cluster).await;
+    let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
     fake.set_unreachable(true);
     let mut r = open_stream(&s.base, ALICE).await;
     assert_eq!(r.status(), StatusCode::OK);

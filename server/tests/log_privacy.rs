@@ -3,13 +3,10 @@
 //! Its own test binary: tracing caches per-callsite interest globally, so capturing logs with a
 //! thread-local subscriber is only reliable when no other test runs at the same time.
 
-mod common;
-
-use common::*;
 use reqwest::StatusCode;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use tycho_fake_kube::TestCluster;
+use tycho_test_server::*;
 
 /// Collects what the server logs.
 #[derive(Clone, Default)]
@@ -38,7 +35,7 @@ async fn request_log_leaves_the_query_out() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let cluster = TestCluster::start("server-log-privacy").await;
-    let s = server(&cluster).await;
+    let s = TestServer::on(&cluster).await;
     let r = s
         .get_with(&format!("/api/v1/events?access_token={ALICE}"), &[])
         .await;
