@@ -3,64 +3,29 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tycho_fake_kube::{PodBehavior, TestCluster};
-use tycho_server::auth::{Auth, TokenEntry};
-use tycho_server::{AppState, KubeExecutor, Settings};
-
-const ALICE: &str = "token-alice-0001";
-const BOB: &str = "token-bob-0000001";
-/// Runs as non-root (the compiler's secure default), listens on 8080.
-const IMAGE: &str = "nginxinc/nginx-unprivileged:stable-alpine";
-/// Never pulls: the fake is told so, a real cluster finds out.
-const BAD_IMAGE: &str = "registry.invalid/tycho-test/does-not-exist:0";
-
-fn compose(image: &str) -> String {
-    format!("services:\n  web:\n    image: {image}\n    ports:\n      - \"8080:8080\"\n")
-}
+use tycho_test_server::*;
 
 struct Harness {
     cluster: TestCluster,
-    url: String,
+    server: TestServer,
     dir: PathBuf,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl Harness {
     async fn start(test: &str) -> Harness {
         let cluster = TestCluster::start(test).await;
-        let settings = Settings {
-            namespace: cluster.namespace.clone(),
-            auth: Auth::tokens(vec![
-                TokenEntry {
-                    token: ALICE.into(),
-                    user: "alice".into(),
-                    admin: false,
-                },
-                TokenEntry {
-                    token: BOB.into(),
-                    user: "bob".into(),
-                    admin: false,
-                },
-            ]),
-            events_interval: Duration::from_millis(200),
-            ..Settings::default()
-        };
-        let executor = KubeExecutor::new(cluster.client.clone(), cluster.namespace.clone());
-        let state = AppState::new(settings, Some(Arc::new(executor)), "");
-        let (addr, server) = tycho_server::spawn_local(state).await.expect("bind");
+        let server = TestServer::on(&cluster).await;
         let dir = std::env::temp_dir().join(format!(
             "tycho-cli-e2e-{test}-{}-{}",
             std::process::id(),
-            addr.port()
+            server.base.rsplit(':').next().expect("the server's port")
         ));
         std::fs::create_dir_all(dir.join("home")).unwrap();
         Harness {
             cluster,
-            url: format!("http://{addr}"),
-            dir,
             server,
+            dir,
         }
     }
 
@@ -74,8 +39,11 @@ impl Harness {
 
     /// `tycho ARGS` with TYCHO_URL and TYCHO_TOKEN set to this server and alice.
     async fn tycho(&self, args: &[&str]) -> Output {
-        self.run(args, &[("TYCHO_URL", &self.url), ("TYCHO_TOKEN", ALICE)])
-            .await
+        self.run(
+            args,
+            &[("TYCHO_URL", &self.server.base), ("TYCHO_TOKEN", ALICE)],
+        )
+        .await
     }
 
     async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -120,8 +88,11 @@ impl Harness {
 
     /// `tycho ARGS` as bob.
     async fn tycho_as_bob(&self, args: &[&str]) -> Output {
-        self.run(args, &[("TYCHO_URL", &self.url), ("TYCHO_TOKEN", BOB)])
-            .await
+        self.run(
+            args,
+            &[("TYCHO_URL", &self.server.base), ("TYCHO_TOKEN", BOB)],
+        )
+        .await
     }
 
     /// Polls `tycho status --terse` until it prints nothing.
@@ -139,7 +110,7 @@ impl Harness {
     }
 
     async fn finish(self) {
-        self.server.abort();
+        drop(self.server);
         let _ = std::fs::remove_dir_all(&self.dir);
         self.cluster.cleanup().await;
     }
@@ -189,7 +160,7 @@ async fn up_status_down() {
     assert!(guid.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(row[2], "8080");
     // The URL to open: Tycho's proxy, at the address the CLI reached the server by.
-    let open = format!("{}/connect/{guid}/", h.url);
+    let open = format!("{}/connect/{guid}/", h.server.base);
     assert_eq!(lines[2], format!("open: {open}"), "{text}");
     let err = stderr(&out);
     if h.cluster.fake.is_some() {
@@ -280,9 +251,7 @@ async fn up_status_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_fails_fast_on_an_image_pull_failure() {
     let h = Harness::start("cli-wait-fails-fast").await;
-    if let Some(fake) = &h.cluster.fake {
-        fake.set_image_behavior("does-not-exist", PodBehavior::ImagePullBackOff);
-    }
+    make_bad_image_fail(&h.cluster);
     let file = h.file("docker-compose.yaml", &compose(BAD_IMAGE));
     let started = Instant::now();
     // The timeout is far away: the command must end because of the failure, not the clock.
@@ -347,7 +316,10 @@ async fn errors_exit_non_zero_with_the_reason() {
     let out = h
         .run(
             &["up", "-f", path(&good)],
-            &[("TYCHO_URL", &h.url), ("TYCHO_TOKEN", "wrong-token-0000")],
+            &[
+                ("TYCHO_URL", &h.server.base),
+                ("TYCHO_TOKEN", "wrong-token-0000"),
+            ],
         )
         .await;
     assert_eq!(out.status.code(), Some(1));
@@ -356,7 +328,7 @@ async fn errors_exit_non_zero_with_the_reason() {
         "{}",
         stderr(&out)
     );
-    let out = h.run(&["status", "--server", &h.url], &[]).await;
+    let out = h.run(&["status", "--server", &h.server.base], &[]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("(401"), "{}", stderr(&out));
 
@@ -496,7 +468,7 @@ async fn server_and_token_from_the_config_file_and_env_files() {
     let h = Harness::start("cli-config").await;
     h.file(
         "home/.config/tycho/config.toml",
-        &format!("server = \"{}\"\ntoken = \"{ALICE}\"\n", h.url),
+        &format!("server = \"{}\"\ntoken = \"{ALICE}\"\n", h.server.base),
     );
     let out = h.run(&["status"], &[]).await;
     assert!(out.status.success(), "{}", stderr(&out));

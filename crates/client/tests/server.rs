@@ -1,36 +1,10 @@
 //! The client against the real server and the fake Kubernetes API server (or a real cluster
 //! when TYCHO_TEST_KUBECONFIG is set).
 
-use std::sync::Arc;
 use std::time::Duration;
 use tycho_client::api::{CompileRequest, Phase, StartRequest};
 use tycho_client::{Client, Deletion, Error, WaitOptions};
-use tycho_fake_kube::{PodBehavior, TestCluster};
-use tycho_server::auth::{Auth, TokenEntry};
-use tycho_server::{AppState, KubeExecutor, Settings};
-
-const TOKEN: &str = "token-alice-0001";
-const IMAGE: &str = "nginxinc/nginx-unprivileged:stable-alpine";
-
-fn compose(image: &str) -> String {
-    format!("services:\n  web:\n    image: {image}\n    ports:\n      - \"8080:8080\"\n")
-}
-
-async fn server(cluster: &TestCluster) -> (String, tokio::task::JoinHandle<()>) {
-    let settings = Settings {
-        namespace: cluster.namespace.clone(),
-        auth: Auth::tokens(vec![TokenEntry {
-            token: TOKEN.into(),
-            user: "alice".into(),
-            admin: false,
-        }]),
-        ..Settings::default()
-    };
-    let executor = KubeExecutor::new(cluster.client.clone(), cluster.namespace.clone());
-    let state = AppState::new(settings, Some(Arc::new(executor)), "");
-    let (addr, handle) = tycho_server::spawn_local(state).await.unwrap();
-    (format!("http://{addr}"), handle)
-}
+use tycho_test_server::*;
 
 fn wait_options(cluster: &TestCluster) -> WaitOptions {
     WaitOptions {
@@ -42,8 +16,8 @@ fn wait_options(cluster: &TestCluster) -> WaitOptions {
 #[tokio::test]
 async fn start_wait_list_delete() {
     let cluster = TestCluster::start("client-lifecycle").await;
-    let (url, handle) = server(&cluster).await;
-    let client = Client::builder(&url).token(TOKEN).build().unwrap();
+    let server = TestServer::on(&cluster).await;
+    let client = server.client(ALICE);
 
     assert_eq!(client.whoami().await.unwrap().username, "alice");
     assert_eq!(client.health().await.unwrap().status, "ok");
@@ -108,21 +82,19 @@ async fn start_wait_list_delete() {
     }
     assert_eq!(deletion, Deletion::Gone);
     assert!(client.get(&started.guid).await.unwrap_err().is_not_found());
-    handle.abort();
+    drop(server);
     cluster.cleanup().await;
 }
 
 #[tokio::test]
 async fn a_failing_image_ends_the_wait() {
     let cluster = TestCluster::start("client-failing-image").await;
-    if let Some(fake) = &cluster.fake {
-        fake.set_image_behavior("does-not-exist", PodBehavior::ImagePullBackOff);
-    }
-    let (url, handle) = server(&cluster).await;
-    let client = Client::builder(&url).token(TOKEN).build().unwrap();
+    make_bad_image_fail(&cluster);
+    let server = TestServer::on(&cluster).await;
+    let client = server.client(ALICE);
     let started = client
         .start(&StartRequest {
-            compose: compose("registry.invalid/does-not-exist:0").into(),
+            compose: compose(BAD_IMAGE).into(),
             ..Default::default()
         })
         .await
@@ -145,26 +117,26 @@ async fn a_failing_image_ends_the_wait() {
     }
     assert!(err.to_string().contains("failed: Failed ("), "{err}");
     client.delete(&started.guid).await.unwrap();
-    handle.abort();
+    drop(server);
     cluster.cleanup().await;
 }
 
 #[tokio::test]
 async fn errors_keep_the_problem() {
     let cluster = TestCluster::start("client-errors").await;
-    let (url, handle) = server(&cluster).await;
+    let server = TestServer::on(&cluster).await;
 
-    let anonymous = Client::new(&url).unwrap();
+    let anonymous = server.anonymous_client();
     let err = anonymous.list().await.unwrap_err();
     assert!(err.is_auth(), "{err:?}");
     assert_eq!(err.status(), Some(401));
-    let wrong = Client::builder(&url)
+    let wrong = Client::builder(&server.base)
         .token("wrong-token-0000")
         .build()
         .unwrap();
     assert!(wrong.whoami().await.unwrap_err().is_auth());
 
-    let client = Client::builder(&url).token(TOKEN).build().unwrap();
+    let client = server.client(ALICE);
     let invalid = "services:\n  web:\n    image: nginx\n    privileged: true\n";
     let err = client
         .start(&StartRequest {
@@ -200,7 +172,7 @@ async fn errors_keep_the_problem() {
 
     // Nobody listens on port 1.
     let gone = Client::builder("http://127.0.0.1:1")
-        .token(TOKEN)
+        .token(ALICE)
         .build()
         .unwrap();
     match gone.list().await.unwrap_err() {
@@ -210,6 +182,6 @@ async fn errors_keep_the_problem() {
         }
         other => panic!("expected Unreachable, got {other:?}"),
     }
-    handle.abort();
+    drop(server);
     cluster.cleanup().await;
 }
