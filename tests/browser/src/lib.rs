@@ -1,7 +1,8 @@
 //! The project's one browser test harness: chromedriver on a free loopback port and headless
 //! Chromium (Debian `chromium`, `chromium-driver`) driven by fantoccini ([`chromium`]), a static
-//! file server ([`static_files`]), and for the dashboard tests the real server (in-process, on
-//! 127.0.0.1:0) serving the built dashboard (`dist/`, from `scripts/build-frontend.sh`).
+//! file server ([`static_files`]), and for the dashboard tests the [`settings`] of a server
+//! serving the built dashboard (`dist/`, from `scripts/build-frontend.sh`); the tests start it
+//! with the one server harness, `tycho_test_server::TestServer`.
 //! The wasm package's tests (crates/wasm/tests) use it too.
 //!
 //! Nothing here skips: a missing dist, chromedriver or Chromium is a failure saying what to run.
@@ -10,12 +11,10 @@ pub mod chromium;
 pub mod static_files;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-use tycho_server::{AppState, KubeExecutor, Settings};
+use tycho_server::Settings;
 
 pub use chromium::{Browser, with_browser};
-pub use tycho_fake_kube::TestCluster;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -59,22 +58,4 @@ pub fn settings(namespace: &str) -> Settings {
         events_interval: Duration::from_millis(200),
         ..Settings::default()
     }
-}
-
-/// The server on `127.0.0.1:0` with `settings`, running on `cluster` (None: no cluster).
-/// Returns its base URL.
-pub async fn server(settings: Settings, cluster: Option<&TestCluster>) -> String {
-    let executor = cluster.map(|c| {
-        Arc::new(KubeExecutor::new(c.client.clone(), c.namespace.clone()))
-            as Arc<dyn tycho_server::Executor>
-    });
-    let reason = if executor.is_none() {
-        "no cluster configuration found (browser test)"
-    } else {
-        ""
-    };
-    let (addr, _handle) = tycho_server::spawn_local(AppState::new(settings, executor, reason))
-        .await
-        .expect("bind the server");
-    format!("http://{addr}")
 }

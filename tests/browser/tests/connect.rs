@@ -9,12 +9,12 @@ use axum::response::{Html, IntoResponse, Response};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tycho_browser_tests::{Browser, TestCluster, server, settings, with_browser};
+use tycho_browser_tests::{Browser, settings, with_browser};
 use tycho_server::connect::upstream::LocalUpstream;
+use tycho_test_server::{ALICE, TestCluster, TestServer, make_bad_image_fail, tokens};
 
 const WAIT: Duration = Duration::from_secs(20);
 const POD_WAIT: Duration = Duration::from_secs(180);
-const TOKEN: &str = "token-alice-0001";
 /// What the page sends over its WebSocket; the app echoes it back.
 const HELLO: &str = "hello through Tycho";
 
@@ -107,24 +107,18 @@ async fn open_a_running_system_through_the_proxy() {
     let cluster = TestCluster::start("browser-connect").await;
     if let Some(fake) = &cluster.fake {
         fake.set_ready_delay(Duration::from_secs(4));
-        fake.set_image_behavior(
-            "does-not-exist",
-            tycho_fake_kube::PodBehavior::ImagePullBackOff,
-        );
     }
+    make_bad_image_fail(&cluster);
     let upstream = LocalUpstream::default();
     let mut settings = settings(&cluster.namespace);
-    settings.auth = tycho_server::auth::Auth::tokens(vec![tycho_server::auth::TokenEntry {
-        token: TOKEN.into(),
-        user: "alice".into(),
-        admin: false,
-    }]);
+    settings.auth = tokens();
     settings.connect.upstream = Some(Arc::new(upstream.clone()));
-    let base = server(settings, Some(&cluster)).await;
+    let server = TestServer::start(&cluster, settings).await;
+    let base = server.base.clone();
     let app_addr = start_app().await;
     with_browser(async |b: &Browser| {
         b.open(&base).await;
-        b.type_into("#token", TOKEN).await;
+        b.type_into("#token", ALICE).await;
         b.click("form.sign-in button[type=submit]").await;
         let user = b.wait_text(".account .user", WAIT).await;
         assert!(user.contains("alice"), "{user}");
@@ -175,7 +169,7 @@ async fn open_a_running_system_through_the_proxy() {
         // Route the system's objects to the local app, as the Service would in a cluster.
         let object_name = b
             .js(&format!(
-                "return fetch('/api/v1/systems/{guid}', {{headers: {{Authorization: 'Bearer {TOKEN}'}}}})
+                "return fetch('/api/v1/systems/{guid}', {{headers: {{Authorization: 'Bearer {ALICE}'}}}})
                     .then(r => r.json()).then(s => s.object_name)"
             ))
             .await;
@@ -231,7 +225,7 @@ async fn open_a_running_system_through_the_proxy() {
         b.js(&format!(
             "fetch('/api/v1/systems', {{method: 'POST',
                 body: JSON.stringify({{compose: 'services:\\n  app:\\n    image: registry.invalid/does-not-exist:1\\n    ports:\\n      - \"8080:8080\"\\n', name: 'broken'}}),
-                headers: {{'Content-Type': 'application/json', Authorization: 'Bearer {TOKEN}'}}}});
+                headers: {{'Content-Type': 'application/json', Authorization: 'Bearer {ALICE}'}}}});
              return true"
         ))
         .await;

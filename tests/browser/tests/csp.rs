@@ -4,9 +4,8 @@
 //! later ones.
 
 use std::time::Duration;
-use tycho_browser_tests::{
-    Browser, TestCluster, dist, server, settings, static_files, with_browser,
-};
+use tycho_browser_tests::{Browser, dist, settings, static_files, with_browser};
+use tycho_test_server::{TestCluster, TestServer};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -104,7 +103,8 @@ async fn served_policy(b: &Browser) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_works_under_the_servers_security_headers() {
     let cluster = TestCluster::start("browser-csp").await;
-    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    let server = TestServer::start(&cluster, settings(&cluster.namespace)).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         record_violations(b).await;
@@ -140,7 +140,8 @@ async fn the_dashboard_works_under_the_servers_security_headers() {
 /// 'unsafe-inline'` (the server's, minus that) blocks nothing. The page is served as files only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_needs_no_inline_style_attributes() {
-    let base = server(settings("default"), None).await;
+    let server = TestServer::without_cluster(settings("default")).await;
+    let base = server.base.clone();
     let policy = with_a_browser_ask_the_policy(&base).await;
     let strict: String = policy
         .split(';')

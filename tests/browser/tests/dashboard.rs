@@ -2,7 +2,8 @@
 //! (or a real cluster with `TYCHO_TEST_KUBECONFIG`). Screenshots go to `artifacts/browser/`.
 
 use std::time::Duration;
-use tycho_browser_tests::{Browser, TestCluster, server, settings, with_browser};
+use tycho_browser_tests::{Browser, settings, with_browser};
+use tycho_test_server::{ALICE, TestCluster, TestServer, make_bad_image_fail, tokens};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// For a pod to become ready or go away: seconds on the fake, longer on a real cluster (image
@@ -43,7 +44,8 @@ async fn launch_watch_and_delete_from_the_browser() {
     if let Some(fake) = &cluster.fake {
         fake.set_ready_delay(Duration::from_secs(3));
     }
-    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    let server = TestServer::start(&cluster, settings(&cluster.namespace)).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         report_timing(b).await;
@@ -237,13 +239,9 @@ async fn launch_watch_and_delete_from_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_system_explains_itself_on_its_page() {
     let cluster = TestCluster::start("browser-failing").await;
-    if let Some(fake) = &cluster.fake {
-        fake.set_image_behavior(
-            "does-not-exist",
-            tycho_fake_kube::PodBehavior::ImagePullBackOff,
-        );
-    }
-    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    make_bad_image_fail(&cluster);
+    let server = TestServer::start(&cluster, settings(&cluster.namespace)).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         // Started through the API (the page's own fetch), not the launch button.
@@ -285,7 +283,8 @@ async fn a_failing_system_explains_itself_on_its_page() {
 async fn the_editor_applies_the_servers_policy() {
     let mut settings = settings("default");
     settings.policy.max_resources.memory = "1Gi".into();
-    let base = server(settings, None).await;
+    let server = TestServer::without_cluster(settings).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         b.wait_js(
@@ -331,7 +330,8 @@ async fn server_errors_are_shown_in_place() {
     let cluster = TestCluster::start_fake("browser-problem").await;
     let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
     fake.fail_nth_create("deployments", 1, 403);
-    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    let server = TestServer::start(&cluster, settings(&cluster.namespace)).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         b.click("button.card[data-slug=nginx]").await;
@@ -350,7 +350,8 @@ async fn server_errors_are_shown_in_place() {
 /// Without a cluster: a banner, and the editor and preview still work; readable when narrow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_cluster_banner_and_offline_editor() {
-    let base = server(settings("default"), None).await;
+    let server = TestServer::without_cluster(settings("default")).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         let banner = b.wait_text("#no-cluster", WAIT).await;
@@ -438,18 +439,15 @@ async fn no_cluster_banner_and_offline_editor() {
 async fn sign_in_with_a_token_and_see_the_list_live() {
     let cluster = TestCluster::start("browser-auth").await;
     let mut settings = settings(&cluster.namespace);
-    settings.auth = tycho_server::auth::Auth::tokens(vec![tycho_server::auth::TokenEntry {
-        token: "token-alice-0001".into(),
-        user: "alice".into(),
-        admin: false,
-    }]);
-    let base = server(settings, Some(&cluster)).await;
+    settings.auth = tokens();
+    let server = TestServer::start(&cluster, settings).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         b.wait_text("form.sign-in", WAIT).await;
         let source = b.wait_text("#policy-source", WAIT).await;
         assert!(source.starts_with("Default policy"), "{source}");
-        b.type_into("#token", "token-alice-0001").await;
+        b.type_into("#token", ALICE).await;
         b.click("form.sign-in button[type=submit]").await;
         let user = b.wait_text(".account .user", WAIT).await;
         assert!(user.contains("alice"), "{user}");
@@ -460,7 +458,7 @@ async fn sign_in_with_a_token_and_see_the_list_live() {
         .await;
         b.wait_text("#no-systems", WAIT).await;
         let stored = b.js("return localStorage.getItem('tycho.token')").await;
-        assert_eq!(stored, serde_json::json!("token-alice-0001"));
+        assert_eq!(stored, serde_json::json!(ALICE));
         let source = b.wait_text("#policy-source", WAIT).await;
         assert!(source.contains("server's policy"), "{source}");
         b.screenshot("30-signed-in").await;
@@ -472,7 +470,7 @@ async fn sign_in_with_a_token_and_see_the_list_live() {
         b.js(&format!(
             "fetch('/api/v1/systems', {{method: 'POST', body: JSON.stringify({request}),
                 headers: {{'Content-Type': 'application/json',
-                           'Authorization': 'Bearer token-alice-0001'}}}});
+                           'Authorization': 'Bearer {ALICE}'}}}});
              return true"
         ))
         .await;
@@ -513,7 +511,8 @@ async fn an_open_delete_confirmation_survives_refreshes() {
         // Long enough to open the confirmation while the system is still starting.
         fake.set_ready_delay(Duration::from_secs(4));
     }
-    let base = server(settings(&cluster.namespace), Some(&cluster)).await;
+    let server = TestServer::start(&cluster, settings(&cluster.namespace)).await;
+    let base = server.base.clone();
     with_browser(async |b: &Browser| {
         b.open(&base).await;
         b.wait_js(
