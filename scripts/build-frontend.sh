@@ -13,9 +13,12 @@ export CARGO_PROFILE_RELEASE_PANIC="${CARGO_PROFILE_RELEASE_PANIC:-abort}"
 
 require wasm32-target trunk wasm-bindgen wasm-opt
 # Trunk must use the tools just checked; these override Trunk.toml's [tools] (Trunk reads them as
-# --tools-* options), so the versions stay written in lib.sh alone.
+# --tools-* options). Trunk.toml keeps the same pins for a plain `trunk serve`; they must agree.
 export TRUNK_TOOLS_WASM_BINDGEN="$WASM_BINDGEN_VERSION"
 export TRUNK_TOOLS_WASM_OPT="version_${BINARYEN_VERSION%%.*}"
+for pin in "wasm_bindgen = \"$TRUNK_TOOLS_WASM_BINDGEN\"" "wasm_opt = \"$TRUNK_TOOLS_WASM_OPT\""; do
+    grep -qxF "$pin" Trunk.toml || fail "Trunk.toml's [tools] must say $pin, as scripts/lib.sh does"
+done
 
 trunk build --release --offline --skip-version-check --config Trunk.toml
 

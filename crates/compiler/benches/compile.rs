@@ -6,10 +6,14 @@ use std::hint::black_box;
 use tycho_compiler::{CompileOptions, compile};
 
 const SAMPLE: &str = include_str!("fixtures/jupyter-ds.yaml");
+/// The policy the samples need (the sample mounts an existing claim, which the default policy
+/// refuses), as the golden tests use it.
+const POLICY: &str = include_str!("../tests/data/policy-samples.yaml");
 
 fn bench(c: &mut Criterion) {
     let options = CompileOptions {
         name: "jupyter-ds".into(),
+        policy: tycho_compiler::parse_policy(POLICY).expect("the samples policy reads"),
         guid: "0123456789abcdef".into(),
         ..Default::default()
     };
