@@ -34,7 +34,7 @@ pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{
     CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions, GatewayParent,
-    IngressOptions, Policy, PrimaryPort, ResourceSpec, ServerPods, ServiceType,
+    IngressOptions, Policy, PrimaryPort, ResourceSpec, SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 use tycho_yaml as yaml;

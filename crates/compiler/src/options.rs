@@ -95,7 +95,12 @@ pub struct Policy {
     pub allowed_claims: Vec<String>,
     pub allow_privileged: bool,
     pub allow_cap_add: bool,
-    /// Allow containers to run as root (otherwise `runAsNonRoot: true` is set).
+    /// The Pod Security Standard containers are shaped to: `restricted` (the default) or
+    /// `baseline`, which lets the official images that start as root (postgres, nginx, mysql…)
+    /// run.
+    pub profile: SecurityProfile,
+    /// Allow containers to run as root under the `restricted` profile too (otherwise
+    /// `runAsNonRoot: true` is set). Kept for older policies; `profile: baseline` is the way.
     pub allow_root: bool,
     pub service_type: ServiceType,
     pub network: NetworkPolicyOptions,
@@ -142,6 +147,7 @@ impl Default for Policy {
             allowed_claims: Vec::new(),
             allow_privileged: false,
             allow_cap_add: false,
+            profile: SecurityProfile::Restricted,
             allow_root: false,
             service_type: ServiceType::ClusterIP,
             network: NetworkPolicyOptions::default(),
@@ -154,6 +160,11 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// May a container run as root: under `baseline`, or where `allow_root` says so.
+    pub fn root_allowed(&self) -> bool {
+        self.allow_root || self.profile == SecurityProfile::Baseline
+    }
+
     /// The connect mode in effect: `connect.mode`, except that the old `ambassador: {enabled:
     /// true}` turns the default `proxy` into `ambassador`.
     pub fn connect_mode(&self) -> ConnectMode {
@@ -253,6 +264,31 @@ pub struct ResourceSpec {
     pub cpu: String,
     pub memory: String,
     pub gpus: u32,
+}
+
+/// The Pod Security Standards a system's containers are built to pass.
+/// <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityProfile {
+    /// Non-root, every capability dropped, no privilege escalation, RuntimeDefault seccomp.
+    #[default]
+    Restricted,
+    /// Root allowed, with Kubernetes' default capabilities less `NET_RAW` (what Docker gives
+    /// a container, which root images expect); still no privilege escalation, host namespaces
+    /// or host paths beyond the policy's, and RuntimeDefault seccomp.
+    Baseline,
+}
+
+impl SecurityProfile {
+    /// What the containers' `capabilities.drop` says.
+    pub fn dropped_capabilities(self) -> Vec<String> {
+        match self {
+            SecurityProfile::Restricted => vec!["ALL".into()],
+            // Not in the baseline standard's allowed list, but in the runtime's defaults.
+            SecurityProfile::Baseline => vec!["NET_RAW".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -185,7 +185,7 @@ fn security_context(service: &Service, policy: &Policy) -> SecurityContext {
         privileged: privileged.then_some(true),
         allow_privilege_escalation: Some(escalation),
         capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".into()]),
+            drop: Some(policy.profile.dropped_capabilities()),
             add: (!add.is_empty()).then_some(add),
         }),
         read_only_root_filesystem: Some(

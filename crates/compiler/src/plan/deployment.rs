@@ -125,7 +125,7 @@ fn pod_spec(
         enable_service_links: Some(false),
         termination_grace_period_seconds: grace,
         security_context: Some(PodSecurityContext {
-            run_as_non_root: (!policy.allow_root).then_some(true),
+            run_as_non_root: (!policy.root_allowed()).then_some(true),
             fs_group,
             seccomp_profile: Some(SeccompProfile {
                 type_: "RuntimeDefault".into(),

@@ -45,7 +45,7 @@ pub(crate) fn privileges(service: &Service, policy: &Policy, out: &mut Vec<Diagn
             );
         }
     }
-    if !policy.allow_root {
+    if !policy.root_allowed() {
         let root_user = service.user.as_ref().filter(|u| u.uid == 0).map(|u| &u.pos);
         let root_sc = service
             .security_context
@@ -64,7 +64,7 @@ pub(crate) fn privileges(service: &Service, policy: &Policy, out: &mut Vec<Diagn
                 out,
                 codes::ROOT_REFUSED,
                 format!(
-                    "service `{name}` asks to run as root, which the operator's policy does not allow"
+                    "service `{name}` asks to run as root, which the operator's policy does not allow (its `profile` is restricted; `profile: baseline` allows root)"
                 ),
                 pos,
             );
