@@ -1,27 +1,7 @@
 //! RFC 9457 problem details.
 
+use crate::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One compiler finding, as the compiler reports it: a stable code, a JSON Pointer into the
-/// compose document and a 1-based line and column (0 when there is no position).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub code: String,
-    pub message: String,
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-}
 
 /// An error answer (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

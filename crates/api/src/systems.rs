@@ -1,6 +1,6 @@
 //! `/api/v1` bodies.
 
-use crate::problem::Diagnostic;
+use crate::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -3,51 +3,15 @@
 //! Every diagnostic carries a stable code, a JSON Pointer into the compose document and a 1-based
 //! line and column in the original text, so every shell (CLI, server, browser) can point at it.
 
-use serde::{Deserialize, Serialize};
+// The type is the wire type (crates/api), so the server, the CLI, the dashboard and the wasm
+// package carry the compiler's diagnostics as they are, without a copy.
 use std::fmt::Write as _;
+pub use tycho_api::diagnostic::{Diagnostic, Severity};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One finding about the input. `line` and `column` are 1-based; 0 means "no position"
-/// (for example a problem with the options rather than the text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    /// Stable identifier, e.g. `TY0101`. See [`crate::codes`].
-    pub code: String,
-    pub message: String,
-    /// JSON Pointer into the compose document, e.g. `/services/web/ports/0`.
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-}
-
-impl Diagnostic {
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-
-    /// A diagnostic about the options or the policy, not a place in the file (line 0).
-    pub fn unpositioned(severity: Severity, code: &str, message: String) -> Diagnostic {
-        Diagnostic {
-            severity,
-            code: code.into(),
-            message,
-            path: String::new(),
-            line: 0,
-            column: 0,
-        }
-    }
-
-    /// An invalid compile option or policy entry.
-    pub fn option_error(message: String) -> Diagnostic {
-        Diagnostic::unpositioned(Severity::Error, crate::codes::INVALID_OPTION, message)
-    }
+/// An invalid compile option or policy entry: an unpositioned error with code
+/// [`crate::codes::INVALID_OPTION`].
+pub fn option_error(message: String) -> Diagnostic {
+    Diagnostic::unpositioned(Severity::Error, crate::codes::INVALID_OPTION, message)
 }
 
 /// Renders diagnostics for people the way rustc does: a header, `file:line:col`, the source

@@ -5,7 +5,7 @@
 //! system carry the same labels and the label selector of a system is written once.
 
 use crate::connect;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{self, Diagnostic};
 use crate::labels;
 use crate::model::{Annotation, System};
 use crate::names::{is_dns_label, is_guid};
@@ -51,17 +51,17 @@ pub(crate) fn identity(
 ) -> Identity {
     let name = system_name(options, system.name.as_deref());
     if name.len() > MAX_SYSTEM_NAME || !is_dns_label(&name) {
-        diagnostics.push(Diagnostic::option_error(format!(
+        diagnostics.push(diagnostic::option_error(format!(
             "system name `{name}` must be at most {MAX_SYSTEM_NAME} lowercase letters, digits or `-`, starting and ending with a letter or digit"
         )));
     } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        diagnostics.push(Diagnostic::option_error(format!(
+        diagnostics.push(diagnostic::option_error(format!(
             "system name `{name}` must start with a letter (it names a Kubernetes Service)"
         )));
     }
     let guid = system_guid(text, &name, options);
     if !is_guid(&guid) {
-        diagnostics.push(Diagnostic::option_error(format!(
+        diagnostics.push(diagnostic::option_error(format!(
             "GUID `{guid}` must be at most {MAX_GUID} lowercase letters and digits"
         )));
     }

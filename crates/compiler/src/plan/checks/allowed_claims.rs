@@ -4,7 +4,7 @@
 
 use super::report::error;
 use crate::codes;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{self, Diagnostic};
 use crate::model::{Mount, MountSource, System};
 use crate::names::is_dns_label;
 use crate::options::CompileOptions;
@@ -35,7 +35,7 @@ pub(crate) fn check(system: &System, options: &CompileOptions, out: &mut Vec<Dia
         match rule(entry, &options.username) {
             Ok(Some(rule)) => rules.push(rule),
             Ok(None) => {}
-            Err(why) => out.push(Diagnostic::option_error(format!(
+            Err(why) => out.push(diagnostic::option_error(format!(
                 "policy `allowed_claims` has the entry `{entry}`, which {why}"
             ))),
         }
