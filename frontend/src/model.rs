@@ -205,7 +205,7 @@ pub fn analyze(
     policy: &Policy,
 ) -> Analysis {
     let compiled = tycho_compiler::compile(text, &options(name, env, policy));
-    let diagnostics: Vec<Diagnostic> = compiled.diagnostics.iter().map(api_diagnostic).collect();
+    let diagnostics = compiled.diagnostics;
     let Some(plan) = compiled.plan else {
         // Above a cap there is no plan; compile once more without caps to show by how much.
         let above_max = diagnostics
@@ -326,21 +326,6 @@ fn containers(plan: &Plan) -> &[k8s_openapi::api::core::v1::Container] {
         .and_then(|s| s.template.spec.as_ref())
         .map(|s| s.containers.as_slice())
         .unwrap_or_default()
-}
-
-/// The compiler's diagnostic as the REST API carries it (same fields).
-pub fn api_diagnostic(d: &tycho_compiler::Diagnostic) -> Diagnostic {
-    Diagnostic {
-        severity: match d.severity {
-            tycho_compiler::Severity::Error => Severity::Error,
-            tycho_compiler::Severity::Warning => Severity::Warning,
-        },
-        code: d.code.clone(),
-        message: d.message.clone(),
-        path: d.path.clone(),
-        line: d.line,
-        column: d.column,
-    }
 }
 
 /// Splits multi-document YAML (documents start with a `---` line) into its documents.

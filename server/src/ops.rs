@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tycho_api::{Diagnostic, KubeEvent, Severity, SystemStatus};
+use tycho_api::{Diagnostic, KubeEvent, SystemStatus};
 use tycho_compiler::{CompileOptions, Compiled, Plan};
 
 /// How long a start waits for a free slot before answering 503.
@@ -27,24 +27,6 @@ pub struct Request {
     pub client_cidrs: Vec<String>,
     /// The port the proxy serves at the system's prefix (the compat API's `services`).
     pub primary: Option<tycho_compiler::PrimaryPort>,
-}
-
-pub fn diagnostic(d: &tycho_compiler::Diagnostic) -> Diagnostic {
-    Diagnostic {
-        severity: match d.severity {
-            tycho_compiler::Severity::Error => Severity::Error,
-            tycho_compiler::Severity::Warning => Severity::Warning,
-        },
-        code: d.code.clone(),
-        message: d.message.clone(),
-        path: d.path.clone(),
-        line: d.line,
-        column: d.column,
-    }
-}
-
-pub fn diagnostics(ds: &[tycho_compiler::Diagnostic]) -> Vec<Diagnostic> {
-    ds.iter().map(diagnostic).collect()
 }
 
 pub fn options(state: &AppState, request: &Request) -> CompileOptions {
@@ -116,11 +98,12 @@ pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnosti
 }
 
 fn planned(compiled: Compiled) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
-    let ds = diagnostics(&compiled.diagnostics);
+    let has_errors = compiled.has_errors();
+    let ds = compiled.diagnostics;
     match compiled.plan {
-        Some(plan) if !compiled.has_errors() => Ok((plan, ds)),
+        Some(plan) if !has_errors => Ok((plan, ds)),
         _ => {
-            let errors = ds.iter().filter(|d| d.severity == Severity::Error).count();
+            let errors = ds.iter().filter(|d| d.is_error()).count();
             Err(ApiError::Invalid {
                 detail: format!("the compose file has {errors} error(s)"),
                 diagnostics: ds,

@@ -282,8 +282,8 @@ pub async fn validate(
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
     let compiled = ops::compile_async(&text, &options).await?;
-    let diagnostics = ops::diagnostics(&compiled.diagnostics);
-    let errors = compiled.diagnostics.iter().filter(|d| d.is_error()).count();
+    let diagnostics = compiled.diagnostics;
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     Ok(Json(ValidateResponse {
         valid: errors == 0,
         errors,
