@@ -2,7 +2,7 @@
 //! compose text (diagnostics, preview documents, `${VARS}`), relative ages. Pure and native-testable.
 
 use std::collections::BTreeMap;
-use tycho_api::{Diagnostic, Phase, Severity, SystemStatus};
+use tycho_api::{Diagnostic, NotTranslated, Phase, Severity, SystemStatus};
 use tycho_compiler::{CompileOptions, KubeObject, Plan, Policy};
 
 mod generated {
@@ -127,15 +127,6 @@ pub struct Document {
     pub yaml: String,
 }
 
-/// A compose key the compiler did not translate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Untranslated {
-    pub key: String,
-    pub line: usize,
-    pub column: usize,
-    pub reason: String,
-}
-
 /// Everything the editor shows for one version of the text.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analysis {
@@ -143,7 +134,8 @@ pub struct Analysis {
     pub documents: Vec<Document>,
     /// All documents as one multi-document YAML file.
     pub yaml: String,
-    pub not_translated: Vec<Untranslated>,
+    /// Compose keys the compiler did not translate.
+    pub not_translated: Vec<NotTranslated>,
     /// The system name the plan got (or empty).
     pub name: String,
     /// What each service asks for against the policy's per-container maxima.
@@ -259,16 +251,7 @@ pub fn analyze(
         diagnostics,
         documents,
         yaml,
-        not_translated: plan
-            .not_translated
-            .iter()
-            .map(|n| Untranslated {
-                key: n.key.clone(),
-                line: n.line,
-                column: n.column,
-                reason: n.reason.clone(),
-            })
-            .collect(),
+        not_translated: plan.not_translated.clone(),
         name: plan.name.clone(),
         resources,
     }

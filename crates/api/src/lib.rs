@@ -1,9 +1,23 @@
-//! Tycho's REST types: what the server answers and the CLI and the browser dashboard read.
+//! Tycho's wire types: every value that crosses a boundary. The server answers with them, the
+//! CLI, the client and the browser dashboard read them, the compiler produces them (it depends
+//! on this crate and re-exports them, as `kube` re-exports `kube-core`), and the wasm package
+//! returns them. One definition each, no conversions between copies.
 //!
 //! Serde only (plus optional `utoipa` schemas behind the `openapi` feature), so the same types
 //! build natively and for `wasm32-unknown-unknown`.
 //!
+//! # One JSON casing
+//!
+//! Field names are snake_case (`container_port`, `not_translated`, `object_name`,
+//! `client_cidrs`), in the REST API and in the wasm package alike. The REST names are a public
+//! contract shared with the original Tycho: they do not change. Enum values are spelled as each
+//! type documents (`"error"`, `"proxy"`, the [`Phase`] `"Running"`). Two texts stored in
+//! Kubernetes annotations keep the bytes clusters already hold (see [`compiled`]); they are not
+//! API.
+//!
 //! - [`diagnostic`]: the compiler's findings (`{severity, code, message, path, line, column}`).
+//! - [`compiled`]: what a compile reports beside the objects: published ports, keys not
+//!   translated, the pod's resources.
 //! - [`systems`]: the `/api/v1` request and response bodies.
 //! - [`problem`]: RFC 9457 `application/problem+json` errors, with compiler diagnostics on 422.
 //! - [`compat`]: the original Tycho endpoints (`/system/start|status|delete`), same JSON shapes.
@@ -13,6 +27,7 @@
 
 pub mod cluster;
 pub mod compat;
+pub mod compiled;
 pub mod connect;
 pub mod diagnostic;
 pub mod events;
@@ -20,6 +35,7 @@ pub mod problem;
 pub mod systems;
 
 pub use cluster::{KubeEvent, KubeEventList, PolicyResponse};
+pub use compiled::{NotTranslated, PublishedPort, Resources};
 pub use connect::{ConnectTarget, Rewrite, ServedBy};
 pub use diagnostic::{Diagnostic, Severity};
 pub use events::SystemEvent;

@@ -1,5 +1,6 @@
 //! `/api/v1` bodies.
 
+use crate::compiled::{NotTranslated, PublishedPort, Resources};
 use crate::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,27 +63,6 @@ pub struct ValidateResponse {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PortInfo {
-    /// The compose service (container) that listens.
-    pub service: String,
-    pub container_port: u16,
-    /// Port on the Kubernetes Service.
-    pub port: u16,
-    pub protocol: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct NotTranslatedInfo {
-    pub key: String,
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    pub reason: String,
-}
-
 /// The plan as the CLI's `tycho compile` prints it, plus the facts around it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -95,8 +75,8 @@ pub struct CompileResponse {
     pub objects: Vec<serde_json::Value>,
     /// The same objects as multi-document YAML (what `kubectl apply -f -` takes).
     pub yaml: String,
-    pub ports: Vec<PortInfo>,
-    pub not_translated: Vec<NotTranslatedInfo>,
+    pub ports: Vec<PublishedPort>,
+    pub not_translated: Vec<NotTranslated>,
     /// Warnings (a plan exists only without errors).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -110,7 +90,7 @@ pub struct StartResponse {
     pub username: String,
     /// Path of the system's status resource.
     pub location: String,
-    pub ports: Vec<PortInfo>,
+    pub ports: Vec<PublishedPort>,
     /// Warnings from the compiler (unsupported keys and the like).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -156,17 +136,6 @@ pub struct PortStatus {
     /// Where to reach it from inside the cluster (`http://<service>.<ns>:<port>/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Resources {
-    #[serde(default)]
-    pub cpu: String,
-    #[serde(default)]
-    pub memory: String,
-    #[serde(default)]
-    pub gpus: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

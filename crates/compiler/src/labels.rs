@@ -23,11 +23,13 @@ pub const TYCHO_PREFIX: &str = "tycho.io";
 pub const ANNOTATION_USERNAME: &str = "tycho.io/username";
 /// The system name as given.
 pub const ANNOTATION_SYSTEM_NAME: &str = "tycho.io/system-name";
-/// JSON list of the published ports: `[{"service","containerPort","port","protocol"}]`.
+/// JSON list of the published ports: `[{"service","containerPort","port","protocol"}]`
+/// (written and read by [`crate::PublishedPort::to_annotation`] and `from_annotation`).
 pub const ANNOTATION_PORTS: &str = "tycho.io/ports";
 /// JSON of the [`crate::ConnectTarget`]: how Tycho's proxy reaches the primary port.
 pub const ANNOTATION_CONNECT: &str = "tycho.io/connect";
-/// JSON of the requested resources of the whole pod: `{"cpu","memory","gpus"}`.
+/// JSON of the requested resources of the whole pod: `{"cpu","gpus","memory"}`
+/// (see [`tycho_api::Resources::to_annotation`]).
 pub const ANNOTATION_RESOURCES: &str = "tycho.io/resources";
 
 /// Selector that matches every object of every system Tycho made.

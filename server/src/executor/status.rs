@@ -5,7 +5,7 @@
 use super::view::{Deployment, Pod, Service};
 use k8s_openapi::jiff::Timestamp;
 use std::collections::BTreeMap;
-use tycho_api::{ContainerState, Phase, PortStatus, Resources, SystemStatus};
+use tycho_api::{ContainerState, Phase, PortStatus, PublishedPort, Resources, SystemStatus};
 use tycho_compiler::labels;
 
 /// A system's objects, as listed by label.
@@ -109,7 +109,7 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
     );
     let url = ports.iter().find_map(|p| p.url.clone());
     let resources = annotation(labels::ANNOTATION_RESOURCES)
-        .and_then(|r| serde_json::from_str::<Resources>(&r).ok())
+        .map(|r| Resources::from_annotation(&r))
         .unwrap_or_default();
     let created_ts = meta
         .and_then(|m| m.creation_timestamp.as_ref())
@@ -308,8 +308,8 @@ fn with_detail(message: String, detail: &str) -> String {
 }
 
 fn ports(annotation: Option<String>, services: &[&Service], namespace: &str) -> Vec<PortStatus> {
-    let published: Vec<tycho_compiler::PublishedPort> = annotation
-        .and_then(|a| serde_json::from_str(&a).ok())
+    let published = annotation
+        .map(|a| PublishedPort::from_annotation(&a))
         .unwrap_or_default();
     let service = services
         .iter()

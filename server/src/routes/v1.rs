@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tycho_api::{
-    CompileRequest, CompileResponse, DeleteResponse, KubeEventList, NotTranslatedInfo, Phase,
-    PolicyResponse, PortInfo, Problem, StartRequest, StartResponse, SystemList, SystemStatus,
-    ValidateResponse, WhoAmI, compose_text,
+    CompileRequest, CompileResponse, DeleteResponse, KubeEventList, Phase, PolicyResponse, Problem,
+    PublishedPort, StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
+    compose_text,
 };
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -93,7 +93,7 @@ pub async fn start(
         ports: started
             .ports
             .into_iter()
-            .map(|p| PortInfo {
+            .map(|p| PublishedPort {
                 service: p.service,
                 container_port: p.container_port,
                 port: p.port,
@@ -313,27 +313,8 @@ pub async fn compile(
         object_name: plan.object_name.clone(),
         objects: plan.to_json_objects(),
         yaml: plan.to_yaml(),
-        ports: plan
-            .ports
-            .iter()
-            .map(|p| PortInfo {
-                service: p.service.clone(),
-                container_port: p.container_port,
-                port: p.port,
-                protocol: p.protocol.clone(),
-            })
-            .collect(),
-        not_translated: plan
-            .not_translated
-            .iter()
-            .map(|n| NotTranslatedInfo {
-                key: n.key.clone(),
-                path: n.path.clone(),
-                line: n.line,
-                column: n.column,
-                reason: n.reason.clone(),
-            })
-            .collect(),
+        ports: plan.ports,
+        not_translated: plan.not_translated,
         diagnostics,
     }))
 }

@@ -24,6 +24,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::BTreeMap;
+use tycho_api::compiled::Resources;
 
 /// The Deployment of a system: its one pod, and the annotations the shells read back.
 pub(crate) fn deployment(
@@ -53,11 +54,11 @@ pub(crate) fn deployment(
         ),
         (
             labels::ANNOTATION_PORTS.to_string(),
-            serde_json::to_string(ports).unwrap_or_default(),
+            PublishedPort::to_annotation(ports),
         ),
         (
             labels::ANNOTATION_RESOURCES.to_string(),
-            pod_resources(&containers, policy),
+            pod_resources(&containers, policy).to_annotation(),
         ),
     ]);
     if let Some(target) = connect {
@@ -195,8 +196,8 @@ fn replicas(system: &System, diagnostics: &mut Vec<Diagnostic>) -> i32 {
     count as i32
 }
 
-/// The pod's requests, summed over containers, as JSON for the resources annotation.
-fn pod_resources(containers: &[Container], policy: &Policy) -> String {
+/// The pod's requests, summed over containers: what the `tycho.io/resources` annotation holds.
+fn pod_resources(containers: &[Container], policy: &Policy) -> Resources {
     let mut cpu_milli = 0u64;
     let mut memory = 0u64;
     let mut gpus = 0u64;
@@ -219,6 +220,9 @@ fn pod_resources(containers: &[Container], policy: &Policy) -> String {
             .and_then(|q| q.0.parse::<u64>().ok())
             .unwrap_or(0);
     }
-    serde_json::json!({"cpu": format_cpu(cpu_milli), "memory": format_bytes(memory), "gpus": gpus})
-        .to_string()
+    Resources {
+        cpu: format_cpu(cpu_milli),
+        memory: format_bytes(memory),
+        gpus: u32::try_from(gpus).unwrap_or(u32::MAX),
+    }
 }

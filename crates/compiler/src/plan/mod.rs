@@ -12,7 +12,7 @@ use crate::connect::ConnectTarget;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 // One file per Kubernetes object the plan holds, and what they share.
 mod ambassador;
@@ -33,6 +33,9 @@ mod pod_volumes;
 mod service;
 
 pub use gateway::HttpRoute;
+// The facts a plan reports beside its objects are wire types (crates/api): the server, the
+// dashboard and the wasm package carry them as they are.
+pub use tycho_api::compiled::{NotTranslated, PublishedPort};
 
 pub(crate) use build::plan;
 pub(crate) use identity::{system_guid, system_name};
@@ -64,30 +67,6 @@ pub struct Plan {
     pub connect: Option<ConnectTarget>,
     /// Compose keys that were accepted but have no Kubernetes translation.
     pub not_translated: Vec<NotTranslated>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PublishedPort {
-    /// The compose service (= container) that listens.
-    pub service: String,
-    pub container_port: u16,
-    /// The port on the Kubernetes Service.
-    pub port: u16,
-    /// `TCP`, `UDP` or `SCTP`.
-    pub protocol: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotTranslated {
-    /// The compose key, e.g. `networks` or `build`.
-    pub key: String,
-    /// JSON Pointer of the key.
-    pub path: String,
-    pub line: usize,
-    pub column: usize,
-    /// Why, in plain words.
-    pub reason: String,
 }
 
 /// One object of a plan, serialised with its `apiVersion` and `kind`.
