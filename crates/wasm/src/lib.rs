@@ -14,6 +14,11 @@
 //! Results cross the boundary as JSON text for `JSON.parse` (one call, fast, and small code);
 //! options come in as plain JS data read into a `serde_json::Value`. [`compile_value`],
 //! [`validate_value`] and [`options_from_json`] are that layer, usable natively too.
+//!
+//! Field names are the REST API's (snake_case: `container_port`, `not_translated`,
+//! `object_name`), because the values are the same Rust types (`tycho_api`'s diagnostics,
+//! published ports, not-translated keys and connect target). The TypeScript declarations below
+//! are checked against those types by the tests in `declarations.rs`.
 
 use serde::Serialize;
 use tycho_compiler::{CompileOptions, ConnectTarget, Diagnostic, NotTranslated, PublishedPort};
@@ -22,6 +27,8 @@ use wasm_bindgen::prelude::*;
 // The allocator is std's (dlmalloc): measured faster here than talc (968 vs 1024 µs for
 // validate()+compile() of the benchmark file) for 2.6 KB more gzip.
 
+// The package's TypeScript types (in `tycho_wasm.d.ts`), checked against the Rust types by
+// `declarations.rs`.
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** One finding about the compose text. `line` and `column` are 1-based; 0 means "no position". */
@@ -86,9 +93,17 @@ export interface IngressOptions {
 
 export interface GatewayOptions {
   /** At least one. */
-  parent_refs?: { name: string; namespace?: string; section_name?: string }[];
+  parent_refs?: GatewayParent[];
   hostnames?: string[];
   path?: string;
+}
+
+export interface GatewayParent {
+  name: string;
+  /** The Gateway's namespace; empty: the systems' namespace. */
+  namespace?: string;
+  /** One listener of the Gateway; empty: every listener that admits the route. */
+  section_name?: string;
 }
 
 export interface AmbassadorOptions {
@@ -151,8 +166,14 @@ export interface CompileOptions {
   /** CIDRs allowed to reach the published ports; only those inside the policy's are kept. */
   client_cidrs?: string[];
   /** The port Tycho's proxy serves: a container or Service port of that service's `ports:`. */
-  primary?: { service: string; port: number } | null;
+  primary?: PrimaryPort | null;
   policy?: Policy;
+}
+
+/** A published port of one compose service: `port` is its container port or its Service port. */
+export interface PrimaryPort {
+  service: string;
+  port: number;
 }
 
 /** How Tycho's proxy reaches the system's primary port. */
@@ -181,7 +202,7 @@ export interface NotTranslated {
 export interface PublishedPort {
   /** The compose service (= container) that listens. */
   service: string;
-  containerPort: number;
+  container_port: number;
   port: number;
   protocol: "TCP" | "UDP" | "SCTP";
 }
@@ -210,7 +231,7 @@ export interface CompileResult {
   objects: KubeObject[];
   /** The objects as multi-document YAML, byte for byte what `tycho compile` prints; "" unless ok. */
   yaml: string;
-  notTranslated: NotTranslated[];
+  not_translated: NotTranslated[];
   ports: PublishedPort[];
   /** The primary port behind Tycho's proxy; null unless ok and a TCP port is published. */
   connect: ConnectTarget | null;
@@ -218,13 +239,14 @@ export interface CompileResult {
   name: string | null;
   guid: string | null;
   /** `<name>-<guid>`: every object's name or prefix; null unless ok. */
-  objectName: string | null;
+  object_name: string | null;
 }
 "#;
 
-/// The result of [`compile_result`]; [`CompileResult::into_value`] gives it the shape of the
-/// `CompileResult` TypeScript interface.
-#[derive(Debug)]
+/// The result of [`compile_result`]: the `CompileResult` TypeScript interface, field for field.
+/// [`CompileResult::into_value`] gives the same JSON as serialising it, without copying the
+/// objects.
+#[derive(Debug, Serialize)]
 pub struct CompileResult {
     pub ok: bool,
     pub diagnostics: Vec<Diagnostic>,
@@ -304,12 +326,12 @@ impl CompileResult {
         map.insert("diagnostics".into(), to_value(&self.diagnostics));
         map.insert("objects".into(), serde_json::Value::Array(self.objects));
         map.insert("yaml".into(), self.yaml.into());
-        map.insert("notTranslated".into(), to_value(&self.not_translated));
+        map.insert("not_translated".into(), to_value(&self.not_translated));
         map.insert("ports".into(), to_value(&self.ports));
         map.insert("connect".into(), to_value(&self.connect));
         map.insert("name".into(), self.name.into());
         map.insert("guid".into(), self.guid.into());
-        map.insert("objectName".into(), self.object_name.into());
+        map.insert("object_name".into(), self.object_name.into());
         serde_json::Value::Object(map)
     }
 }
@@ -437,6 +459,9 @@ fn to_js(value: &serde_json::Value) -> Result<JsValue, JsError> {
 }
 
 #[cfg(test)]
+mod declarations;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -488,7 +513,7 @@ mod tests {
         assert_eq!(result.objects, plan.to_json_objects());
         assert_eq!(result.object_name.as_deref(), Some("demo-abc123"));
         let json = compile_value(NGINX, &options);
-        assert!(json.get("notTranslated").is_some() && json.get("objectName").is_some());
+        assert!(json.get("not_translated").is_some() && json.get("object_name").is_some());
         let text = to_json_text(&json);
         assert_eq!(text, serde_json::to_string(&json).unwrap());
         assert_eq!(

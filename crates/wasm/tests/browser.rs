@@ -61,7 +61,7 @@ async fn compare(browser: &Demo<'_>, input: &Input) -> bool {
             "{what}: objects differ"
         );
         assert_eq!(
-            wasm["notTranslated"],
+            wasm["not_translated"],
             serde_json::to_value(&plan.not_translated).unwrap(),
             "{what}: not-translated list differs"
         );
