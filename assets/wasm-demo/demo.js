@@ -38,7 +38,7 @@ function render() {
   const status = $("status");
   if (result.ok) {
     status.className = warnings ? "warning" : "ok";
-    status.textContent = `✓ compiles to ${result.objects.length} objects (${result.objectName})` +
+    status.textContent = `✓ compiles to ${result.objects.length} objects (${result.object_name})` +
       (warnings ? `, ${warnings} warning(s)` : "");
     $("manifests").textContent = result.yaml;
     $("manifests").classList.remove("stale");

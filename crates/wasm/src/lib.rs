@@ -141,6 +141,8 @@ export interface Policy {
   allowed_claims?: string[];
   allow_privileged?: boolean;
   allow_cap_add?: boolean;
+  /** The Pod Security Standard containers are built to: "restricted" (default) or "baseline" (root images run). */
+  profile?: "restricted" | "baseline";
   allow_root?: boolean;
   service_type?: "ClusterIP" | "NodePort" | "LoadBalancer";
   network?: NetworkPolicyOptions;
