@@ -4,6 +4,9 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
+# A test run builds each crate once: incremental data (half the debug cache, many GB) only
+# costs disk. A developer's own `cargo` commands keep their incremental builds.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
