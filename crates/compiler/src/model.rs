@@ -59,8 +59,30 @@ pub struct Service {
     pub pull_policy: Option<String>,
     /// Seconds.
     pub stop_grace_period: Option<(i64, Pos)>,
-    pub depends_on: Vec<(String, Pos)>,
+    pub depends_on: Vec<Dependency>,
     pub security_context: SecurityContext,
+}
+
+/// One `depends_on` entry: the service this one waits for, and what it waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub service: String,
+    pub condition: StartCondition,
+    /// Where the entry is (its key or list item).
+    pub pos: Pos,
+    /// Where `condition:` is, when written.
+    pub condition_pos: Option<Pos>,
+}
+
+/// Compose's `depends_on` conditions, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StartCondition {
+    /// `service_started` (and the list form): started before its dependents.
+    Started,
+    /// `service_healthy`: its healthcheck passes before its dependents start.
+    Healthy,
+    /// `service_completed_successfully`: it runs to completion (exit 0) first.
+    CompletedSuccessfully,
 }
 
 /// A container port, possibly published on the system's Service.

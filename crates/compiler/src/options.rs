@@ -99,6 +99,9 @@ pub struct Policy {
     /// `baseline`, which lets the official images that start as root (postgres, nginx, mysql…)
     /// run.
     pub profile: SecurityProfile,
+    /// Keep Compose's `depends_on` order with native sidecar containers (Kubernetes ≥ 1.29).
+    /// `false` for older clusters: all services start together, with a warning.
+    pub sidecars: bool,
     /// Allow containers to run as root under the `restricted` profile too (otherwise
     /// `runAsNonRoot: true` is set). Kept for older policies; `profile: baseline` is the way.
     pub allow_root: bool,
@@ -148,6 +151,7 @@ impl Default for Policy {
             allow_privileged: false,
             allow_cap_add: false,
             profile: SecurityProfile::Restricted,
+            sidecars: true,
             allow_root: false,
             service_type: ServiceType::ClusterIP,
             network: NetworkPolicyOptions::default(),

@@ -71,6 +71,57 @@ fn containers(pod_spec: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+fn init_containers(pod_spec: &Value) -> Vec<Value> {
+    pod_spec
+        .get("initContainers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A native sidecar: an init container that keeps running beside the containers.
+fn is_sidecar(c: &Value) -> bool {
+    str_at(c, "/restartPolicy") == "Always"
+}
+
+/// The kubelet's view of the init containers, in order: a sidecar runs (and is ready) as a
+/// container would; a plain one has completed. The first that cannot get there holds back the
+/// rest and the containers (`true` in the answer).
+fn init_statuses(
+    store: &mut Store,
+    sim: &SimConfig,
+    pod: &Value,
+    delayed: bool,
+    now: &str,
+) -> (Vec<Value>, bool) {
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    let mut statuses = Vec::new();
+    let mut blocked = false;
+    for c in init_containers(&spec) {
+        let (name, image) = (str_at(&c, "/name"), str_at(&c, "/image"));
+        if blocked {
+            statuses.push(json!({"name": name, "image": image, "imageID": "", "ready": false,
+                "started": false, "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}},
+                "lastState": {}}));
+            continue;
+        }
+        let b = sim.behavior_for(image);
+        let mut status = container_status(store, &c, &b, delayed, pod, now);
+        let running = status.pointer("/state/running").is_some();
+        if !is_sidecar(&c) && running {
+            status["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed",
+                "startedAt": now, "finishedAt": now}});
+            status["ready"] = json!(false);
+            status["started"] = json!(false);
+        }
+        // A sidecar holds the next one back until it is started (and its startup probe, which
+        // is what `ready` stands for here, has passed).
+        blocked = !running || (is_sidecar(&c) && status["ready"] != json!(true));
+        statuses.push(status);
+    }
+    (statuses, blocked)
+}
+
 pub(crate) fn is_pod_ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
         .and_then(Value::as_array)
@@ -204,6 +255,7 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
             cond("PodScheduled", false, Some("Unschedulable"), Some(&why), &now)]});
     }
     let prev = pod.get("status");
+    let (init_statuses, initializing) = init_statuses(store, sim, pod, delayed, &now);
     let behaviors: Vec<(Value, PodBehavior)> = containers(&spec)
         .into_iter()
         .map(|c| {
@@ -213,22 +265,46 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
         .collect();
     let statuses: Vec<Value> = behaviors
         .iter()
-        .map(|(c, b)| container_status(store, c, b, delayed, pod, &now))
+        .map(|(c, b)| {
+            if initializing {
+                json!({"name": str_at(c, "/name"), "image": str_at(c, "/image"), "imageID": "",
+                    "ready": false, "started": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "PodInitializing"}}, "lastState": {}})
+            } else {
+                container_status(store, c, b, delayed, pod, &now)
+            }
+        })
         .collect();
-    let unready: Vec<&str> = statuses
+    // Sidecars count toward the pod's readiness, as the kubelet counts them.
+    let sidecars = init_statuses
         .iter()
+        .zip(init_containers(&spec))
+        .filter(|(_, c)| is_sidecar(c))
+        .map(|(s, _)| s);
+    let unready: Vec<&str> = sidecars
+        .chain(statuses.iter())
         .filter(|s| s["ready"] != json!(true))
         .map(|s| s["name"].as_str().unwrap_or(""))
         .collect();
-    let pending = statuses.iter().any(|s| {
-        matches!(
-            str_at(s, "/state/waiting/reason"),
-            "ContainerCreating"
-                | "ImagePullBackOff"
-                | "InvalidImageName"
-                | "CreateContainerConfigError"
-        )
-    });
+    let incomplete = format!(
+        "containers with incomplete status: [{}]",
+        init_statuses
+            .iter()
+            .filter(|s| s.pointer("/state/terminated").is_none() && s["ready"] != json!(true))
+            .map(|s| str_at(s, "/name"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let pending = initializing
+        || statuses.iter().any(|s| {
+            matches!(
+                str_at(s, "/state/waiting/reason"),
+                "ContainerCreating"
+                    | "ImagePullBackOff"
+                    | "InvalidImageName"
+                    | "CreateContainerConfigError"
+            )
+        });
     let ready = unready.is_empty();
     let not_ready_msg = format!("containers with unready status: [{}]", unready.join(" "));
     let (reason, msg) = if ready {
@@ -244,11 +320,15 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
         .and_then(|s| s.get("startTime"))
         .cloned()
         .unwrap_or(json!(now));
-    json!({
+    let mut status = json!({
         "phase": if pending { "Pending" } else { "Running" },
         "conditions": [
             cond("PodReadyToStartContainers", true, None, None, &now),
-            cond("Initialized", true, None, None, &now),
+            if initializing {
+                cond("Initialized", false, Some("ContainersNotInitialized"), Some(&incomplete), &now)
+            } else {
+                cond("Initialized", true, None, None, &now)
+            },
             cond("Ready", ready, reason, msg, &now),
             cond("ContainersReady", ready, reason, msg, &now),
             cond("PodScheduled", true, None, None, &now),
@@ -257,7 +337,11 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
         "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
         "startTime": start, "qosClass": qos,
         "containerStatuses": statuses,
-    })
+    });
+    if !init_statuses.is_empty() {
+        status["initContainerStatuses"] = json!(init_statuses);
+    }
+    status
 }
 
 /// Why the scheduler leaves the pod Pending: its images say so, or a claim it mounts does not

@@ -243,6 +243,7 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                 }
             }
             env_names(out, &f, c.get("env"));
+            restart_rules(out, &f, group, c);
             ids_in_range(
                 out,
                 &format!("{f}.securityContext"),
@@ -273,6 +274,34 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
                 }
             }
         }
+    }
+}
+
+/// `restartPolicy` makes an init container a sidecar (the only value allowed, and only there);
+/// an init container that runs to completion may not have probes.
+fn restart_rules(out: &mut Vec<Cause>, f: &str, group: &str, c: &Value) {
+    let policy = c.get("restartPolicy").and_then(Value::as_str);
+    match (group, policy) {
+        ("containers", Some(_)) => out.push(Cause::forbidden(
+            format!("{f}.restartPolicy"),
+            "may not be set for non-init containers",
+        )),
+        ("initContainers", Some(p)) if p != "Always" => out.push(Cause {
+            field: format!("{f}.restartPolicy"),
+            reason: "FieldValueNotSupported",
+            detail: format!("Unsupported value: \"{p}\": supported values: \"Always\""),
+        }),
+        ("initContainers", None) => {
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                if c.get(probe).is_some() {
+                    out.push(Cause::forbidden(
+                        format!("{f}.{probe}"),
+                        "may not be set for init containers without restartPolicy=Always",
+                    ));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -115,6 +115,78 @@ async fn environment_names_and_user_ids_are_checked() {
 }
 
 #[tokio::test]
+async fn init_containers_run_first_and_sidecars_keep_running() {
+    let cluster = TestCluster::start("realism-sidecars").await;
+    let api = pods(&cluster);
+    let probe = json!({"exec": {"command": ["true"]}});
+    let probed_init = pod(
+        "probed-init",
+        json!({"initContainers": [{"name": "setup", "image": "busybox:1.36", "command": ["true"],
+                "readinessProbe": probe}],
+            "containers": [container(json!({"restartPolicy": "Always"}))]}),
+    );
+    let msg = refused(&api, &probed_init).await;
+    for expected in [
+        "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+        "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers",
+    ] {
+        assert!(msg.contains(expected), "{msg}");
+    }
+    let ordered = pod(
+        "ordered",
+        json!({"initContainers": [
+                {"name": "setup", "image": "busybox:1.36", "command": ["true"]},
+                {"name": "sidecar", "image": NON_ROOT_IMAGE, "restartPolicy": "Always",
+                    "startupProbe": {"tcpSocket": {"port": 8080}}}],
+            "containers": [container(json!({}))]}),
+    );
+    api.create(&PostParams::default(), &ordered)
+        .await
+        .expect("a sidecar may have probes");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = api
+            .get("ordered")
+            .await
+            .expect("get")
+            .status
+            .unwrap_or_default();
+        let init = status.init_container_statuses.unwrap_or_default();
+        let setup_done = init.first().is_some_and(|s| {
+            s.state
+                .as_ref()
+                .and_then(|st| st.terminated.as_ref())
+                .is_some_and(|t| t.exit_code == 0)
+        });
+        let sidecar_runs = init.get(1).is_some_and(|s| {
+            s.state
+                .as_ref()
+                .and_then(|st| st.running.as_ref())
+                .is_some()
+        });
+        let web_runs = status
+            .container_statuses
+            .unwrap_or_default()
+            .iter()
+            .any(|s| {
+                s.state
+                    .as_ref()
+                    .and_then(|st| st.running.as_ref())
+                    .is_some()
+            });
+        if setup_done && sidecar_runs && web_runs {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the init containers did not run in order"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    cluster.cleanup().await;
+}
+
+#[tokio::test]
 async fn annotation_keys_are_qualified_names_and_all_fit_in_256_kib() {
     let cluster = TestCluster::start("realism-annotations").await;
     let api = pods(&cluster);

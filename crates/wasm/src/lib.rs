@@ -143,6 +143,8 @@ export interface Policy {
   allow_cap_add?: boolean;
   /** The Pod Security Standard containers are built to: "restricted" (default) or "baseline" (root images run). */
   profile?: "restricted" | "baseline";
+  /** Keep depends_on order with native sidecars (Kubernetes >= 1.29); false for older clusters. */
+  sidecars?: boolean;
   allow_root?: boolean;
   service_type?: "ClusterIP" | "NodePort" | "LoadBalancer";
   network?: NetworkPolicyOptions;

@@ -370,16 +370,25 @@ fn address(services: &[&Service]) -> String {
         .unwrap_or_default()
 }
 
+/// Every service's container: the pod's init containers (the services others `depends_on`,
+/// in the order they start) and its containers.
 fn containers(dep: Option<&Deployment>, pods: &[&Pod]) -> Vec<ContainerState> {
-    let spec_containers = dep
+    let pod_spec = dep
         .and_then(|d| d.spec.as_ref())
-        .and_then(|s| s.template.spec.as_ref())
-        .map(|s| s.containers.as_slice())
-        .unwrap_or_default();
+        .and_then(|s| s.template.spec.as_ref());
+    let spec_containers: Vec<_> = pod_spec
+        .into_iter()
+        .flat_map(|s| s.init_containers.iter().chain(&s.containers))
+        .collect();
     let statuses: Vec<_> = pods
         .iter()
         .filter_map(|p| p.status.as_ref())
-        .flat_map(|s| s.container_statuses.iter().flatten())
+        .flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        })
         .collect();
     spec_containers
         .iter()

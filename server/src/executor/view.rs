@@ -68,6 +68,8 @@ pub struct PodTemplate {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodSpec {
+    /// The services others `depends_on` (see the compiler's `plan::startup`).
+    pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
 }
 

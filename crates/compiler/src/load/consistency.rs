@@ -175,8 +175,11 @@ fn dependency_cycles(system: &System, r: &mut Reader) {
     ) {
         state[at] = 1;
         trail.push(at);
-        for (target, pos) in &system.services[at].depends_on {
-            let Some(next) = index(target) else { continue };
+        for dependency in &system.services[at].depends_on {
+            let pos = &dependency.pos;
+            let Some(next) = index(&dependency.service) else {
+                continue;
+            };
             match state[next] {
                 0 => visit(next, system, index, state, trail, r),
                 1 => {

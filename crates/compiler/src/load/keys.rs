@@ -236,7 +236,7 @@ pub const VOLUME: &[(&str, &str)] = &[
 ];
 
 pub const DEPENDS_ON: &[(&str, &str)] = &[
-    ("condition", "services start together in one pod"),
+    ("condition", ""),
     ("restart", "services start together in one pod"),
     ("required", ""),
 ];

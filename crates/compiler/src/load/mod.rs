@@ -15,7 +15,7 @@ use crate::codes;
 use crate::connect::{BASE_PATH_ENV, ConnectSpec, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::interpolate::interpolate;
-use crate::model::{MountSource, System, VolumeDecl};
+use crate::model::{HealthTest, MountSource, StartCondition, System, VolumeDecl};
 use crate::yaml::{self, Node, Value};
 use reader::{NotTranslated, Reader, child};
 use std::collections::BTreeMap;
@@ -394,10 +394,10 @@ fn volume_declarations(
 
 /// Checks that need the whole file: named volumes declared, depends_on targets defined.
 fn check_references(system: &System, r: &mut Reader) {
-    let names: Vec<&str> = system.services.iter().map(|s| s.name.as_str()).collect();
     for service in &system.services {
-        for (target, pos) in &service.depends_on {
-            if !names.contains(&target.as_str()) {
+        for dependency in &service.depends_on {
+            let target = &dependency.service;
+            let Some(depended) = system.services.iter().find(|s| &s.name == target) else {
                 r.at(
                     Severity::Error,
                     codes::UNKNOWN_DEPENDENCY,
@@ -405,7 +405,20 @@ fn check_references(system: &System, r: &mut Reader) {
                         "`{}` depends on `{target}`, which is not a service in this file",
                         service.name
                     ),
-                    pos,
+                    &dependency.pos,
+                );
+                continue;
+            };
+            let checked = depended
+                .healthcheck
+                .as_ref()
+                .is_some_and(|h| h.test != HealthTest::Disabled);
+            if dependency.condition == StartCondition::Healthy && !checked {
+                r.at(
+                    Severity::Error,
+                    codes::INVALID_VALUE,
+                    format!("`{}` waits for `{target}` to be healthy, but `{target}` has no healthcheck: give it one, or wait for service_started", service.name),
+                    dependency.condition_pos.as_ref().unwrap_or(&dependency.pos),
                 );
             }
         }

@@ -5,7 +5,9 @@ use super::reader::{NotTranslated, Reader, child};
 use super::{ports, volumes};
 use crate::codes;
 use crate::diagnostic::Severity;
-use crate::model::{HealthTest, Healthcheck, Pos, ResourceAmounts, Service, User};
+use crate::model::{
+    Dependency, HealthTest, Healthcheck, Pos, ResourceAmounts, Service, StartCondition, User,
+};
 use crate::names::is_dns_label;
 use crate::quantity;
 use crate::shell_words;
@@ -598,24 +600,63 @@ fn depends_on(
     path: &str,
     r: &mut Reader,
     nt: &mut Vec<NotTranslated>,
-) -> Vec<(String, Pos)> {
-    let targets: Vec<(String, Pos)> = match &node.value {
+) -> Vec<Dependency> {
+    match &node.value {
         Value::Map(entries) => entries
             .iter()
             .map(|(k, v)| {
                 let kpath = child(path, &k.text());
-                for (ck, _) in r.map(v, &kpath).unwrap_or(&[]) {
+                let mut dependency = Dependency {
+                    service: k.text(),
+                    condition: StartCondition::Started,
+                    pos: r.pos(k, &kpath),
+                    condition_pos: None,
+                };
+                for (ck, cv) in r.map(v, &kpath).unwrap_or(&[]) {
                     let cpath = child(&kpath, &ck.text());
-                    if ck.text() != "required" {
-                        r.other_key(ck, &cpath, keys::DEPENDS_ON, nt);
+                    match ck.text().as_str() {
+                        "required" => {}
+                        "condition" => {
+                            if let Some(condition) = start_condition(cv, &cpath, r) {
+                                dependency.condition = condition;
+                                dependency.condition_pos = Some(r.pos(cv, &cpath));
+                            }
+                        }
+                        _ => r.other_key(ck, &cpath, keys::DEPENDS_ON, nt),
                     }
                 }
-                (k.text(), r.pos(k, &kpath))
+                dependency
             })
             .collect(),
-        _ => r.strings(node, path),
-    };
-    targets
+        _ => r
+            .strings(node, path)
+            .into_iter()
+            .map(|(service, pos)| Dependency {
+                service,
+                condition: StartCondition::Started,
+                pos,
+                condition_pos: None,
+            })
+            .collect(),
+    }
+}
+
+fn start_condition(node: &Node, path: &str, r: &mut Reader) -> Option<StartCondition> {
+    let text = r.string(node, path)?;
+    match text.as_str() {
+        "service_started" => Some(StartCondition::Started),
+        "service_healthy" => Some(StartCondition::Healthy),
+        "service_completed_successfully" => Some(StartCondition::CompletedSuccessfully),
+        other => {
+            r.error(
+                codes::INVALID_VALUE,
+                format!("condition `{other}` is not one of service_started, service_healthy, service_completed_successfully"),
+                node,
+                path,
+            );
+            None
+        }
+    }
 }
 
 fn restart(node: &Node, path: &str, r: &mut Reader, nt: &mut Vec<NotTranslated>, key: &Node) {

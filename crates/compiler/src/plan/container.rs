@@ -78,6 +78,22 @@ pub(crate) fn container(
     }
 }
 
+/// For a sidecar others wait on (`service_healthy`): its healthcheck as a startup probe,
+/// checked every few seconds so its dependents start soon after it is healthy, and given the
+/// healthcheck's start period plus its retries before the kubelet gives up on it.
+pub(crate) fn startup_probe(service: &Service) -> Option<Probe> {
+    let check = service.healthcheck.as_ref()?;
+    let mut probe = probe(service, &None)?;
+    let period = probe.period_seconds.unwrap_or(30).clamp(1, 5);
+    let allowed = check.start_period.unwrap_or(0)
+        + check.interval.unwrap_or(30) * i64::from(check.retries.unwrap_or(3).max(1));
+    probe.period_seconds = Some(period);
+    probe.initial_delay_seconds = None;
+    probe.failure_threshold =
+        Some((allowed / i64::from(period)).clamp(1, i64::from(i32::MAX)) as i32);
+    Some(probe)
+}
+
 /// Readiness from Tycho's `ext.kube.readinessProbe`, else from the compose healthcheck.
 fn probe(service: &Service, explicit: &Option<serde_json::Value>) -> Option<Probe> {
     if let Some(json) = explicit {

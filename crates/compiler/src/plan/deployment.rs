@@ -8,9 +8,10 @@
 //! [`super::pod_volumes`].
 
 use super::PublishedPort;
-use super::container::container;
+use super::container::{container, startup_probe};
 use super::identity::{Identity, annotation_map};
 use super::pod_volumes::PodVolumes;
+use super::startup::{Role, startup};
 use crate::codes;
 use crate::connect::ConnectTarget;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -37,11 +38,34 @@ pub(crate) fn deployment(
 ) -> Deployment {
     let policy = &options.policy;
     let mut volumes = PodVolumes::default();
-    let containers: Vec<Container> = system
+    let mut built: Vec<Option<Container>> = system
         .services
         .iter()
-        .map(|service| container(service, system, identity, policy, &mut volumes))
+        .map(|service| Some(container(service, system, identity, policy, &mut volumes)))
         .collect();
+    let order = startup(system, policy, diagnostics);
+    let mut init_containers = Vec::new();
+    for &i in &order.init_order {
+        let Some(mut c) = built[i].take() else {
+            continue;
+        };
+        match order.roles[i] {
+            Role::Init => {
+                // The API server refuses probes on init containers that run to completion.
+                c.readiness_probe = None;
+                c.liveness_probe = None;
+            }
+            Role::Sidecar { gated } => {
+                c.restart_policy = Some("Always".into());
+                if gated {
+                    c.startup_probe = startup_probe(&system.services[i]);
+                }
+            }
+            Role::Main => {}
+        }
+        init_containers.push(c);
+    }
+    let containers: Vec<Container> = built.into_iter().flatten().collect();
     let mut meta = identity.meta(&identity.object_name);
     let mut annotations = BTreeMap::from([
         (
@@ -58,7 +82,17 @@ pub(crate) fn deployment(
         ),
         (
             labels::ANNOTATION_RESOURCES.to_string(),
-            pod_resources(&containers, policy).to_annotation(),
+            // What runs together: the containers and the sidecars (plain init containers
+            // have finished by then).
+            pod_resources(
+                containers.iter().chain(
+                    init_containers
+                        .iter()
+                        .filter(|c| c.restart_policy.is_some()),
+                ),
+                policy,
+            )
+            .to_annotation(),
         ),
     ]);
     if let Some(target) = connect {
@@ -90,7 +124,12 @@ pub(crate) fn deployment(
                 annotations: (!pod_annotations.is_empty()).then_some(pod_annotations),
                 ..Default::default()
             }),
-            spec: Some(pod_spec(system, policy, containers, volumes.list)),
+            spec: Some(pod_spec(
+                system,
+                policy,
+                (containers, init_containers),
+                volumes.list,
+            )),
         },
         ..Default::default()
     };
@@ -104,7 +143,7 @@ pub(crate) fn deployment(
 fn pod_spec(
     system: &System,
     policy: &Policy,
-    containers: Vec<Container>,
+    (containers, init_containers): (Vec<Container>, Vec<Container>),
     volumes: Vec<Volume>,
 ) -> PodSpec {
     let fs_group = system
@@ -118,6 +157,7 @@ fn pod_spec(
         .max();
     PodSpec {
         containers,
+        init_containers: (!init_containers.is_empty()).then_some(init_containers),
         volumes: (!volumes.is_empty()).then_some(volumes),
         host_aliases: Some(host_aliases(system)),
         // Pods get no API credentials unless the operator hands them out on purpose.
@@ -197,7 +237,10 @@ fn replicas(system: &System, diagnostics: &mut Vec<Diagnostic>) -> i32 {
 }
 
 /// The pod's requests, summed over containers: what the `tycho.io/resources` annotation holds.
-fn pod_resources(containers: &[Container], policy: &Policy) -> Resources {
+fn pod_resources<'a>(
+    containers: impl Iterator<Item = &'a Container>,
+    policy: &Policy,
+) -> Resources {
     let mut cpu_milli = 0u64;
     let mut memory = 0u64;
     let mut gpus = 0u64;

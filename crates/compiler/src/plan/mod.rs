@@ -31,6 +31,7 @@ mod ingress;
 mod network_policy;
 mod pod_volumes;
 mod service;
+mod startup;
 
 pub use gateway::HttpRoute;
 // The facts a plan reports beside its objects are wire types (crates/api): the server, the
