@@ -1,17 +1,14 @@
 //! The original Tycho endpoints with their JSON shapes. Errors keep the envelope
 //! (`{"status":"error","result":{"error"},"message"}`) but carry real HTTP codes.
 
-use super::{body, json};
-use crate::auth::Caller;
+use super::input::{CompatInput, CompatRequest};
 use crate::error::ApiError;
 use crate::executor::Started;
 use crate::executor::status::compat_time;
 use crate::ops;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
@@ -21,22 +18,13 @@ use tycho_api::compat::{
 };
 use tycho_compiler::ConnectMode;
 
-/// The caller and the JSON body of a compat request: every compat endpoint starts so, and
-/// either failure must come back in the envelope, not as problem+json.
-fn caller_and_body<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    caller: Result<Caller, ApiError>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<(Caller, T), ApiError> {
-    let caller = caller?;
-    let req = json(&body(state, raw)?)?;
-    Ok((caller, req))
-}
-
-fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: &str) -> Response {
+/// The envelope of a compat request of type `R`: the result, or the error with `R::FAILURE`.
+fn respond<R: CompatRequest, T: serde::Serialize>(
+    result: Result<Envelope<T>, ApiError>,
+) -> Response {
     match result {
         Ok(envelope) => Json(envelope).into_response(),
-        Err(e) => e.compat_response(failure),
+        Err(e) => e.compat_response(R::FAILURE),
     }
 }
 
@@ -52,12 +40,13 @@ fn respond<T: serde::Serialize>(result: Result<Envelope<T>, ApiError>, failure: 
               (status = 503, description = "No cluster", body = Envelope<ErrorResult>)))]
 pub async fn start(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    CompatInput {
+        caller,
+        request: req,
+    }: CompatInput<StartRequest>,
 ) -> Response {
     let result = async {
-        let (caller, req): (Caller, StartRequest) = caller_and_body(&state, caller, raw)?;
         // Admins (portals such as the original appstore) start systems on behalf of the
         // principal; anyone else starts their own.
         let principal = req.principal_username();
@@ -147,7 +136,7 @@ pub async fn start(
         ))
     }
     .await;
-    respond(result, "Unable to start system")
+    respond::<StartRequest, _>(result)
 }
 
 /// Where users open the system, for `conn_string`: in proxy mode the absolute connect URL (the
@@ -195,11 +184,12 @@ fn item(s: SystemStatus) -> StatusItem {
               (status = 403, body = Envelope<ErrorResult>)))]
 pub async fn status(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    raw: Result<Bytes, BytesRejection>,
+    CompatInput {
+        caller,
+        request: req,
+    }: CompatInput<StatusRequest>,
 ) -> Response {
     let result = async {
-        let (caller, req): (Caller, StatusRequest) = caller_and_body(&state, caller, raw)?;
         let systems = match (&req.name, &req.username) {
             (Some(guid), _) if !guid.is_empty() => match ops::get(&state, &caller, guid).await {
                 Ok(s) => vec![s],
@@ -217,7 +207,7 @@ pub async fn status(
         Ok(Envelope::success(items, message))
     }
     .await;
-    respond(result, "Failed to get system status")
+    respond::<StatusRequest, _>(result)
 }
 
 /// Tycho-compatible delete: `{"name": GUID}`. Deleting what is gone succeeds.
@@ -226,11 +216,12 @@ pub async fn status(
               (status = 404, body = Envelope<ErrorResult>)))]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
-    raw: Result<Bytes, BytesRejection>,
+    CompatInput {
+        caller,
+        request: req,
+    }: CompatInput<DeleteRequest>,
 ) -> Response {
     let result = async {
-        let (caller, req): (Caller, DeleteRequest) = caller_and_body(&state, caller, raw)?;
         if req.name.is_empty() {
             return Err(ApiError::BadRequest("name (the GUID) is required".into()));
         }
@@ -241,5 +232,5 @@ pub async fn delete(
         ))
     }
     .await;
-    respond(result, "Failed to delete system")
+    respond::<DeleteRequest, _>(result)
 }

@@ -3,74 +3,13 @@
 pub mod compat;
 pub mod events;
 pub mod health;
+pub mod input;
 pub mod v1;
 pub mod web;
 
 use crate::error::ApiError;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
-use serde::de::DeserializeOwned;
-
-/// The body, or 413 when it is over the limit.
-pub fn body(
-    state: &crate::AppState,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, ApiError> {
-    body.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(state.settings().max_body_bytes)
-        } else if timed_out(&e) {
-            ApiError::RequestTimeout(format!(
-                "the request body stopped arriving for {} s",
-                state.settings().http.body_read_timeout.as_secs()
-            ))
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })
-}
-
-/// Whether reading the body failed because it stopped arriving (tower-http's body timeout).
-fn timed_out(e: &BytesRejection) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cause {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        cause = err.source();
-    }
-    false
-}
-
-/// A JSON body (an empty body reads as `{}`).
-pub fn json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
-}
-
-/// Whether the body is a raw compose file (YAML or plain text) rather than a JSON request.
-pub fn is_raw_compose(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            let ct = ct.to_ascii_lowercase();
-            ct.contains("yaml") || ct.starts_with("text/")
-        })
-        .unwrap_or(false)
-}
-
-pub fn utf8(bytes: &Bytes) -> Result<String, ApiError> {
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::BadRequest("the compose file is not UTF-8".into()))
-}
 
 /// Body types a state-changing request may carry: what the API parses, and the multipart
 /// form the bundle upload will use. `text/plain` and `application/x-www-form-urlencoded` are

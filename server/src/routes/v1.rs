@@ -1,14 +1,12 @@
 //! `/api/v1`: systems, validate, compile.
 
-use super::{body, is_raw_compose, json, utf8};
+use super::input::{ComposeInput, NameQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::executor::Deleted;
 use crate::ops;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,14 +14,7 @@ use serde::Deserialize;
 use tycho_api::{
     CompileRequest, CompileResponse, DeleteResponse, KubeEventList, Phase, PolicyResponse, Problem,
     PublishedPort, StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
-    compose_text,
 };
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct NameQuery {
-    /// System name, when the body is a raw compose file.
-    pub name: Option<String>,
-}
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct UserQuery {
@@ -56,21 +47,8 @@ pub struct UserQuery {
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<NameQuery>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    ComposeInput { text, request: req }: ComposeInput<StartRequest>,
 ) -> Result<Response, ApiError> {
-    let bytes = body(&state, raw)?;
-    let (text, req) = if is_raw_compose(&headers) {
-        let req = StartRequest {
-            name: query.name.unwrap_or_default(),
-            ..Default::default()
-        };
-        (utf8(&bytes)?, req)
-    } else {
-        let req: StartRequest = json(&bytes)?;
-        (compose_text(&req.compose), req)
-    };
     let (started, diagnostics) = ops::start(
         &state,
         &text,
@@ -234,24 +212,12 @@ pub async fn delete(
     })
 }
 
-fn compile_input(
+/// The compiler's options for a validate or compile request, with the server's policy.
+fn compile_options(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
-    name: Option<String>,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<(String, tycho_compiler::CompileOptions), ApiError> {
-    let bytes = body(state, raw)?;
-    let (text, req) = if is_raw_compose(headers) {
-        let req = CompileRequest {
-            name: name.unwrap_or_default(),
-            ..Default::default()
-        };
-        (utf8(&bytes)?, req)
-    } else {
-        let req: CompileRequest = json(&bytes)?;
-        (compose_text(&req.compose), req)
-    };
+    ComposeInput { text, request: req }: ComposeInput<CompileRequest>,
+) -> (String, tycho_compiler::CompileOptions) {
     let mut options = ops::options(
         state,
         &ops::Request {
@@ -266,7 +232,7 @@ fn compile_input(
     if options.guid.is_empty() {
         options.guid = tycho_compiler::content_guid(&text, &options.name);
     }
-    Ok((text, options))
+    (text, options)
 }
 
 /// Validate a compose file: every diagnostic, with the server's policy. Always 200.
@@ -276,11 +242,9 @@ fn compile_input(
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<NameQuery>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    input: ComposeInput<CompileRequest>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
-    let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
+    let (text, options) = compile_options(&state, &caller, input);
     let compiled = ops::compile_async(&text, &options).await?;
     let diagnostics = compiled.diagnostics;
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -301,11 +265,9 @@ pub async fn validate(
 pub async fn compile(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<NameQuery>,
-    headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    input: ComposeInput<CompileRequest>,
 ) -> Result<Json<CompileResponse>, ApiError> {
-    let (text, options) = compile_input(&state, &caller, &headers, query.name, raw)?;
+    let (text, options) = compile_options(&state, &caller, input);
     let (plan, diagnostics) = ops::plan_async(&text, &options).await?;
     Ok(Json(CompileResponse {
         name: plan.name.clone(),

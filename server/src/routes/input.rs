@@ -1,0 +1,193 @@
+//! What a body handler receives, read once here: a compose input for `/api/v1` (a raw YAML file
+//! or a JSON request) and the caller with the JSON request of a compat endpoint. Reading the
+//! body fails in the same words everywhere (413 over the limit, 408 when it stops arriving, 400
+//! undecodable); the Content-Type itself is checked before, by the forgery guard (415).
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tycho_api::{CompileRequest, StartRequest, compat, compose_text};
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct NameQuery {
+    /// System name, when the body is a raw compose file.
+    pub name: Option<String>,
+}
+
+/// A compose file sent to `/api/v1`: the body itself (`Content-Type: application/yaml` or
+/// `text/*`, the name in `?name=`) or a JSON request whose `compose` is the file.
+#[derive(Debug)]
+pub struct ComposeInput<R> {
+    /// The compose file's text (a JSON `compose` object as JSON text, which is YAML).
+    pub text: String,
+    /// The JSON request, or for a raw file one that only names the system.
+    pub request: R,
+}
+
+/// A JSON request that carries a compose file.
+pub trait ComposeRequest: DeserializeOwned {
+    /// The request of a raw compose file: nothing but the name from `?name=`.
+    fn named(name: String) -> Self;
+    /// Its `compose` field: YAML text or the document as a JSON object.
+    fn compose(&self) -> &serde_json::Value;
+}
+
+impl ComposeRequest for StartRequest {
+    fn named(name: String) -> Self {
+        StartRequest {
+            name,
+            ..Default::default()
+        }
+    }
+    fn compose(&self) -> &serde_json::Value {
+        &self.compose
+    }
+}
+
+impl ComposeRequest for CompileRequest {
+    fn named(name: String) -> Self {
+        CompileRequest {
+            name,
+            ..Default::default()
+        }
+    }
+    fn compose(&self) -> &serde_json::Value {
+        &self.compose
+    }
+}
+
+impl<R: ComposeRequest> FromRequest<AppState> for ComposeInput<R> {
+    /// A problem+json [`ApiError`], except a malformed query, which keeps axum's own answer
+    /// (as when the handlers took `Query<NameQuery>` themselves).
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Query(query) = Query::<NameQuery>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let raw = is_raw_compose(&parts.headers);
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        let bytes = read_body(state, bytes).map_err(IntoResponse::into_response)?;
+        let input = if raw {
+            utf8(&bytes).map(|text| ComposeInput {
+                text,
+                request: R::named(query.name.unwrap_or_default()),
+            })
+        } else {
+            json::<R>(&bytes).map(|request| ComposeInput {
+                text: compose_text(request.compose()),
+                request,
+            })
+        };
+        input.map_err(IntoResponse::into_response)
+    }
+}
+
+/// A request to a compat endpoint (`/system/*`).
+pub trait CompatRequest: DeserializeOwned {
+    /// The envelope's `message` when the request fails.
+    const FAILURE: &'static str;
+}
+
+impl CompatRequest for compat::StartRequest {
+    const FAILURE: &'static str = "Unable to start system";
+}
+
+impl CompatRequest for compat::StatusRequest {
+    const FAILURE: &'static str = "Failed to get system status";
+}
+
+impl CompatRequest for compat::DeleteRequest {
+    const FAILURE: &'static str = "Failed to delete system";
+}
+
+/// The caller and the JSON body of a compat request: every compat endpoint starts so, and
+/// either failure comes back in the original envelope (with `T::FAILURE`), not as
+/// problem+json. The caller is checked first.
+#[derive(Debug)]
+pub struct CompatInput<T> {
+    pub caller: Caller,
+    pub request: T,
+}
+
+impl<T: CompatRequest> FromRequest<AppState> for CompatInput<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let envelope = |e: ApiError| e.compat_response(T::FAILURE);
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state)
+            .await
+            .map_err(envelope)?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        let request = read_body(state, bytes)
+            .and_then(|bytes| json(&bytes))
+            .map_err(envelope)?;
+        Ok(CompatInput { caller, request })
+    }
+}
+
+/// The body, or why it could not be read: 413 over the limit, 408 when it stopped arriving.
+fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(state.settings().max_body_bytes)
+        } else if timed_out(&e) {
+            ApiError::RequestTimeout(format!(
+                "the request body stopped arriving for {} s",
+                state.settings().http.body_read_timeout.as_secs()
+            ))
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })
+}
+
+/// Whether reading the body failed because it stopped arriving (tower-http's body timeout).
+fn timed_out(e: &BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}
+
+/// A JSON body (an empty body reads as `{}`).
+fn json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// Whether the body is a raw compose file (YAML or plain text) rather than a JSON request.
+fn is_raw_compose(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("yaml") || ct.starts_with("text/")
+        })
+        .unwrap_or(false)
+}
+
+fn utf8(bytes: &Bytes) -> Result<String, ApiError> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadRequest("the compose file is not UTF-8".into()))
+}
