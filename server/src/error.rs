@@ -77,14 +77,16 @@ impl ApiError {
             ApiError::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Executor(ExecError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            // The cluster's own 4xx (409 AlreadyExists, 422 Invalid, 403 Forbidden, 429) keep
-            // their code; its 5xx become 502: the fault is upstream.
-            ApiError::Executor(ExecError::Refused { code, .. }) => match *code {
-                400..=499 => StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_GATEWAY),
+            ApiError::Executor(e) => match e.kind() {
+                ExecError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                // The cluster's own 4xx (409 AlreadyExists, 422 Invalid, 403 Forbidden, 429)
+                // keep their code; its 5xx become 502: the fault is upstream.
+                ExecError::Refused { code, .. } => match *code {
+                    400..=499 => StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_GATEWAY),
+                    _ => StatusCode::BAD_GATEWAY,
+                },
                 _ => StatusCode::BAD_GATEWAY,
             },
-            ApiError::Executor(ExecError::Other(_)) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,13 +121,13 @@ impl ApiError {
             ApiError::TooManyConnections(_) => ("too-many-connections", "Too many connections"),
             ApiError::BadGateway(_) => ("bad-gateway", "The system's app cannot be reached"),
             ApiError::GatewayTimeout(_) => ("gateway-timeout", "The system's app did not answer"),
-            ApiError::Executor(ExecError::Unreachable(_)) => {
-                ("cluster-unreachable", "The cluster cannot be reached")
-            }
-            ApiError::Executor(ExecError::Refused { .. }) => {
-                ("cluster-refused", "The cluster refused the request")
-            }
-            ApiError::Executor(ExecError::Other(_)) => ("cluster-error", "Cluster error"),
+            ApiError::Executor(e) => match e.kind() {
+                ExecError::Unreachable(_) => {
+                    ("cluster-unreachable", "The cluster cannot be reached")
+                }
+                ExecError::Refused { .. } => ("cluster-refused", "The cluster refused the request"),
+                _ => ("cluster-error", "Cluster error"),
+            },
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -135,7 +137,11 @@ impl ApiError {
         let mut p = Problem::new(self.status().as_u16(), slug, title).with_detail(self.to_string());
         match self {
             ApiError::Invalid { diagnostics, .. } => p.errors = diagnostics.clone(),
-            ApiError::Executor(ExecError::Refused { reason, .. }) => p.reason = reason.clone(),
+            ApiError::Executor(e) => {
+                if let ExecError::Refused { reason, .. } = e.kind() {
+                    p.reason = reason.clone();
+                }
+            }
             _ => {}
         }
         p

@@ -192,9 +192,10 @@ pub async fn start(
         let executor = executor.clone();
         tokio::spawn(async move { executor.start(&plan).await })
     };
-    let result = task
-        .await
-        .unwrap_or_else(|e| Err(ExecError::Other(format!("start task failed: {e}"))));
+    let result = task.await.unwrap_or_else(|e| {
+        let kind = ExecError::Other(format!("start task failed: {e}"));
+        Err(ExecError::caused(kind, e))
+    });
     metrics.starts_in_flight.fetch_sub(1, Ordering::Relaxed);
     match result {
         Ok(started) => {

@@ -139,7 +139,10 @@ impl KubeExecutor {
     ) -> Result<(), ExecError> {
         let mut object: DynamicObject = serde_json::to_value(route)
             .and_then(serde_json::from_value)
-            .map_err(|e| ExecError::Other(format!("the HTTPRoute does not serialise: {e}")))?;
+            .map_err(|e| {
+                let kind = ExecError::Other(format!("the HTTPRoute does not serialise: {e}"));
+                ExecError::caused(kind, e)
+            })?;
         object.metadata.namespace = Some(self.namespace.clone());
         stamp(&mut object.metadata, plan);
         object
@@ -374,7 +377,7 @@ impl KubeExecutor {
         let url = K::url_path(&(), Some(&self.namespace));
         let request = kube::core::Request::new(url)
             .list(lp)
-            .map_err(|e| ExecError::Other(e.to_string()))?;
+            .map_err(|e| ExecError::caused(ExecError::Other(e.to_string()), e))?;
         let list: view::List<V> = self.client.request(request).await.map_err(exec_error)?;
         Ok(list.items)
     }
@@ -757,9 +760,9 @@ fn guid_of(meta: &view::Meta) -> Option<String> {
 }
 
 /// Maps a kube error: API refusals keep their code and reason; transport failures are
-/// "unreachable".
+/// "unreachable". The kube error stays the cause.
 pub fn exec_error(e: kube::Error) -> ExecError {
-    match e {
+    let kind = match &e {
         // The API server (or a proxy in front of it) says it cannot serve right now.
         kube::Error::Api(status) if matches!(status.code, 502..=504) => {
             ExecError::Unreachable(format!("{} {}", status.code, status.message))
@@ -772,5 +775,44 @@ pub fn exec_error(e: kube::Error) -> ExecError {
         kube::Error::HyperError(e) => ExecError::Unreachable(e.to_string()),
         kube::Error::Service(e) => ExecError::Unreachable(e.to_string()),
         other => ExecError::Other(other.to_string()),
+    };
+    ExecError::caused(kind, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    fn api_error(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure(message, reason)
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn a_kube_error_stays_the_cause_behind_the_same_words() {
+        let e = exec_error(api_error(
+            409,
+            "AlreadyExists",
+            "deployments \"x\" already exists",
+        ));
+        assert_eq!(
+            e.to_string(),
+            "the cluster refused the request (409 AlreadyExists): deployments \"x\" already exists"
+        );
+        assert!(matches!(e.kind(), ExecError::Refused { code: 409, .. }));
+        let cause = e.source().expect("the kube error is the cause");
+        assert!(cause.downcast_ref::<kube::Error>().is_some(), "{cause:?}");
+
+        let e = exec_error(api_error(503, "ServiceUnavailable", "etcd is down"));
+        assert_eq!(
+            e.to_string(),
+            "the cluster cannot be reached: 503 etcd is down"
+        );
+        assert!(matches!(e.kind(), ExecError::Unreachable(_)));
+        assert!(e.source().is_some());
     }
 }

@@ -120,6 +120,37 @@ pub enum ExecError {
     },
     #[error("{0}")]
     Other(String),
+    /// A failure that has a cause of its own (a kube error, mostly): `kind`, one of the variants
+    /// above, is what answers and logs say and what decides the answer's status; the cause
+    /// stays reachable through `source()`.
+    #[error("{kind}")]
+    Caused {
+        kind: Box<ExecError>,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl ExecError {
+    /// `kind` (one of the variants without a cause) caused by `cause`.
+    pub fn caused(
+        kind: ExecError,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        ExecError::Caused {
+            kind: Box::new(kind),
+            cause: cause.into(),
+        }
+    }
+
+    /// The failure without its cause: [`ExecError::Unreachable`], [`ExecError::Refused`] or
+    /// [`ExecError::Other`].
+    pub fn kind(&self) -> &ExecError {
+        match self {
+            ExecError::Caused { kind, .. } => kind.kind(),
+            other => other,
+        }
+    }
 }
 
 /// An orchestrator that runs plans. Object-safe: the server holds an `Arc<dyn Executor>`.

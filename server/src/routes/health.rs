@@ -45,9 +45,9 @@ async fn cluster_readiness(state: &AppState) -> (ClusterHealth, bool) {
         Some(executor) => {
             let probe = executor.probe().await;
             let ready = probe.is_ok();
-            let (reachable, message) = match probe {
+            let (reachable, message) = match probe.as_ref().map_err(ExecError::kind) {
                 Ok(()) => (true, String::new()),
-                Err(ExecError::Refused { message, .. }) => (true, message),
+                Err(ExecError::Refused { message, .. }) => (true, message.clone()),
                 Err(e) => (false, e.to_string()),
             };
             let health = ClusterHealth {
