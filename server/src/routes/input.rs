@@ -191,3 +191,140 @@ fn utf8(bytes: &Bytes) -> Result<String, ApiError> {
     String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::BadRequest("the compose file is not UTF-8".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    const LIMIT: usize = 64;
+
+    fn app(auth: crate::auth::Auth) -> Router {
+        let settings = Settings {
+            auth,
+            max_body_bytes: LIMIT,
+            ..Default::default()
+        };
+        let state = AppState::new(settings, None, "no cluster in unit tests");
+        Router::new()
+            .route(
+                "/compose",
+                post(|input: ComposeInput<CompileRequest>| async move {
+                    format!("{}|{}", input.request.name, input.text)
+                }),
+            )
+            .route(
+                "/compat",
+                post(|input: CompatInput<compat::DeleteRequest>| async move { input.request.name }),
+            )
+            .layer(DefaultBodyLimit::max(LIMIT))
+            .with_state(state)
+    }
+
+    async fn send(
+        app: Router,
+        uri: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> (StatusCode, String, String) {
+        let request = Request::post(uri)
+            .header(CONTENT_TYPE, content_type)
+            .body(body.into())
+            .expect("request");
+        let response = app.oneshot(request).await.expect("answer");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, kind, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn open() -> Router {
+        app(crate::auth::Auth::Insecure)
+    }
+
+    #[tokio::test]
+    async fn a_compose_input_is_the_raw_file_or_the_json_request() {
+        let (code, _, body) = send(
+            open(),
+            "/compose?name=web",
+            "application/yaml",
+            "services: {}",
+        )
+        .await;
+        assert_eq!((code, body.as_str()), (StatusCode::OK, "web|services: {}"));
+        let json = r#"{"compose": "services: {}", "name": "api"}"#;
+        let (code, _, body) = send(open(), "/compose?name=ignored", "application/json", json).await;
+        assert_eq!((code, body.as_str()), (StatusCode::OK, "api|services: {}"));
+    }
+
+    #[tokio::test]
+    async fn compose_input_errors_are_problems() {
+        for (content_type, body, status, words) in [
+            (
+                "application/yaml",
+                vec![0xff, 0xfe],
+                StatusCode::BAD_REQUEST,
+                "not UTF-8",
+            ),
+            (
+                "application/json",
+                b"{".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid JSON body",
+            ),
+            (
+                "application/yaml",
+                vec![b'a'; LIMIT + 1],
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "larger than 64 bytes",
+            ),
+        ] {
+            let (code, kind, answer) = send(open(), "/compose", content_type, body).await;
+            assert_eq!(code, status, "{answer}");
+            assert_eq!(kind, tycho_api::PROBLEM_JSON);
+            assert!(answer.contains(words), "{answer}");
+        }
+    }
+
+    #[tokio::test]
+    async fn compat_input_errors_keep_the_envelope() {
+        let (code, _, body) =
+            send(open(), "/compat", "application/json", r#"{"name": "g1"}"#).await;
+        assert_eq!((code, body.as_str()), (StatusCode::OK, "g1"));
+        let (code, kind, body) = send(open(), "/compat", "application/json", "{").await;
+        assert_eq!(code, StatusCode::BAD_REQUEST);
+        assert!(kind.starts_with("application/json"), "{kind}");
+        let envelope: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(envelope["status"], "error");
+        assert_eq!(envelope["message"], "Failed to delete system");
+        assert!(
+            envelope["result"]["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("invalid JSON body")
+        );
+        let (code, _, _) = send(open(), "/compat", "application/json", vec![b' '; LIMIT + 1]).await;
+        assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn a_compat_caller_is_checked_before_its_body() {
+        let locked = app(crate::auth::Auth::tokens(Vec::new()));
+        let (code, _, body) = send(locked, "/compat", "application/json", "{").await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
+        let envelope: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(envelope["message"], "Failed to delete system");
+    }
+}
