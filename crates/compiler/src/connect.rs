@@ -181,7 +181,7 @@ pub(crate) fn target(
     let chosen = match &options.primary {
         Some(primary) => {
             let found = tcp.iter().copied().find(|p| {
-                p.service == primary.service
+                p.service == crate::names::kubernetes_name(&primary.service)
                     && (p.container_port == primary.port || p.port == primary.port)
             });
             if found.is_none() {

@@ -21,6 +21,19 @@ pub fn is_guid(guid: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// A compose service name as Kubernetes can use it (a DNS label: container name, host alias):
+/// lower-case, `_` and `.` and anything else as `-`, no `-` at the ends. Compose accepts
+/// `appFoo`, `NGINX` and `front_end`; they become `appfoo`, `nginx` and `front-end`, the same
+/// everywhere the name appears (containers, host names, `depends_on`, the connect target).
+pub fn kubernetes_name(service: &str) -> String {
+    let mapped: String = service
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    mapped.trim_matches('-').to_string()
+}
+
 /// What Kubernetes accepts as an environment variable's name: printable ASCII other than `=`,
 /// not empty (Compose is laxer, so the compiler says so at the name instead of the API server
 /// refusing the pod).

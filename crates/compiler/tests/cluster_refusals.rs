@@ -2,33 +2,10 @@
 //! instead, at its line and column, so `validate` and start never disagree (issue 13, item 5).
 //! The fake API server refuses the same objects (crates/fake-kube/tests/realism.rs).
 
-use tycho_compiler::{CompileOptions, Diagnostic, codes, compile};
+mod common;
 
-fn options() -> CompileOptions {
-    CompileOptions {
-        guid: "abc".into(),
-        ..Default::default()
-    }
-}
-
-/// Each error of `text` as (code, line, column, message).
-fn errors(text: &str) -> Vec<(String, usize, usize, String)> {
-    compile(text, &options())
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .map(|d| (d.code, d.line, d.column, d.message))
-        .collect()
-}
-
-#[track_caller]
-fn only_error(text: &str, code: &str, line: usize, column: usize, says: &str) {
-    let errors = errors(text);
-    assert!(
-        matches!(errors.as_slice(), [(c, l, col, m)] if c == code && (*l, *col) == (line, column) && m.contains(says)),
-        "expected only {code} at {line}:{column} saying {says:?}, got {errors:#?}"
-    );
-}
+use common::{errors, only_error};
+use tycho_compiler::codes;
 
 #[test]
 fn host_entries_need_ip_addresses() {

@@ -1,30 +1,10 @@
 //! Diagnostics that say what to do (issue 13, item 6): each names the cause a user can act on,
 //! at its line and column.
 
-use tycho_compiler::{CompileOptions, Diagnostic, codes, compile};
+mod common;
 
-/// The errors of `text` as (code, line, column, message).
-fn errors(text: &str) -> Vec<(String, usize, usize, String)> {
-    let options = CompileOptions {
-        guid: "abc".into(),
-        ..Default::default()
-    };
-    compile(text, &options)
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .map(|d| (d.code, d.line, d.column, d.message))
-        .collect()
-}
-
-#[track_caller]
-fn only_error(text: &str, code: &str, line: usize, column: usize, says: &str) {
-    let errors = errors(text);
-    assert!(
-        matches!(errors.as_slice(), [(c, l, col, m)] if c == code && (*l, *col) == (line, column) && m.contains(says)),
-        "expected only {code} at {line}:{column} saying {says:?}, got {errors:#?}"
-    );
-}
+use common::{errors, only_error};
+use tycho_compiler::codes;
 
 #[test]
 fn a_version_one_file_is_told_to_nest_its_services() {
@@ -81,4 +61,62 @@ fn an_empty_value_names_the_variable_that_emptied_it() {
         errors("services:\n  web:\n    image: \"\"\n    environment:\n      A: ${UNSET}\n");
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(!errors[0].3.contains("not set"), "{errors:#?}");
+}
+
+#[test]
+fn service_names_compose_accepts_become_kubernetes_names_everywhere() {
+    let text = "services:
+  Front_End:
+    image: web
+    ports: [\"8080:8080\"]
+    depends_on:
+      App.Db:
+        condition: service_started
+  App.Db:
+    image: db
+x-tycho:
+  connect:
+    service: Front_End
+";
+    let compiled = tycho_compiler::compile(text, &common::options());
+    assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
+    let warnings: Vec<String> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::INVALID_NAME)
+        .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings[0].starts_with("2:3 service `Front_End` is called `front-end`"),
+        "{warnings:#?}"
+    );
+    let plan = compiled.plan.expect("a plan");
+    let pod = plan
+        .deployment
+        .spec
+        .and_then(|s| s.template.spec)
+        .expect("pod");
+    assert_eq!(pod.containers[0].name, "front-end");
+    let init = pod.init_containers.expect("the dependency starts first");
+    assert_eq!(init[0].name, "app-db");
+    let aliases: Vec<String> = pod
+        .host_aliases
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|a| a.hostnames.unwrap_or_default())
+        .collect();
+    assert!(aliases.contains(&"app-db".to_string()), "{aliases:?}");
+    assert_eq!(
+        plan.connect.map(|c| c.service).as_deref(),
+        Some("front-end")
+    );
+
+    only_error(
+        "services:\n  front_end:\n    image: a\n  front-end:\n    image: b\n",
+        codes::INVALID_NAME,
+        4,
+        3,
+        "services `front_end` and `front-end` are both `front-end` in Kubernetes",
+    );
 }

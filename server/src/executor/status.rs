@@ -233,6 +233,18 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                             ),
                         })
                     }
+                    // The kubelet's words when the restricted profile meets an image whose USER is
+                    // root: say both ways out, the user's and the operator's.
+                    "CreateContainerConfigError" if detail.contains("image will run as root") => {
+                        Some(Cause {
+                            phase: Phase::Failed,
+                            reason: "RunsAsRoot".into(),
+                            message: format!(
+                                "The image \"{image}\" of container \"{}\" runs as root, which this server's policy does not allow: give the service a numeric `user:` (e.g. user: \"1000\") if the image supports running as another user, or ask the operator for the `baseline` profile.",
+                                cs.name
+                            ),
+                        })
+                    }
                     "CreateContainerConfigError" | "CreateContainerError" | "RunContainerError" => {
                         Some(Cause {
                             phase: Phase::Failed,
@@ -540,6 +552,26 @@ mod tests {
         assert!(s.message.contains("cannot be pulled"), "{}", s.message);
         assert!(s.message.contains("nginx:bad"));
         assert_eq!(s.containers[0].state, "waiting");
+    }
+
+    #[test]
+    fn an_image_that_runs_as_root_gets_one_plain_sentence_with_both_ways_out() {
+        let d = dep(json!({"replicas": 1}));
+        let p = pod(json!({"phase": "Pending", "containerStatuses": [{
+            "name": "db", "image": "postgres:16", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "CreateContainerConfigError",
+                "message": "container has runAsNonRoot and image will run as root (pod: \"x\", container: db)"}}
+        }]}));
+        let s = run(&d, &[p], &[]);
+        assert_eq!((s.phase, s.reason.as_str()), (Phase::Failed, "RunsAsRoot"));
+        for part in [
+            "runs as root",
+            "numeric `user:`",
+            "`baseline` profile",
+            "postgres:16",
+        ] {
+            assert!(s.message.contains(part), "{}", s.message);
+        }
     }
 
     #[test]

@@ -227,6 +227,19 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
         if let Some(service) =
             service::load_service(key, value, &path, env, r, &mut system.not_translated)
         {
+            if let Some(first) = system.services.iter().find(|s| s.name == service.name) {
+                let message = format!(
+                    "services `{}` and `{}` are both `{}` in Kubernetes; rename one",
+                    service_entries
+                        .iter()
+                        .find(|(k, _)| k.line == first.pos.line)
+                        .map_or(first.name.clone(), |(k, _)| k.text()),
+                    key.text(),
+                    service.name
+                );
+                r.error(codes::INVALID_NAME, message, key, &path);
+                continue;
+            }
             system.services.push(service);
         }
     }
@@ -278,7 +291,9 @@ fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
         let kpath = child(path, &name);
         match name.as_str() {
             "service" => {
-                spec.service = r.string(value, &kpath).map(|s| (s, r.pos(value, &kpath)));
+                spec.service = r
+                    .string(value, &kpath)
+                    .map(|s| (crate::names::kubernetes_name(&s), r.pos(value, &kpath)));
             }
             "port" => {
                 spec.port = r.int(value, &kpath).and_then(|n| match u16::try_from(n) {

@@ -22,8 +22,7 @@ pub fn load_service(
     r: &mut Reader,
     not_translated: &mut Vec<NotTranslated>,
 ) -> Option<Service> {
-    let name = key.text();
-    check_service_name(&name, key, path, r);
+    let name = service_name(&key.text(), key, path, r);
     let mut service = Service {
         name: name.clone(),
         pos: r.pos(key, path),
@@ -147,7 +146,23 @@ pub fn load_service(
     Some(service)
 }
 
-/// Service names become container names and host aliases: DNS-1123 labels.
+/// Service names become container names and host aliases: DNS-1123 labels. A name Compose
+/// accepts but Kubernetes does not is used in its Kubernetes form, with a warning.
+fn service_name(written: &str, key: &Node, path: &str, r: &mut Reader) -> String {
+    let name = crate::names::kubernetes_name(written);
+    if name != written && is_dns_label(&name) {
+        r.warn(
+            codes::INVALID_NAME,
+            format!("service `{written}` is called `{name}` in Kubernetes (its container, and the host name the other services reach it by)"),
+            key,
+            path,
+        );
+        return name;
+    }
+    check_service_name(written, key, path, r);
+    written.to_string()
+}
+
 fn check_service_name(name: &str, key: &Node, path: &str, r: &mut Reader) {
     if name.len() > 63 {
         r.error(
@@ -607,7 +622,7 @@ fn depends_on(
             .map(|(k, v)| {
                 let kpath = child(path, &k.text());
                 let mut dependency = Dependency {
-                    service: k.text(),
+                    service: crate::names::kubernetes_name(&k.text()),
                     condition: StartCondition::Started,
                     pos: r.pos(k, &kpath),
                     condition_pos: None,
@@ -632,7 +647,7 @@ fn depends_on(
             .strings(node, path)
             .into_iter()
             .map(|(service, pos)| Dependency {
-                service,
+                service: crate::names::kubernetes_name(&service),
                 condition: StartCondition::Started,
                 pos,
                 condition_pos: None,
