@@ -18,6 +18,9 @@
 //! - [`diagnostic`]: the compiler's findings (`{severity, code, message, path, line, column}`).
 //! - [`compiled`]: what a compile reports beside the objects: published ports, keys not
 //!   translated, the pod's resources.
+//! - [`resources_report`]: what each service asks for against the operator's maxima, made
+//!   whether or not the file compiles.
+//! - [`document`]: one object of a compiled system as YAML, for previews.
 //! - [`systems`]: the `/api/v1` request and response bodies.
 //! - [`problem`]: RFC 9457 `application/problem+json` errors, with compiler diagnostics on 422.
 //! - [`compat`]: the original Tycho endpoints (`/system/start|status|delete`), same JSON shapes.
@@ -30,16 +33,20 @@ pub mod compat;
 pub mod compiled;
 pub mod connect;
 pub mod diagnostic;
+pub mod document;
 pub mod events;
 pub mod problem;
+pub mod resources_report;
 pub mod systems;
 
 pub use cluster::{KubeEvent, KubeEventList, PolicyResponse};
 pub use compiled::{NotTranslated, PublishedPort, Resources};
 pub use connect::{ConnectTarget, Rewrite, ServedBy};
 pub use diagnostic::{Diagnostic, Severity};
+pub use document::Document;
 pub use events::SystemEvent;
 pub use problem::Problem;
+pub use resources_report::{ResourcesReport, ServiceUsage, SystemUsage, Total, Usage};
 pub use systems::*;
 
 /// Media type of problem bodies.

@@ -13,6 +13,7 @@
 pub mod codes;
 pub mod connect;
 pub mod diagnostic;
+mod documents;
 mod dotenv;
 mod interpolate;
 pub mod labels;
@@ -22,11 +23,14 @@ pub mod names;
 pub mod options;
 pub mod plan;
 mod quantity;
+pub mod resources_report;
 mod shell_words;
 mod variables;
+mod x_tycho;
 
 pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
+pub use documents::Document;
 pub use dotenv::{EnvFileError, parse_env_file};
 pub use names::{check_username, is_guid};
 /// YAML and JSON text of JSON values, as the manifests are written.
@@ -37,19 +41,25 @@ pub use options::{
     IngressOptions, Policy, PrimaryPort, ResourceSpec, SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
+pub use resources_report::{ResourcesReport, resources_report};
 use tycho_yaml as yaml;
 pub use variables::{Variable, variables};
+pub use x_tycho::{XTycho, x_tycho};
 
 /// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
 pub const MAX_SYSTEM_NAME: usize = 30;
 /// Longest GUID (a UUID in hex without dashes).
 pub const MAX_GUID: usize = 32;
 
-/// The result of compiling: a plan when there are no errors, and every diagnostic either way.
+/// The result of compiling: a plan when there are no errors, and every diagnostic and the
+/// resources report either way.
 #[derive(Debug, Clone)]
 pub struct Compiled {
     pub plan: Option<Plan>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What each service asks for against the policy's maxima, also when a cap refuses the
+    /// file (empty only when the text is not read far enough to know its services).
+    pub resources: ResourcesReport,
 }
 
 impl Compiled {
@@ -75,16 +85,23 @@ pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
     let loaded = load::load(text, &options.env, &base_path);
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
+    let mut resources = ResourcesReport::default();
     if let Some(system) = loaded.system {
         let planned = plan::plan(&system, text, options);
         diagnostics.extend(planned.diagnostics);
+        // From the plan as built, before an error discards it.
+        resources = resources_report::report(&planned.plan, &options.policy);
         if !diagnostics.iter().any(Diagnostic::is_error) {
             plan = Some(planned.plan);
         }
     }
     diagnostics.sort_by_key(|d| (d.line, d.column, d.severity));
     diagnostics.dedup();
-    Compiled { plan, diagnostics }
+    Compiled {
+        plan,
+        diagnostics,
+        resources,
+    }
 }
 
 /// Diagnostics only: everything [`compile`] would report.
