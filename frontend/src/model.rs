@@ -1,9 +1,18 @@
-//! What the dashboard shows, computed without a browser: the catalog cards, the analysis of the
-//! compose text (diagnostics, preview documents, `${VARS}`), relative ages. Pure and native-testable.
+//! The dashboard's view-model: the catalog cards, the analysis of the compose text, routes and
+//! formatting, computed without a browser (pure and native-testable).
+//!
+//! Every question about the compose text is the compiler's: diagnostics and the plan
+//! ([`tycho_compiler::compile`]), what each service asks for against the policy (its resources
+//! report, also above a cap), the preview's objects one by one ([`Plan::documents`]), the
+//! `${VARS}` ([`variables`]) and the catalog's `x-tycho` title ([`tycho_compiler::x_tycho`]).
+//! This module only arranges and words the answers.
 
 use std::collections::BTreeMap;
 use tycho_api::{Diagnostic, NotTranslated, Phase, Severity, SystemStatus};
-use tycho_compiler::{CompileOptions, KubeObject, Plan, Policy};
+use tycho_compiler::resources_report::{ResourcesReport, Usage};
+use tycho_compiler::{CompileOptions, Plan, Policy};
+/// The variables the editor's env table lists: the compiler's, with the interpolation's grammar.
+pub use tycho_compiler::{Variable, variables};
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
@@ -34,64 +43,36 @@ pub fn catalog() -> Vec<CatalogEntry> {
 }
 
 fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
-    let (title, description) = x_tycho(text);
+    let about = tycho_compiler::x_tycho(text);
     let compiled =
         tycho_compiler::compile(text, &options("", &BTreeMap::new(), &Policy::default()));
     let mut images = Vec::new();
     let mut ports = Vec::new();
-    let mut cpu = 0.0_f64;
-    let mut memory = 0.0_f64;
+    let (mut cpu, mut memory) = (0, 0);
     if let Some(plan) = &compiled.plan {
         ports = plan
             .ports
             .iter()
             .map(|p| format!("{}:{}", p.service, p.port))
             .collect();
-        for c in containers(plan) {
-            images.extend(c.image.clone());
-            let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
-            if let Some(q) = limits.and_then(|l| l.get("cpu")) {
-                cpu += parse_cpu(&q.0);
-            }
-            if let Some(q) = limits.and_then(|l| l.get("memory")) {
-                memory += parse_bytes(&q.0);
-            }
+        images = containers(plan)
+            .iter()
+            .flat_map(|c| c.image.clone())
+            .collect();
+        for service in &compiled.resources.services {
+            cpu += service.cpu.limit.unwrap_or(0);
+            memory += service.memory.limit.unwrap_or(0);
         }
     }
     CatalogEntry {
         slug,
-        title: title.unwrap_or_else(|| slug.to_string()),
-        description: description.unwrap_or_default(),
+        title: about.title.unwrap_or_else(|| slug.to_string()),
+        description: about.description.unwrap_or_default(),
         text,
         images,
         ports,
-        resources: format!("{} CPU · {}", trim_float(cpu), human_bytes(memory)),
+        resources: format!("{} CPU · {}", cpus(cpu), human_bytes(memory)),
     }
-}
-
-/// `title` and `description` of the top-level `x-tycho:` block (plain one-line scalars).
-pub fn x_tycho(text: &str) -> (Option<String>, Option<String>) {
-    let mut inside = false;
-    let (mut title, mut description) = (None, None);
-    for line in text.lines() {
-        if line.starts_with("x-tycho:") {
-            inside = true;
-            continue;
-        }
-        if inside {
-            if !line.starts_with(' ') && !line.trim().is_empty() {
-                break;
-            }
-            let trimmed = line.trim();
-            let value = |rest: &str| rest.trim().trim_matches('"').trim_matches('\'').to_string();
-            if let Some(rest) = trimmed.strip_prefix("title:") {
-                title = Some(value(rest));
-            } else if let Some(rest) = trimmed.strip_prefix("description:") {
-                description = Some(value(rest));
-            }
-        }
-    }
-    (title, description)
 }
 
 /// Compile options for the browser: the user's name and env, the operator's policy (the server's
@@ -188,8 +169,8 @@ impl Analysis {
     }
 }
 
-/// Compiles `text` in-process with `policy`: diagnostics, resources against the policy's caps,
-/// and the preview when it compiles.
+/// Compiles `text` in-process with `policy`: diagnostics, resources against the policy's caps
+/// (also when a cap refuses the file), and the preview when it compiles.
 pub fn analyze(
     text: &str,
     name: &str,
@@ -197,50 +178,25 @@ pub fn analyze(
     policy: &Policy,
 ) -> Analysis {
     let compiled = tycho_compiler::compile(text, &options(name, env, policy));
+    let resources = resource_rows(&compiled.resources);
     let diagnostics = compiled.diagnostics;
     let Some(plan) = compiled.plan else {
-        // Above a cap there is no plan; compile once more without caps to show by how much.
-        let above_max = diagnostics
-            .iter()
-            .any(|d| d.code == tycho_compiler::codes::ABOVE_POLICY_MAX);
-        let resources = if above_max {
-            let mut uncapped = policy.clone();
-            let no_cap = tycho_compiler::ResourceSpec {
-                gpus: u32::MAX,
-                ..Default::default()
-            };
-            uncapped.max_resources = no_cap.clone();
-            uncapped.max_pod_resources = no_cap;
-            tycho_compiler::compile(text, &options(name, env, &uncapped))
-                .plan
-                .map(|plan| resources(&plan, policy))
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
         return Analysis {
             diagnostics,
             resources,
             ..Analysis::default()
         };
     };
-    let resources = resources(&plan, policy);
-    let yaml = plan.to_yaml();
-    let labels: Vec<String> = plan
-        .objects()
-        .iter()
-        .map(|o| match o {
-            KubeObject::PersistentVolumeClaim(_) => format!("PVC {}", o.name()),
-            other => other.kind().to_string(),
+    let objects = plan.documents();
+    let yaml = tycho_compiler::Document::join(&objects);
+    let mut documents: Vec<Document> = objects
+        .into_iter()
+        .map(|d| Document {
+            label: tab_label(&d),
+            yaml: d.yaml,
         })
         .collect();
-    let documents = split_documents(&yaml)
-        .into_iter()
-        .zip(labels)
-        .map(|(yaml, label)| Document { label, yaml })
-        .collect::<Vec<_>>();
     // The Deployment first: it is what people look for.
-    let mut documents = documents;
     documents.sort_by_key(|d| match d.label.as_str() {
         "Deployment" => 0,
         "Service" => 1,
@@ -257,46 +213,31 @@ pub fn analyze(
     }
 }
 
-/// Each container's limits (else requests) against `policy.max_resources`, which the compiler
-/// checks per container.
-pub fn resources(plan: &Plan, policy: &Policy) -> Vec<ServiceResources> {
-    let max = &policy.max_resources;
-    let max_cpu = (!max.cpu.is_empty()).then(|| parse_cpu(&max.cpu));
-    let max_memory = (!max.memory.is_empty()).then(|| parse_bytes(&max.memory));
-    containers(plan)
+/// A preview tab's label: the object's kind, a claim's with its name (a system may have several).
+fn tab_label(document: &tycho_compiler::Document) -> String {
+    match document.kind.as_str() {
+        "PersistentVolumeClaim" => format!("PVC {}", document.name),
+        kind => kind.to_string(),
+    }
+}
+
+/// The report's services worded for people: each container's limit (else request) against
+/// the policy's `max_resources`, which the compiler checks per container.
+fn resource_rows(report: &ResourcesReport) -> Vec<ServiceResources> {
+    let amount =
+        |usage: &Usage, asked: &dyn Fn(u64) -> String, max: &dyn Fn(u64) -> String| Amount {
+            asked: usage.asked().map(asked).unwrap_or_default(),
+            max: usage.max.map(max).unwrap_or_default(),
+            over: usage.over,
+        };
+    report
+        .services
         .iter()
-        .map(|c| {
-            let resources = c.resources.as_ref();
-            let quantity = |key: &str| {
-                let limit = resources.and_then(|r| r.limits.as_ref()?.get(key));
-                let request = || resources.and_then(|r| r.requests.as_ref()?.get(key));
-                limit.or_else(request).map(|q| q.0.as_str())
-            };
-            let cpu = quantity("cpu").map(parse_cpu);
-            let memory = quantity("memory").map(parse_bytes);
-            let gpus = quantity(&policy.gpu_resource_name).map(parse_cpu);
-            ServiceResources {
-                service: c.name.clone(),
-                cpu: Amount {
-                    asked: cpu
-                        .map(|v| format!("{} CPU", trim_float(v)))
-                        .unwrap_or_default(),
-                    max: max_cpu.map(trim_float).unwrap_or_default(),
-                    over: matches!((cpu, max_cpu), (Some(v), Some(m)) if v > m),
-                },
-                memory: Amount {
-                    asked: memory.map(human_bytes).unwrap_or_default(),
-                    max: max_memory.map(human_bytes).unwrap_or_default(),
-                    over: matches!((memory, max_memory), (Some(v), Some(m)) if v > m),
-                },
-                gpus: Amount {
-                    asked: gpus
-                        .map(|v| format!("{} GPU", trim_float(v)))
-                        .unwrap_or_default(),
-                    max: max.gpus.to_string(),
-                    over: gpus.is_some_and(|v| v > f64::from(max.gpus)),
-                },
-            }
+        .map(|s| ServiceResources {
+            service: s.service.clone(),
+            cpu: amount(&s.cpu, &|m| format!("{} CPU", cpus(m)), &cpus),
+            memory: amount(&s.memory, &human_bytes, &human_bytes),
+            gpus: amount(&s.gpus, &|n| format!("{n} GPU"), &|n| n.to_string()),
         })
         .collect()
 }
@@ -309,97 +250,6 @@ fn containers(plan: &Plan) -> &[k8s_openapi::api::core::v1::Container] {
         .and_then(|s| s.template.spec.as_ref())
         .map(|s| s.containers.as_slice())
         .unwrap_or_default()
-}
-
-/// Splits multi-document YAML (documents start with a `---` line) into its documents.
-pub fn split_documents(yaml: &str) -> Vec<String> {
-    let mut docs: Vec<String> = Vec::new();
-    for line in yaml.lines() {
-        if line == "---" {
-            docs.push(String::new());
-            continue;
-        }
-        if docs.is_empty() {
-            docs.push(String::new());
-        }
-        if let Some(doc) = docs.last_mut() {
-            doc.push_str(line);
-            doc.push('\n');
-        }
-    }
-    docs
-}
-
-/// A `${VAR}` / `$VAR` the text refers to, with its `:-default` when it has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variable {
-    pub name: String,
-    pub default: Option<String>,
-}
-
-impl Variable {
-    /// Set by Tycho itself for every system (`TYCHO_BASE_PATH`, the connect prefix): shown, not
-    /// asked for, and never sent in the request's env (the server would ignore it, TY0204).
-    pub fn set_by_tycho(&self) -> bool {
-        self.name == tycho_compiler::connect::BASE_PATH_ENV
-    }
-}
-
-/// The variables referenced in `text`, in order of first use (`$$` is an escaped dollar;
-/// comment lines are skipped).
-pub fn variables(text: &str) -> Vec<Variable> {
-    let mut found: Vec<Variable> = Vec::new();
-    for line in text.lines() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        let chars: Vec<char> = line.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i] != '$' {
-                i += 1;
-                continue;
-            }
-            if chars.get(i + 1) == Some(&'$') {
-                i += 2;
-                continue;
-            }
-            let (name, default, next) = if chars.get(i + 1) == Some(&'{') {
-                let end = chars[i + 2..].iter().position(|c| *c == '}');
-                let Some(end) = end else {
-                    i += 1;
-                    continue;
-                };
-                let inner: String = chars[i + 2..i + 2 + end].iter().collect();
-                let split = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-                let (name, rest) = match split {
-                    Some(at) => (inner[..at].to_string(), &inner[at..]),
-                    None => (inner.clone(), ""),
-                };
-                let default = rest
-                    .strip_prefix(":-")
-                    .or_else(|| rest.strip_prefix('-'))
-                    .map(str::to_string);
-                (name, default, i + 3 + end)
-            } else {
-                let name: String = chars[i + 1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
-                    .collect();
-                let next = i + 1 + name.len();
-                (name, None, next)
-            };
-            i = next.max(i + 1);
-            let valid = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-            if valid && !found.iter().any(|v| v.name == name) {
-                found.push(Variable { name, default });
-            }
-        }
-    }
-    found
 }
 
 /// Where Open goes for a system, or why it cannot open yet (said beside the disabled control and
@@ -455,38 +305,17 @@ pub fn age(seconds: u64) -> String {
     }
 }
 
-/// `500m` → 0.5, `2` → 2.
-fn parse_cpu(q: &str) -> f64 {
-    match q.strip_suffix('m') {
-        Some(milli) => milli.parse::<f64>().unwrap_or(0.0) / 1000.0,
-        None => q.parse().unwrap_or(0.0),
-    }
+/// Millicores as CPUs for people: `2`, `0.25`.
+fn cpus(milli: u64) -> String {
+    trim_float(milli as f64 / 1000.0)
 }
 
-/// Kubernetes memory quantity → bytes.
-fn parse_bytes(q: &str) -> f64 {
-    const UNITS: [(&str, f64); 8] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    for (suffix, factor) in UNITS {
-        if let Some(n) = q.strip_suffix(suffix) {
-            return n.parse::<f64>().unwrap_or(0.0) * factor;
-        }
-    }
-    q.parse().unwrap_or(0.0)
-}
-
-fn human_bytes(b: f64) -> String {
-    if b <= 0.0 {
+/// Bytes for people: `4 GiB`, `64 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    if bytes == 0 {
         return "default memory".into();
     }
+    let b = bytes as f64;
     let gi = b / 1073741824.0;
     if gi >= 1.0 {
         format!("{} GiB", trim_float(gi))
@@ -503,6 +332,11 @@ fn trim_float(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documents of a multi-document YAML file: one per `---` line.
+    fn document_count(yaml: &str) -> usize {
+        yaml.lines().filter(|line| *line == "---").count()
+    }
 
     #[test]
     fn catalog_is_embedded_and_compiles() {
@@ -533,7 +367,7 @@ mod tests {
         assert_eq!(a.documents[0].label, "Deployment");
         assert!(a.documents[0].yaml.contains("kind: Deployment"));
         assert!(a.documents.iter().any(|d| d.label == "Service"));
-        assert_eq!(split_documents(&a.yaml).len(), a.documents.len());
+        assert_eq!(document_count(&a.yaml), a.documents.len());
     }
 
     #[test]
@@ -604,6 +438,21 @@ mod tests {
     }
 
     #[test]
+    fn resources_stay_shown_above_any_cap() {
+        // The replicas cap stopped the second compile that used to show the amounts.
+        let text =
+            "services:\n  web:\n    image: nginx\n    cpus: 2\n    deploy:\n      replicas: 3\n";
+        let policy = Policy {
+            max_replicas: 2,
+            ..Policy::default()
+        };
+        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        assert!(capped.errors() > 0 && capped.documents.is_empty());
+        assert_eq!(capped.resources[0].cpu.asked, "2 CPU");
+        assert_eq!(capped.resources[0].cpu.max, "8");
+    }
+
+    #[test]
     fn variables_with_defaults() {
         let text = "# $IGNORED\nx: ${A}\ny: ${B:-bee} $C and $$D ${A}\nz: ${E-e}\n";
         let vars = variables(text);
@@ -658,7 +507,9 @@ mod tests {
         assert_eq!(system_route("#/systems/"), None);
         assert_eq!(system_route("#/systems/a\"b"), None);
         assert_eq!(system_route("#/"), None);
-        let (t, d) = x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
+        let about =
+            tycho_compiler::x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
+        let (t, d) = (about.title, about.description);
         assert_eq!((t.as_deref(), d.as_deref()), (Some("T"), Some("D d")));
     }
 }
