@@ -143,6 +143,11 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
         ("ConnectTarget", json(&target)),
         ("NotTranslated", json(&not_translated)),
         ("PublishedPort", compiled["ports"][0].clone()),
+        ("ResourcesReport", compiled["resources"].clone()),
+        ("ServiceUsage", compiled["resources"]["services"][0].clone()),
+        ("Usage", compiled["resources"]["services"][0]["cpu"].clone()),
+        ("SystemUsage", compiled["resources"]["system"].clone()),
+        ("Total", compiled["resources"]["system"]["cpu"].clone()),
         ("CompileResult", compiled.clone()),
         ("CompileResult", failed),
         (

@@ -6,6 +6,7 @@
 //! const diagnostics = validate(text, { env: { PORT: "8888" } });
 //! const result = compile(text, { name: "notebook", guid: "abc123" });
 //! if (result.ok) show(result.yaml); else list(result.diagnostics);
+//! table(result.resources); // what each service asks for against the policy, ok or not
 //! ```
 //!
 //! A bad compose file never throws: its problems come back as diagnostics with line and column.
@@ -17,11 +18,13 @@
 //!
 //! Field names are the REST API's (snake_case: `container_port`, `not_translated`,
 //! `object_name`), because the values are the same Rust types (`tycho_api`'s diagnostics,
-//! published ports, not-translated keys and connect target). The TypeScript declarations below
+//! published ports, not-translated keys, connect target and resources report). The TypeScript declarations below
 //! are checked against those types by the tests in `declarations.rs`.
 
 use serde::Serialize;
-use tycho_compiler::{CompileOptions, ConnectTarget, Diagnostic, NotTranslated, PublishedPort};
+use tycho_compiler::{
+    CompileOptions, ConnectTarget, Diagnostic, NotTranslated, PublishedPort, ResourcesReport,
+};
 use wasm_bindgen::prelude::*;
 
 // The allocator is std's (dlmalloc): measured faster here than talc (968 vs 1024 µs for
@@ -211,6 +214,50 @@ export interface PublishedPort {
   protocol: "TCP" | "UDP" | "SCTP";
 }
 
+/** What each service asks for against the operator's maxima: CPU in millicores, memory in
+ * bytes, GPUs counted. Made whether or not the file compiles (a file above a cap shows by how
+ * much); empty when the text is not read far enough to know its services. */
+export interface ResourcesReport {
+  /** One per compose service, in file order. */
+  services: ServiceUsage[];
+  /** Copies of the pod that run: every service counts this many times in `system`. */
+  replicas: number;
+  /** All containers together (each one's limit, else its request), times the replicas,
+   * against the policy's `max_pod_resources`. */
+  system: SystemUsage;
+}
+
+/** One service's container against the policy's `max_resources` (per container). */
+export interface ServiceUsage {
+  service: string;
+  cpu: Usage;
+  memory: Usage;
+  gpus: Usage;
+}
+
+/** One resource of one container, as the Deployment has it (the policy's defaults filled in). */
+export interface Usage {
+  request: number | null;
+  limit: number | null;
+  /** null: the policy sets no maximum. */
+  max: number | null;
+  /** The request or the limit is above the maximum. */
+  over: boolean;
+}
+
+export interface SystemUsage {
+  cpu: Total;
+  memory: Total;
+  gpus: Total;
+}
+
+/** One resource summed over the system, against the maximum (null: none). */
+export interface Total {
+  asked: number;
+  max: number | null;
+  over: boolean;
+}
+
 /** A Kubernetes object as `kubectl apply` takes it. */
 export interface KubeObject {
   apiVersion: string;
@@ -244,6 +291,8 @@ export interface CompileResult {
   guid: string | null;
   /** `<name>-<guid>`: every object's name or prefix; null unless ok. */
   object_name: string | null;
+  /** What each service asks for against the policy's maxima, also when not ok. */
+  resources: ResourcesReport;
 }
 "#;
 
@@ -262,6 +311,7 @@ pub struct CompileResult {
     pub name: Option<String>,
     pub guid: Option<String>,
     pub object_name: Option<String>,
+    pub resources: ResourcesReport,
 }
 
 /// Reads options given as JSON text (empty or `null` for the defaults).
@@ -304,6 +354,7 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
             name: None,
             guid: None,
             object_name: None,
+            resources: compiled.resources,
         };
     };
     let (objects, yaml) = plan.to_json_and_yaml();
@@ -318,6 +369,7 @@ pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
         name: Some(plan.name),
         guid: Some(plan.guid),
         object_name: Some(plan.object_name),
+        resources: compiled.resources,
     }
 }
 
@@ -336,6 +388,7 @@ impl CompileResult {
         map.insert("name".into(), self.name.into());
         map.insert("guid".into(), self.guid.into());
         map.insert("object_name".into(), self.object_name.into());
+        map.insert("resources".into(), to_value(&self.resources));
         serde_json::Value::Object(map)
     }
 }
@@ -524,6 +577,19 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&text).unwrap(),
             json
         );
+    }
+
+    #[test]
+    fn the_resources_report_comes_also_above_a_cap() {
+        let text = "services:\n  web:\n    image: nginx\n    mem_limit: 8g\n";
+        let options = parse_options(r#"{"policy":{"max_resources":{"memory":"4Gi"}}}"#).unwrap();
+        let json = compile_value(text, &options);
+        assert_eq!(json["ok"], false);
+        let memory = &json["resources"]["services"][0]["memory"];
+        assert_eq!(memory["limit"], 8u64 << 30);
+        assert_eq!(memory["max"], 4u64 << 30);
+        assert_eq!(memory["over"], true);
+        assert_eq!(json["resources"]["replicas"], 1);
     }
 
     #[test]
