@@ -132,7 +132,7 @@ pub fn inputs() -> Vec<Input> {
                 .unwrap_or_default();
             let folder = dir.file_name().unwrap_or_default().to_string_lossy();
             inputs.push(Input {
-                name: dns_label(&folder),
+                name: tycho_compiler::names::system_name_from_folder(&folder),
                 file,
                 text,
                 env,
@@ -142,33 +142,10 @@ pub fn inputs() -> Vec<Input> {
     inputs
 }
 
-/// `KEY=VALUE` lines as the CLI reads a `.env` (comments, `export `, quotes).
+/// A `.env` as the CLI reads it: the compiler's parser (Compose's env-file syntax).
 pub fn parse_env(content: &str) -> BTreeMap<String, String> {
-    content
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            let value = value.trim();
-            let value = ['"', '\'']
-                .iter()
-                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-                .unwrap_or(value);
-            Some((key.trim().to_string(), value.to_string()))
-        })
+    tycho_compiler::parse_env_file(content, &BTreeMap::new())
+        .unwrap_or_else(|e| panic!("a sample's .env does not read: {e}"))
+        .into_iter()
         .collect()
-}
-
-fn dns_label(folder: &str) -> String {
-    let label: String = folder
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(tycho_compiler::MAX_SYSTEM_NAME)
-        .collect();
-    label
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string()
 }
