@@ -5,10 +5,12 @@
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::labels;
-use crate::model::{Pos, System};
+use crate::model::{ConnectSpec, System};
+use crate::names::is_dns_label;
 use crate::options::{CompileOptions, ConnectMode, Policy};
-use crate::plan::PublishedPort;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use tycho_api::PublishedPort;
 
 /// Env var set in every container and available to `${…}` interpolation.
 pub const BASE_PATH_ENV: &str = "TYCHO_BASE_PATH";
@@ -156,14 +158,6 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The file's `x-tycho: {connect: …}`, each value with where it was written.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ConnectSpec {
-    pub service: Option<(String, Pos)>,
-    pub port: Option<(u16, Pos)>,
-    pub rewrite: Option<Rewrite>,
-}
-
 /// Chooses the primary port: `options.primary`, then the file's `x-tycho: {connect: …}`, then
 /// the first published TCP port. `None` when nothing TCP is published or the mode is `none`.
 pub(crate) fn target(
@@ -232,7 +226,7 @@ pub(crate) fn target(
 fn edge_url(policy: &Policy, values: &Placeholders<'_>, path: &str) -> Option<String> {
     let mut ignored = Vec::new();
     let render = |t: &str, ignored: &mut Vec<String>| {
-        crate::plan::edge::render_host(values, "", t, ignored).filter(|h| !h.is_empty())
+        render_host(values, "", t, ignored).filter(|h| !h.is_empty())
     };
     match policy.connect_mode() {
         ConnectMode::Ingress => {
@@ -342,9 +336,69 @@ fn published_list(tcp: &[&PublishedPort], service: Option<&str>) -> String {
     format!("published TCP ports: {}", all.join(", "))
 }
 
+/// The host a template gives (empty stays empty: every host); `None` after an error.
+pub(crate) fn render_host(
+    values: &Placeholders,
+    key: &str,
+    template: &str,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    let host = match values.render(template) {
+        Ok(host) => host,
+        Err(e) => {
+            errors.push(format!("policy `{key}`: {e}"));
+            return None;
+        }
+    };
+    if host.is_empty() {
+        return Some(host);
+    }
+    match check_host(&host) {
+        Ok(()) => Some(host),
+        Err(why) => {
+            errors.push(format!(
+                "policy `{key}` gives the host `{host}`, which {why}"
+            ));
+            None
+        }
+    }
+}
+
+/// A host an Ingress rule and an HTTPRoute both take: a lowercase DNS name, not an IP, and no
+/// wildcard (a system's route has a host of its own or shares a fixed one).
+fn check_host(host: &str) -> Result<(), &'static str> {
+    if host.contains('*') {
+        return Err(
+            "is a wildcard: a system's route needs a host of its own (use `{guid}`) or a fixed one",
+        );
+    }
+    if host.parse::<IpAddr>().is_ok() {
+        return Err("is an IP address; Ingress and Gateway hosts are DNS names");
+    }
+    if host.len() > 253 {
+        return Err("is longer than 253 characters");
+    }
+    if !host.split('.').all(is_dns_label) {
+        return Err(
+            "is not a lowercase DNS name (dot-separated labels of at most 63 lowercase letters, digits and `-`, each starting and ending with a letter or digit)",
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_are_dns_names_without_wildcards_or_ips() {
+        assert!(check_host("abc.apps.example.org").is_ok());
+        assert!(check_host("*.apps.example.org").is_err());
+        assert!(check_host("10.0.0.1").is_err());
+        assert!(check_host("Apps.example.org").is_err());
+        assert!(check_host("a..b").is_err());
+        assert!(check_host(&format!("{}.org", "a".repeat(64))).is_err());
+    }
 
     #[test]
     fn templates_render_and_refuse_unknown_placeholders() {

@@ -32,7 +32,7 @@ pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
 pub use documents::Document;
 pub use dotenv::{EnvFileError, parse_env_file};
-pub use names::{check_username, is_guid};
+pub use names::{MAX_GUID, MAX_SYSTEM_NAME, check_username, content_guid, is_guid};
 /// YAML and JSON text of JSON values, as the manifests are written.
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
@@ -45,11 +45,6 @@ pub use resources_report::{ResourcesReport, resources_report};
 use tycho_yaml as yaml;
 pub use variables::{Variable, variables};
 pub use x_tycho::{XTycho, x_tycho};
-
-/// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
-pub const MAX_SYSTEM_NAME: usize = 30;
-/// Longest GUID (a UUID in hex without dashes).
-pub const MAX_GUID: usize = 32;
 
 /// The result of compiling: a plan when there are no errors, and every diagnostic and the
 /// resources report either way.
@@ -107,25 +102,6 @@ pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
 /// Diagnostics only: everything [`compile`] would report.
 pub fn validate(text: &str, options: &CompileOptions) -> Vec<Diagnostic> {
     compile(text, options).diagnostics
-}
-
-/// A stable GUID derived from the input, for offline compiles that were given none
-/// (so compiling the same file twice gives the same names).
-pub fn content_guid(text: &str, name: &str) -> String {
-    // FNV-1a, 64 bits twice with different offsets: stable across platforms, no dependency.
-    let hash = |seed: u64| {
-        let mut h = seed;
-        for b in name.bytes().chain([0]).chain(text.bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
-        h
-    };
-    format!(
-        "{:016x}{:016x}",
-        hash(0xcbf2_9ce4_8422_2325),
-        hash(0x6c62_272e_07bb_0142)
-    )
 }
 
 /// The library version, as the wasm facade and the API report it.

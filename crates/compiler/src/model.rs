@@ -21,7 +21,7 @@ pub struct System {
     /// Accepted keys that are not translated, with the reason.
     pub not_translated: Vec<(String, Pos, String)>,
     /// The top-level `x-tycho: {connect: …}`.
-    pub connect: crate::connect::ConnectSpec,
+    pub connect: ConnectSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -202,4 +202,12 @@ pub struct Annotation {
     pub key: String,
     pub value: String,
     pub pos: Pos,
+}
+
+/// The file's `x-tycho: {connect: …}`, each value with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectSpec {
+    pub service: Option<(String, Pos)>,
+    pub port: Option<(u16, Pos)>,
+    pub rewrite: Option<tycho_api::connect::Rewrite>,
 }

@@ -4,6 +4,30 @@
 
 use crate::labels;
 
+/// Longest system name: `<name>-<guid>` must fit the 63 characters of a Kubernetes name.
+pub const MAX_SYSTEM_NAME: usize = 30;
+/// Longest GUID (a UUID in hex without dashes).
+pub const MAX_GUID: usize = 32;
+
+/// A stable GUID derived from the input, for offline compiles that were given none
+/// (so compiling the same file twice gives the same names).
+pub fn content_guid(text: &str, name: &str) -> String {
+    // FNV-1a, 64 bits twice with different offsets: stable across platforms, no dependency.
+    let hash = |seed: u64| {
+        let mut h = seed;
+        for b in name.bytes().chain([0]).chain(text.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        h
+    };
+    format!(
+        "{:016x}{:016x}",
+        hash(0xcbf2_9ce4_8422_2325),
+        hash(0x6c62_272e_07bb_0142)
+    )
+}
+
 /// Longest username Tycho accepts, in bytes (it is copied into an annotation and into paths).
 pub const MAX_USERNAME_BYTES: usize = 256;
 
@@ -11,11 +35,11 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 /// bytes): `TotalAnnotationSizeLimitB` in apimachinery.
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
-/// A GUID as Tycho makes them: 1 to [`crate::MAX_GUID`] lowercase letters and digits. Anything
+/// A GUID as Tycho makes them: 1 to [`MAX_GUID`] lowercase letters and digits. Anything
 /// else could change a label selector or a proxy path, so it is refused wherever one enters.
 pub fn is_guid(guid: &str) -> bool {
     !guid.is_empty()
-        && guid.len() <= crate::MAX_GUID
+        && guid.len() <= MAX_GUID
         && guid
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
@@ -51,14 +75,14 @@ pub fn check_env_name(name: &str) -> Result<(), String> {
 
 /// The system name for a compose file in `folder` that names itself no other way, as Compose
 /// names a project after its folder: lower-case, other characters as `-`, trimmed to a DNS
-/// label of at most [`crate::MAX_SYSTEM_NAME`] characters that starts with a letter. Empty when
+/// label of at most [`MAX_SYSTEM_NAME`] characters that starts with a letter. Empty when
 /// nothing of the folder's name is left (the compiler then uses its default name).
 pub fn system_name_from_folder(folder: &str) -> String {
     let label: String = folder
         .to_ascii_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(crate::MAX_SYSTEM_NAME)
+        .take(MAX_SYSTEM_NAME)
         .collect();
     label
         .trim_start_matches(|c: char| !c.is_ascii_alphabetic())

@@ -12,10 +12,10 @@ mod service;
 mod volumes;
 
 use crate::codes;
-use crate::connect::{BASE_PATH_ENV, ConnectSpec, Rewrite};
+use crate::connect::{BASE_PATH_ENV, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::interpolate::interpolate;
-use crate::model::{HealthTest, MountSource, StartCondition, System, VolumeDecl};
+use crate::model::{ConnectSpec, HealthTest, MountSource, StartCondition, System, VolumeDecl};
 use crate::yaml::{self, Node, Value};
 use reader::{NotTranslated, Reader, child};
 use std::collections::BTreeMap;

@@ -15,9 +15,6 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::options::{CompileOptions, ConnectMode};
 use k8s_openapi::api::networking::v1::Ingress;
 
-// `crate::connect` renders the connect URL's host with the same rule.
-pub(crate) use super::edge_policy::render_host;
-
 /// What the edge adds to a plan: at most one of the two.
 #[derive(Default)]
 pub(crate) struct Edge {

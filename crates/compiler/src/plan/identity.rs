@@ -8,9 +8,9 @@ use crate::connect;
 use crate::diagnostic::{self, Diagnostic};
 use crate::labels;
 use crate::model::{Annotation, System};
+use crate::names::{MAX_GUID, MAX_SYSTEM_NAME};
 use crate::names::{is_dns_label, is_guid};
 use crate::options::CompileOptions;
-use crate::{MAX_GUID, MAX_SYSTEM_NAME};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
@@ -107,7 +107,7 @@ pub(crate) fn system_name(options: &CompileOptions, top_name: Option<&str>) -> S
 /// The GUID: the option, else one derived from the text and the name.
 pub(crate) fn system_guid(text: &str, name: &str, options: &CompileOptions) -> String {
     if options.guid.is_empty() {
-        crate::content_guid(text, name)
+        crate::names::content_guid(text, name)
     } else {
         options.guid.clone()
     }
