@@ -97,7 +97,8 @@ pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnosti
     planned(compile(text, options)?)
 }
 
-fn planned(compiled: Compiled) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
+/// The plan of a compile, or 422 with every diagnostic when it has errors.
+pub fn planned(compiled: Compiled) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
     let has_errors = compiled.has_errors();
     let ds = compiled.diagnostics;
     match compiled.plan {

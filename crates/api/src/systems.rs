@@ -75,6 +75,13 @@ pub struct CompileResponse {
     pub objects: Vec<serde_json::Value>,
     /// The same objects as multi-document YAML (what `kubectl apply -f -` takes).
     pub yaml: String,
+    /// The same YAML, one document per object with its kind and name (for previews); joined,
+    /// they are `yaml`.
+    #[serde(default)]
+    pub documents: Vec<crate::document::Document>,
+    /// What each service asks for against the policy's maxima, and the system's totals.
+    #[serde(default)]
+    pub resources: crate::resources_report::ResourcesReport,
     pub ports: Vec<PublishedPort>,
     pub not_translated: Vec<NotTranslated>,
     /// Warnings (a plan exists only without errors).

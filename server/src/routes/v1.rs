@@ -268,13 +268,17 @@ pub async fn compile(
     input: ComposeInput<CompileRequest>,
 ) -> Result<Json<CompileResponse>, ApiError> {
     let (text, options) = compile_options(&state, &caller, input);
-    let (plan, diagnostics) = ops::plan_async(&text, &options).await?;
+    let compiled = ops::compile_async(&text, &options).await?;
+    let resources = compiled.resources.clone();
+    let (plan, diagnostics) = ops::planned(compiled)?;
     Ok(Json(CompileResponse {
         name: plan.name.clone(),
         guid: plan.guid.clone(),
         object_name: plan.object_name.clone(),
         objects: plan.to_json_objects(),
         yaml: plan.to_yaml(),
+        documents: plan.documents(),
+        resources,
         ports: plan.ports,
         not_translated: plan.not_translated,
         diagnostics,

@@ -35,10 +35,22 @@ async fn no_cluster_answers_503_but_compiles() {
         ..Default::default()
     };
     assert!(alice.validate(&request).await.unwrap().valid);
-    alice
+    let compiled = alice
         .compile(&request)
         .await
         .expect("compiles without a cluster");
+    // The preview's documents and the resources table come with the manifests, as from wasm.
+    let kinds: Vec<&str> = compiled.documents.iter().map(|d| d.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["NetworkPolicy", "Service", "Deployment"],
+        "in apply order"
+    );
+    assert_eq!(
+        tycho_client::api::Document::join(&compiled.documents),
+        compiled.yaml
+    );
+    assert_eq!(compiled.resources.services[0].service, "web");
     let (code, body) = s
         .json(
             Method::POST,
