@@ -89,11 +89,10 @@ pub(crate) fn delete(
             if !has_foreground_finalizer(current) {
                 let mut owner = current.clone();
                 owner["metadata"]["deletionTimestamp"] = json!(rfc3339_in(0));
-                let finalizers = owner["metadata"]["finalizers"]
+                let mut finalizers = owner["metadata"]["finalizers"]
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
-                let mut finalizers = finalizers;
                 finalizers.push(json!(FOREGROUND));
                 owner["metadata"]["finalizers"] = json!(finalizers);
                 store.update(kind, owner);

@@ -84,6 +84,13 @@ fn is_sidecar(c: &Value) -> bool {
     str_at(c, "/restartPolicy") == "Always"
 }
 
+/// A container that waits for the init containers before it to finish.
+fn initializing_status(c: &Value) -> Value {
+    json!({"name": str_at(c, "/name"), "image": str_at(c, "/image"), "imageID": "",
+        "ready": false, "started": false, "restartCount": 0,
+        "state": {"waiting": {"reason": "PodInitializing"}}, "lastState": {}})
+}
+
 /// The kubelet's view of the init containers, in order: a sidecar runs (and is ready) as a
 /// container would; a plain one has completed. The first that cannot get there holds back the
 /// rest and the containers (`true` in the answer).
@@ -98,14 +105,11 @@ fn init_statuses(
     let mut statuses = Vec::new();
     let mut blocked = false;
     for c in init_containers(&spec) {
-        let (name, image) = (str_at(&c, "/name"), str_at(&c, "/image"));
         if blocked {
-            statuses.push(json!({"name": name, "image": image, "imageID": "", "ready": false,
-                "started": false, "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}},
-                "lastState": {}}));
+            statuses.push(initializing_status(&c));
             continue;
         }
-        let b = sim.behavior_for(image);
+        let b = sim.behavior_for(str_at(&c, "/image"));
         let mut status = container_status(store, &c, &b, delayed, pod, now);
         let running = status.pointer("/state/running").is_some();
         if !is_sidecar(&c) && running {
@@ -267,9 +271,7 @@ pub(crate) fn pod_status(store: &mut Store, sim: &SimConfig, pod: &Value, delaye
         .iter()
         .map(|(c, b)| {
             if initializing {
-                json!({"name": str_at(c, "/name"), "image": str_at(c, "/image"), "imageID": "",
-                    "ready": false, "started": false, "restartCount": 0,
-                    "state": {"waiting": {"reason": "PodInitializing"}}, "lastState": {}})
+                initializing_status(c)
             } else {
                 container_status(store, c, b, delayed, pod, &now)
             }

@@ -20,10 +20,10 @@ const DEFAULT_CLASS_POINTER: &str =
     "/metadata/annotations/storageclass.kubernetes.io~1is-default-class";
 
 /// The StorageClass a fresh fake starts with.
-pub(crate) fn standard_class() -> Value {
+pub(crate) fn standard_class(uid: String) -> Value {
     json!({
         "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-        "metadata": {"name": "standard", "uid": "00000000-0000-4000-8000-00000000000c",
+        "metadata": {"name": "standard", "uid": uid,
             "creationTimestamp": now_rfc3339(), "annotations": {DEFAULT_CLASS: "true"}},
         "provisioner": "rancher.io/local-path",
         "reclaimPolicy": "Delete",

@@ -129,7 +129,8 @@ impl Store {
         // The real server starts with "default"; creates elsewhere need their namespace first.
         let ns = store.new_namespace_object("default");
         store.insert(&kinds::NAMESPACES, ns);
-        store.insert(&kinds::STORAGECLASSES, crate::storage::standard_class());
+        let class = crate::storage::standard_class(store.rng.uuid());
+        store.insert(&kinds::STORAGECLASSES, class);
         store.changes.clear();
         store
     }

@@ -222,24 +222,23 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             "/services",
         );
     }
+    // Each Kubernetes name with the name the file wrote, to name both sides of a collision.
+    let mut written: Vec<(String, String)> = Vec::new();
     for (key, value) in service_entries {
         let path = child("/services", &key.text());
         if let Some(service) =
             service::load_service(key, value, &path, env, r, &mut system.not_translated)
         {
-            if let Some(first) = system.services.iter().find(|s| s.name == service.name) {
+            if let Some((_, first)) = written.iter().find(|(name, _)| *name == service.name) {
                 let message = format!(
-                    "services `{}` and `{}` are both `{}` in Kubernetes; rename one",
-                    service_entries
-                        .iter()
-                        .find(|(k, _)| k.line == first.pos.line)
-                        .map_or(first.name.clone(), |(k, _)| k.text()),
+                    "services `{first}` and `{}` are both `{}` in Kubernetes; rename one",
                     key.text(),
                     service.name
                 );
                 r.error(codes::INVALID_NAME, message, key, &path);
                 continue;
             }
+            written.push((service.name.clone(), key.text()));
             system.services.push(service);
         }
     }
