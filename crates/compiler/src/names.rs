@@ -78,10 +78,8 @@ pub fn check_env_name(name: &str) -> Result<(), String> {
 /// label of at most [`MAX_SYSTEM_NAME`] characters that starts with a letter. Empty when
 /// nothing of the folder's name is left (the compiler then uses its default name).
 pub fn system_name_from_folder(folder: &str) -> String {
-    let label: String = folder
-        .to_ascii_lowercase()
+    let label: String = kubernetes_name(folder)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(MAX_SYSTEM_NAME)
         .collect();
     label
