@@ -67,3 +67,14 @@ pub const ROUTE_NOT_UNIQUE: &str = "TY0411";
 pub const CLAIM_NOT_ALLOWED: &str = "TY0412";
 /// An `ext.kube` probe with `httpGet.host` or `tcpSocket.host`.
 pub const PROBE_HOST_REFUSED: &str = "TY0413";
+/// A file the compose file names (`env_file`, a config's or secret's `file:`) was not sent
+/// with it.
+pub const MISSING_FILE: &str = "TY0320";
+/// A path that climbs out of the compose file's folder (`../x`): only that folder travels.
+pub const OUTSIDE_PROJECT: &str = "TY0321";
+/// A relative bind-mount folder that was not sent (`./data`) becomes a claim (warning).
+pub const FOLDER_BECOMES_VOLUME: &str = "TY0322";
+/// The files sent with the compose file are larger than the policy's `max_files_size`.
+pub const FILES_TOO_LARGE: &str = "TY0414";
+/// An `external:` config or secret: another system's objects are not the file's to mount.
+pub const EXTERNAL_REFUSED: &str = "TY0415";

@@ -10,6 +10,7 @@
 //! assert_eq!(plan.deployment.metadata.name.as_deref(), Some("system-abc123"));
 //! ```
 
+pub mod bundle;
 pub mod codes;
 pub mod connect;
 pub mod diagnostic;
@@ -28,6 +29,7 @@ mod shell_words;
 mod variables;
 mod x_tycho;
 
+pub use bundle::{Files, Reference, ReferenceKind, project_path};
 pub use connect::{ConnectTarget, Rewrite};
 pub use diagnostic::{Diagnostic, Severity};
 pub use documents::Document;
@@ -64,20 +66,15 @@ impl Compiled {
 }
 
 /// Loads and plans `text`, returning the plan (when error-free) and all diagnostics, sorted by
-/// position.
+/// position. No files travel with it: see [`compile_with_files`].
 pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
-    // `${TYCHO_BASE_PATH}` interpolates like any variable, but the base path holds the GUID, and
-    // without a GUID option the GUID is derived from the system name, which the file's own
-    // top-level `name:` may give (known only after reading the file). So the loader interpolates
-    // `name:` first, asks this function for the base path with it, then interpolates the rest
-    // of the file with the base path in the env. The planner derives name and GUID with the same
-    // functions, so the env, the interpolated text and the object names always agree.
-    let base_path = |top_name: Option<&str>| {
-        let name = plan::system_name(options, top_name);
-        let guid = plan::system_guid(text, &name, options);
-        connect::base_path(&options.policy, &name, &options.username, &guid)
-    };
-    let loaded = load::load(text, &options.env, &base_path);
+    compile_with_files(text, &Files::new(), options)
+}
+
+/// [`compile`] with the files sent beside the compose file (bind-mounted config files and
+/// folders, env files, configs, secrets), by project path ([`project_path`]).
+pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -> Compiled {
+    let loaded = load(text, files, options);
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
     let mut resources = ResourcesReport::default();
@@ -97,6 +94,33 @@ pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
         diagnostics,
         resources,
     }
+}
+
+/// The loader's pass over `text`, with the `TYCHO_BASE_PATH` the plan will give it.
+fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
+    // `${TYCHO_BASE_PATH}` interpolates like any variable, but the base path holds the GUID, and
+    // without a GUID option the GUID is derived from the system name, which the file's own
+    // top-level `name:` may give (known only after reading the file). So the loader interpolates
+    // `name:` first, asks this function for the base path with it, then interpolates the rest
+    // of the file with the base path in the env. The planner derives name and GUID with the same
+    // functions, so the env, the interpolated text and the object names always agree.
+    let base_path = |top_name: Option<&str>| {
+        let name = plan::system_name(options, top_name);
+        let guid = plan::system_guid(text, &name, options);
+        connect::base_path(&options.policy, &name, &options.username, &guid)
+    };
+    load::load(text, files, &options.env, &base_path)
+}
+
+/// The files `text` names, so a shell knows what to send with it: relative bind-mount sources
+/// (files or folders), `env_file`s, and the `file:` of configs and secrets, each once, in the
+/// order first named. Paths are project paths; one that leaves the folder is not listed (the
+/// compile refuses it).
+pub fn referenced_files(text: &str, options: &CompileOptions) -> Vec<Reference> {
+    let mut references = load(text, &Files::new(), options).references;
+    let mut seen = std::collections::BTreeSet::new();
+    references.retain(|r| seen.insert((r.path.clone(), r.kind)));
+    references
 }
 
 /// Diagnostics only: everything [`compile`] would report.

@@ -22,6 +22,39 @@ pub struct System {
     pub not_translated: Vec<(String, Pos, String)>,
     /// The top-level `x-tycho: {connect: …}`.
     pub connect: ConnectSpec,
+    /// Files sent with the compose file that services mount or read as configs and secrets.
+    pub stored: StoredFiles,
+}
+
+/// Where a file sent with the compose file is kept on the cluster: the system's ConfigMap, or
+/// its Secret for `secrets:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Store {
+    ConfigMap,
+    Secret,
+}
+
+/// One file kept in a store: its bytes and where the file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub bytes: Vec<u8>,
+    pub pos: Pos,
+}
+
+/// The system's ConfigMap and Secret contents, by key (Kubernetes' `[-._a-zA-Z0-9]+`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredFiles {
+    pub config_map: std::collections::BTreeMap<String, StoredFile>,
+    pub secret: std::collections::BTreeMap<String, StoredFile>,
+}
+
+impl StoredFiles {
+    pub fn of(&self, store: Store) -> &std::collections::BTreeMap<String, StoredFile> {
+        match store {
+            Store::ConfigMap => &self.config_map,
+            Store::Secret => &self.secret,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -116,6 +149,22 @@ pub enum MountSource {
     HostPath(String),
     /// An anonymous volume: scratch space for the pod's lifetime.
     Anonymous,
+    /// Files sent with the compose file (a relative bind mount, a config, a secret), mounted
+    /// read-only from the system's ConfigMap or Secret.
+    Stored(StoredMount),
+}
+
+/// Which stored files a mount shows, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMount {
+    pub store: Store,
+    /// Each file's key in the store and its path below the mount's target (for a single file,
+    /// its file name).
+    pub items: Vec<(String, String)>,
+    /// One file mounted at the target itself (`subPath`), rather than a folder.
+    pub single_file: bool,
+    /// File mode (`mode:` of a config or secret), else Kubernetes' default 0644.
+    pub mode: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -80,6 +80,10 @@ pub struct Policy {
     pub max_tmpfs_size: String,
     /// Largest `shm_size` (memory-backed; empty: no cap).
     pub max_shm_size: String,
+    /// Most bytes of files one system may mount from those sent with its compose file
+    /// (bind-mounted files and folders and configs together; secrets apart). Kubernetes keeps
+    /// at most 1Mi in one ConfigMap or Secret, which caps this too.
+    pub max_files_size: String,
     /// Longest `stop_grace_period`, in seconds.
     pub max_stop_grace_period_seconds: u32,
     /// The extended resource a GPU request becomes, e.g. `nvidia.com/gpu`.
@@ -144,6 +148,7 @@ impl Default for Policy {
             max_tmpfs_size: "2Gi".into(),
             // Enough for the shared memory of data-science frameworks (PyTorch, Spark).
             max_shm_size: "4Gi".into(),
+            max_files_size: "1Mi".into(),
             max_stop_grace_period_seconds: 300,
             gpu_resource_name: "nvidia.com/gpu".into(),
             allowed_host_paths: Vec::new(),

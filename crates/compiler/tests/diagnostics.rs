@@ -160,8 +160,32 @@ const CASES: &[Case] = &[
     case(codes::NO_SERVICES, "services: {}\n", 1, 1),
     case(
         codes::INVALID_VOLUME,
+        "services:\n  web:\n    image: a\n    volumes: [\"~/data:/data\"]\n",
+        4,
+        15,
+    ),
+    case(
+        codes::FOLDER_BECOMES_VOLUME,
         "services:\n  web:\n    image: a\n    volumes: [\"./data:/data\"]\n",
         4,
+        15,
+    ),
+    case(
+        codes::OUTSIDE_PROJECT,
+        "services:\n  web:\n    image: a\n    volumes:\n      - ../shared/x.conf:/x.conf\n",
+        5,
+        9,
+    ),
+    case(
+        codes::MISSING_FILE,
+        "services:\n  web:\n    image: a\n    env_file: [base.env, ./web.env]\n",
+        4,
+        16,
+    ),
+    case(
+        codes::EXTERNAL_REFUSED,
+        "services:\n  web:\n    image: a\n    configs: [site]\nconfigs:\n  site:\n    external: true\n",
+        7,
         15,
     ),
     case(
@@ -367,6 +391,8 @@ fn every_code_has_a_case() {
                 codes::NESTING_TOO_DEEP,
                 // Needs 256 KiB of text: `annotations_over_256_kib_are_refused_where_they_cross`.
                 codes::ANNOTATIONS_TOO_LARGE,
+                // Needs files sent beside the text: tests/files.rs.
+                codes::FILES_TOO_LARGE,
             ]
             .contains(&code);
         assert!(covered, "{code} has no test case");

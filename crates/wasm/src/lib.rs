@@ -136,6 +136,7 @@ export interface Policy {
   max_tmpfs_size?: string;
   /** Default "4Gi". */
   max_shm_size?: string;
+  max_files_size?: string;
   /** Default 300. */
   max_stop_grace_period_seconds?: number;
   gpu_resource_name?: string;

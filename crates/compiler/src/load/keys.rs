@@ -5,7 +5,7 @@
 //! A table of keys, not the catalog: "catalog" in Tycho means the ready-made systems.
 
 const ONE_POD: &str = "all services share one pod and reach each other by service name";
-const NO_FILES: &str = "Tycho reads no files; pass values through the request env (--env)";
+const OTHER_FILES: &str = "Tycho reads one compose file; merge the other file's services into it";
 
 pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("version", ""),
@@ -13,12 +13,9 @@ pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("services", ""),
     ("volumes", ""),
     ("networks", ONE_POD),
-    (
-        "configs",
-        "use a Kubernetes ConfigMap and mount it with pvc:// or a volume",
-    ),
-    ("secrets", "use a Kubernetes Secret"),
-    ("include", NO_FILES),
+    ("configs", ""),
+    ("secrets", ""),
+    ("include", OTHER_FILES),
     ("models", "AI models are not provisioned"),
 ];
 
@@ -64,6 +61,9 @@ pub const SERVICE: &[(&str, &str)] = &[
     ("scale", ""),
     ("securityContext", ""),
     ("ext", ""),
+    ("env_file", ""),
+    ("configs", ""),
+    ("secrets", ""),
     // Accepted, not translated.
     (
         "build",
@@ -80,11 +80,8 @@ pub const SERVICE: &[(&str, &str)] = &[
     ("dns", "the cluster's DNS is used"),
     ("dns_opt", "the cluster's DNS is used"),
     ("dns_search", "the cluster's DNS is used"),
-    ("env_file", NO_FILES),
-    ("label_file", NO_FILES),
+    ("label_file", "labels are read from the compose file only"),
     ("logging", "logs go to the cluster's log collection"),
-    ("secrets", "use a Kubernetes Secret"),
-    ("configs", "use a Kubernetes ConfigMap"),
     ("devices", "host devices are not exposed to pods"),
     (
         "device_cgroup_rules",
@@ -133,7 +130,7 @@ pub const SERVICE: &[(&str, &str)] = &[
         "credential_spec",
         "Windows credential specs are not supported",
     ),
-    ("extends", NO_FILES),
+    ("extends", OTHER_FILES),
     (
         "volumes_from",
         "mount the same volume in both services instead",

@@ -5,17 +5,21 @@
 //! reported as "not translated", or an error (unknown keys must not pass: typos matter).
 
 mod consistency;
+mod files;
 mod keys;
 mod ports;
 mod reader;
 mod service;
 mod volumes;
 
+use crate::bundle::{Files, Reference};
 use crate::codes;
 use crate::connect::{BASE_PATH_ENV, Rewrite};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::interpolate::interpolate;
-use crate::model::{ConnectSpec, HealthTest, MountSource, StartCondition, System, VolumeDecl};
+use crate::model::{
+    ConnectSpec, HealthTest, MountSource, StartCondition, Store, System, VolumeDecl,
+};
 use crate::yaml::{self, Node, Value};
 use reader::{NotTranslated, Reader, child};
 use std::collections::BTreeMap;
@@ -23,11 +27,15 @@ use std::collections::BTreeMap;
 pub struct Loaded {
     pub system: Option<System>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every project path the file names (bind mounts, env files, configs, secrets).
+    pub references: Vec<Reference>,
 }
 
 /// `base_path` gives `TYCHO_BASE_PATH` for the file's top-level `name:` (interpolated), if any.
+/// `files` are the files sent with the compose file.
 pub fn load(
     text: &str,
+    files: &Files,
     env: &BTreeMap<String, String>,
     base_path: &dyn Fn(Option<&str>) -> String,
 ) -> Loaded {
@@ -47,6 +55,7 @@ pub fn load(
             return Loaded {
                 system: None,
                 diagnostics,
+                references: Vec::new(),
             };
         }
         Err(error) => {
@@ -54,10 +63,11 @@ pub fn load(
             return Loaded {
                 system: None,
                 diagnostics,
+                references: Vec::new(),
             };
         }
     };
-    let mut reader = Reader::default();
+    let mut reader = Reader::new(files);
     let mut root = root;
     let env = interpolate_root(&mut root, env, base_path, &mut reader);
     let system = load_system(&root, &env, &mut reader);
@@ -65,6 +75,7 @@ pub fn load(
     Loaded {
         system,
         diagnostics,
+        references: reader.lookups.references,
     }
 }
 
@@ -173,6 +184,7 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
         return None;
     };
     let mut system = System::default();
+    let mut declarations = files::Declarations::default();
     let mut services_node = None;
     let mut top_not_translated = Vec::new();
     let version_one = version_one_services(entries);
@@ -186,6 +198,14 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             "services" => services_node = Some((key, value)),
             "volumes" => {
                 system.volumes = volume_declarations(value, &path, r, &mut top_not_translated)
+            }
+            "configs" => {
+                declarations.configs =
+                    files::declarations(value, &path, Store::ConfigMap, r, &mut top_not_translated)
+            }
+            "secrets" => {
+                declarations.secrets =
+                    files::declarations(value, &path, Store::Secret, r, &mut top_not_translated)
             }
             // Other `x-` extensions are ignored (as compose does); Tycho reads its own.
             "x-tycho" => system.connect = x_tycho(value, &path, r),
@@ -226,9 +246,15 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     let mut written: Vec<(String, String)> = Vec::new();
     for (key, value) in service_entries {
         let path = child("/services", &key.text());
-        if let Some(service) =
-            service::load_service(key, value, &path, env, r, &mut system.not_translated)
-        {
+        if let Some(service) = service::load_service(
+            key,
+            value,
+            &path,
+            env,
+            &declarations,
+            r,
+            &mut system.not_translated,
+        ) {
             if let Some((_, first)) = written.iter().find(|(name, _)| *name == service.name) {
                 let message = format!(
                     "services `{first}` and `{}` are both `{}` in Kubernetes; rename one",
@@ -242,6 +268,8 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             system.services.push(service);
         }
     }
+    system.volumes.append(&mut r.folder_volumes);
+    system.stored = std::mem::take(&mut r.stored);
     check_references(&system, r);
     consistency::check(entries, service_entries, &system, r);
     Some(system)

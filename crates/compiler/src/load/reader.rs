@@ -1,19 +1,31 @@
 //! Typed access to YAML nodes, each failure reported as a diagnostic at the node.
 
+use crate::bundle::{Files, Lookups};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Annotation, Pos};
+use crate::model::{Annotation, Pos, Store, StoredFiles, VolumeDecl};
 use crate::yaml::{Node, Value};
+use std::collections::BTreeMap;
 
 /// A compose key with no Kubernetes translation, and why.
 pub type NotTranslated = (String, Pos, String);
 
-#[derive(Default)]
-pub struct Reader {
+/// Reads the tree and collects what the loader finds beside the model.
+pub struct Reader<'f> {
     pub diagnostics: Vec<Diagnostic>,
     /// (JSON Pointer, variable) for each value an unset variable left (partly) empty, so an
     /// error about that value can name the variable.
     pub unset_variables: Vec<(String, String)>,
+    /// The files sent with the compose file.
+    pub files: &'f Files,
+    /// Every project path the file names, looked up or not.
+    pub lookups: Lookups,
+    /// The files services mount, with the key each got (by store and source, so one file
+    /// mounted twice is stored once).
+    pub stored: StoredFiles,
+    pub stored_keys: BTreeMap<(Store, String), String>,
+    /// A claim each for relative bind-mount folders that were not sent (`./data`).
+    pub folder_volumes: Vec<VolumeDecl>,
 }
 
 /// Appends a JSON Pointer segment (escaping `~` and `/`).
@@ -31,7 +43,19 @@ pub fn child(path: &str, key: &str) -> String {
     out
 }
 
-impl Reader {
+impl<'f> Reader<'f> {
+    pub fn new(files: &'f Files) -> Self {
+        Reader {
+            diagnostics: Vec::new(),
+            unset_variables: Vec::new(),
+            files,
+            lookups: Lookups::default(),
+            stored: StoredFiles::default(),
+            stored_keys: BTreeMap::new(),
+            folder_volumes: Vec::new(),
+        }
+    }
+
     pub fn pos(&self, node: &Node, path: &str) -> Pos {
         Pos {
             path: path.to_string(),

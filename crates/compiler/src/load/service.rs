@@ -1,12 +1,13 @@
 //! One compose service → [`Service`].
 
+use super::files::{self, Declarations};
 use super::keys;
 use super::reader::{NotTranslated, Reader, child};
 use super::{ports, volumes};
 use crate::codes;
 use crate::diagnostic::Severity;
 use crate::model::{
-    Dependency, HealthTest, Healthcheck, Pos, ResourceAmounts, Service, StartCondition, User,
+    Dependency, HealthTest, Healthcheck, Pos, ResourceAmounts, Service, StartCondition, Store, User,
 };
 use crate::names::is_dns_label;
 use crate::quantity;
@@ -19,6 +20,7 @@ pub fn load_service(
     node: &Node,
     path: &str,
     env: &BTreeMap<String, String>,
+    declarations: &Declarations,
     r: &mut Reader,
     not_translated: &mut Vec<NotTranslated>,
 ) -> Option<Service> {
@@ -31,6 +33,8 @@ pub fn load_service(
     let entries = r.map(node, path)?;
     let mut image_seen = false;
     let mut own_not_translated = Vec::new();
+    let mut env_file = Vec::new();
+    let mut stored_mounts = Vec::new();
     for (k, v) in entries {
         let kname = k.text();
         let kpath = child(path, &kname);
@@ -82,6 +86,23 @@ pub fn load_service(
                         service.environment.push((var, value));
                     }
                 }
+            }
+            "env_file" => env_file = files::env_files(v, &kpath, env, r),
+            "configs" | "secrets" => {
+                let store = if kname == "configs" {
+                    Store::ConfigMap
+                } else {
+                    Store::Secret
+                };
+                stored_mounts.extend(files::service_files(
+                    v,
+                    &kpath,
+                    store,
+                    declarations,
+                    env,
+                    r,
+                    &mut own_not_translated,
+                ));
             }
             "ports" => service.ports = ports::load_ports(v, &kpath, true, r),
             "expose" => service.expose = ports::load_ports(v, &kpath, false, r),
@@ -141,9 +162,45 @@ pub fn load_service(
             path,
         );
     }
+    merge_env_file(&mut service, env_file, path, r);
+    service.volumes.extend(stored_mounts);
     r.diagnostics_from_not_translated(&own_not_translated);
     not_translated.extend(own_not_translated);
     Some(service)
+}
+
+/// `env_file` variables go first, and `environment:` wins over them, as in Compose. A name
+/// Kubernetes refuses is an error at the service's `env_file`.
+fn merge_env_file(
+    service: &mut Service,
+    env_file: Vec<(String, String)>,
+    path: &str,
+    r: &mut Reader,
+) {
+    let at = Pos {
+        path: child(path, "env_file"),
+        ..service.pos.clone()
+    };
+    let mut merged = Vec::new();
+    for (name, value) in env_file {
+        if name == crate::connect::BASE_PATH_ENV
+            || service.environment.iter().any(|(n, _)| *n == name)
+        {
+            continue;
+        }
+        if let Err(why) = crate::names::check_env_name(&name) {
+            r.at(
+                Severity::Error,
+                codes::INVALID_NAME,
+                format!("env_file: {why}"),
+                &at,
+            );
+            continue;
+        }
+        merged.push((name, value));
+    }
+    merged.append(&mut service.environment);
+    service.environment = merged;
 }
 
 /// Service names become container names and host aliases: DNS-1123 labels. A name Compose

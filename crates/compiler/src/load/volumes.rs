@@ -1,6 +1,7 @@
 //! `volumes:` of a service (short and long syntax; Tycho's `pvc://claim/subpath`), `tmpfs:`
 //! and `shm_size:`.
 
+use super::files;
 use super::keys;
 use super::reader::{Reader, child};
 use crate::codes;
@@ -17,10 +18,14 @@ pub fn load_mounts(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpf
             _ => r
                 .string(item, &ipath)
                 .and_then(|text| match short_syntax(&text) {
-                    Ok(parts) => Some(Mount {
-                        pos: r.pos(item, &ipath),
-                        ..parts
-                    }),
+                    Ok((parts, source)) => {
+                        let pos = r.pos(item, &ipath);
+                        resolve(source, &pos, r).map(|source| Mount {
+                            source,
+                            pos,
+                            ..parts
+                        })
+                    }
                     Err(message) => {
                         r.error(codes::INVALID_VOLUME, message, item, &ipath);
                         None
@@ -32,8 +37,24 @@ pub fn load_mounts(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpf
     mounts
 }
 
-/// `SOURCE:TARGET[:MODE]`, `TARGET`, or Tycho's `pvc://claim[/subpath]:TARGET[:MODE]`.
-fn short_syntax(text: &str) -> Result<Mount, String> {
+/// A mount's source as written: one the model names directly, or a path relative to the
+/// compose file, which depends on what was sent with it.
+#[derive(Debug, PartialEq)]
+enum Source {
+    Model(MountSource),
+    Relative(String),
+}
+
+fn resolve(source: Source, pos: &crate::model::Pos, r: &mut Reader) -> Option<MountSource> {
+    match source {
+        Source::Model(source) => Some(source),
+        Source::Relative(path) => files::bind_source(&path, pos, r),
+    }
+}
+
+/// `SOURCE:TARGET[:MODE]`, `TARGET`, or Tycho's `pvc://claim[/subpath]:TARGET[:MODE]`: the
+/// mount (its source left anonymous) and its source.
+fn short_syntax(text: &str) -> Result<(Mount, Source), String> {
     if let Some(windows) = windows_path(text) {
         return Err(format!(
             "`{text}`: `{windows}` is a Windows path, and no cluster node has it; use a named volume or pvc://CLAIM"
@@ -57,17 +78,21 @@ fn short_syntax(text: &str) -> Result<Mount, String> {
     let read_only = parse_mode(&mode, text)?;
     check_target(&target, text)?;
     let (source, subpath) = match source {
-        None => (MountSource::Anonymous, None),
-        Some(claim_path) if text.starts_with("pvc://") => claim(&claim_path, text)?,
+        None => (Source::Model(MountSource::Anonymous), None),
+        Some(claim_path) if text.starts_with("pvc://") => {
+            let (claim, subpath) = claim(&claim_path, text)?;
+            (Source::Model(claim), subpath)
+        }
         Some(source) => (classify(&source, text)?, None),
     };
-    Ok(Mount {
-        source,
+    let mount = Mount {
+        source: MountSource::Anonymous,
         target,
         read_only,
         subpath,
         pos: Default::default(),
-    })
+    };
+    Ok((mount, source))
 }
 
 /// The Windows host path a short-syntax mount starts with (`C:\data`, `d:/x`), if any: its
@@ -103,14 +128,18 @@ fn claim(claim_path: &str, whole: &str) -> Result<(MountSource, Option<String>),
     Ok((MountSource::Claim(claim.to_string()), subpath))
 }
 
-/// A short-syntax source: a host path (bind mount) or a named volume.
-fn classify(source: &str, whole: &str) -> Result<MountSource, String> {
+/// A short-syntax source: a host path, a path relative to the compose file (both bind
+/// mounts) or a named volume.
+fn classify(source: &str, whole: &str) -> Result<Source, String> {
     if source.starts_with('/') {
-        return Ok(MountSource::HostPath(source.to_string()));
+        return Ok(Source::Model(MountSource::HostPath(source.to_string())));
     }
-    if source.starts_with('.') || source.starts_with('~') {
+    if source.starts_with('.') {
+        return Ok(Source::Relative(source.to_string()));
+    }
+    if source.starts_with('~') {
         return Err(format!(
-            "`{whole}`: the relative host path `{source}` has no meaning on a cluster; use a named volume or pvc://CLAIM"
+            "`{whole}`: `{source}` is in a home folder of your machine, which no cluster node has; put it beside the compose file (`./…`), or use a named volume or pvc://CLAIM"
         ));
     }
     if source.starts_with("TYCHO_NFS") {
@@ -130,7 +159,7 @@ fn classify(source: &str, whole: &str) -> Result<MountSource, String> {
             "`{whole}`: `{source}` is neither an absolute host path nor a volume name"
         ));
     }
-    Ok(MountSource::Named(source.to_string()))
+    Ok(Source::Model(MountSource::Named(source.to_string())))
 }
 
 fn parse_mode(mode: &str, whole: &str) -> Result<bool, String> {
@@ -238,7 +267,11 @@ fn long_syntax(node: &Node, path: &str, r: &mut Reader, tmpfs: &mut Vec<Tmpfs>) 
             }
         },
         ("volume" | "bind", Some(s)) => match classify(&s, &s) {
-            Ok(source) => source,
+            // `type: bind` with a plain name is a path relative to the compose file too.
+            Ok(Source::Model(MountSource::Named(name))) if kind == "bind" => {
+                files::bind_source(&name, &pos, r)?
+            }
+            Ok(source) => resolve(source, &pos, r)?,
             Err(message) => {
                 r.error(codes::INVALID_VOLUME, message, node, path);
                 return None;
@@ -335,8 +368,25 @@ pub fn size(node: &Node, path: &str, r: &mut Reader) -> Option<Sized> {
 mod tests {
     use super::*;
 
+    /// The mount with its source, as [`load_mounts`] would have it before a relative path is
+    /// looked up.
+    fn short_syntax(text: &str) -> Result<Mount, String> {
+        let (mount, source) = super::short_syntax(text)?;
+        let source = match source {
+            Source::Model(source) => source,
+            Source::Relative(path) => MountSource::HostPath(format!("relative:{path}")),
+        };
+        Ok(Mount { source, ..mount })
+    }
+
     #[test]
     fn short_syntax_sources() {
+        assert_eq!(
+            short_syntax("./conf/nginx.conf:/etc/nginx/nginx.conf:ro")
+                .unwrap()
+                .source,
+            MountSource::HostPath("relative:./conf/nginx.conf".into())
+        );
         let m = short_syntax("pvc://cloud-top/projects:/work/data").unwrap();
         assert_eq!(m.source, MountSource::Claim("cloud-top".into()));
         assert_eq!(m.subpath.as_deref(), Some("projects"));
@@ -362,7 +412,6 @@ mod tests {
     #[test]
     fn short_syntax_errors() {
         for bad in [
-            "./data:/data",
             "~/x:/x",
             "TYCHO_NFS/a:/b",
             "data:relative",

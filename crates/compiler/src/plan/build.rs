@@ -5,7 +5,9 @@
 //! objects share lives in the module that owns it (e.g. names and labels in `identity`).
 
 use super::identity::identity;
-use super::{NotTranslated, Plan, checks, claim, deployment, edge, network_policy, service};
+use super::{
+    NotTranslated, Plan, checks, claim, deployment, edge, network_policy, service, stored,
+};
 use crate::connect;
 use crate::diagnostic::Diagnostic;
 use crate::model::System;
@@ -34,6 +36,8 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         &mut diagnostics,
     );
     let claims = claim::claims(system, &identity, &options.policy, &mut diagnostics);
+    let config_map = stored::config_map(system, &identity, &options.policy, &mut diagnostics);
+    let secret = stored::secret(system, &identity, &options.policy, &mut diagnostics);
     let deployment = deployment::deployment(
         system,
         &identity,
@@ -68,6 +72,8 @@ pub(crate) fn plan(system: &System, text: &str, options: &CompileOptions) -> Pla
         ingress: edge.ingress,
         http_route: edge.http_route,
         claims,
+        config_map,
+        secret,
         ports,
         connect,
         not_translated,

@@ -10,7 +10,7 @@
 
 use crate::connect::ConnectTarget;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Serialize;
 
@@ -32,6 +32,7 @@ mod network_policy;
 mod pod_volumes;
 mod service;
 mod startup;
+mod stored;
 
 pub use gateway::HttpRoute;
 // The facts a plan reports beside its objects are wire types (crates/api): the server, the
@@ -62,6 +63,11 @@ pub struct Plan {
     pub http_route: Option<HttpRoute>,
     /// One claim per named volume.
     pub claims: Vec<PersistentVolumeClaim>,
+    /// The files sent with the compose file that services mount (bind mounts, configs).
+    pub config_map: Option<ConfigMap>,
+    /// The `secrets:` services mount. Its values are in this typed object only: the plan's
+    /// YAML and JSON show their sizes instead.
+    pub secret: Option<Secret>,
     pub ports: Vec<PublishedPort>,
     /// The primary port behind Tycho's proxy (also in the Deployment's `tycho.io/connect`
     /// annotation). `None` when no TCP port is published or the connect mode is `none`.
@@ -80,6 +86,8 @@ pub enum KubeObject {
     Service(Service),
     NetworkPolicy(NetworkPolicy),
     PersistentVolumeClaim(PersistentVolumeClaim),
+    ConfigMap(ConfigMap),
+    Secret(Secret),
     Ingress(Ingress),
     HttpRoute(HttpRoute),
 }
@@ -92,6 +100,8 @@ impl KubeObject {
             KubeObject::Service(_) => "Service",
             KubeObject::NetworkPolicy(_) => "NetworkPolicy",
             KubeObject::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
+            KubeObject::ConfigMap(_) => "ConfigMap",
+            KubeObject::Secret(_) => "Secret",
             KubeObject::Ingress(_) => "Ingress",
             KubeObject::HttpRoute(_) => gateway::KIND,
         }
@@ -104,6 +114,8 @@ impl KubeObject {
             KubeObject::Service(o) => &o.metadata.name,
             KubeObject::NetworkPolicy(o) => &o.metadata.name,
             KubeObject::PersistentVolumeClaim(o) => &o.metadata.name,
+            KubeObject::ConfigMap(o) => &o.metadata.name,
+            KubeObject::Secret(o) => &o.metadata.name,
             KubeObject::Ingress(o) => &o.metadata.name,
             KubeObject::HttpRoute(o) => &o.metadata.name,
         };
@@ -112,8 +124,8 @@ impl KubeObject {
 }
 
 impl Plan {
-    /// The objects in apply order: claims and policy first, then the Service, the Ingress or
-    /// HTTPRoute, and the Deployment.
+    /// The objects in apply order: claims, files and policy first, then the Service, the
+    /// Ingress or HTTPRoute, and the Deployment. The Secret is as the cluster gets it.
     pub fn objects(&self) -> Vec<KubeObject> {
         let mut objects: Vec<KubeObject> = Vec::new();
         objects.extend(
@@ -122,6 +134,8 @@ impl Plan {
                 .cloned()
                 .map(KubeObject::PersistentVolumeClaim),
         );
+        objects.extend(self.config_map.clone().map(KubeObject::ConfigMap));
+        objects.extend(self.secret.clone().map(KubeObject::Secret));
         objects.extend(self.network_policy.clone().map(KubeObject::NetworkPolicy));
         objects.extend(self.service.clone().map(KubeObject::Service));
         objects.extend(self.ingress.clone().map(KubeObject::Ingress));
@@ -130,13 +144,16 @@ impl Plan {
         objects
     }
 
-    /// The objects as JSON values, in [`Plan::objects`] order.
+    /// The objects as JSON values, in [`Plan::objects`] order, the Secret's values replaced by
+    /// their sizes (what every text of a plan shows).
     pub fn to_json_objects(&self) -> Vec<serde_json::Value> {
         fn json(object: &impl Serialize) -> serde_json::Value {
             serde_json::to_value(object).unwrap_or(serde_json::Value::Null)
         }
         // Serialised in place rather than through `objects()`, which clones every object.
         let mut values: Vec<serde_json::Value> = self.claims.iter().map(json).collect();
+        values.extend(self.config_map.as_ref().map(json));
+        values.extend(self.secret.as_ref().map(|s| json(&stored::masked(s))));
         values.extend(self.network_policy.as_ref().map(json));
         values.extend(self.service.as_ref().map(json));
         values.extend(self.ingress.as_ref().map(json));

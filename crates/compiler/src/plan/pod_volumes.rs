@@ -7,11 +7,12 @@
 
 use super::claim::claim_name;
 use super::identity::Identity;
-use crate::model::{MountSource, Service, System};
+use super::stored::store_name;
+use crate::model::{MountSource, Service, Store, StoredMount, System};
 use crate::quantity::format_bytes;
 use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, HostPathVolumeSource, PersistentVolumeClaimVolumeSource, Volume,
-    VolumeMount,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, HostPathVolumeSource, KeyToPath,
+    PersistentVolumeClaimVolumeSource, SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -79,12 +80,33 @@ pub(crate) fn volume_mounts(
                     v.empty_dir = Some(EmptyDirVolumeSource::default());
                 },
             ),
+            MountSource::Stored(stored) => {
+                let kind = match stored.store {
+                    Store::ConfigMap => "files",
+                    Store::Secret => "secrets",
+                };
+                volumes.add(volume_name(kind, &format!("{}-{i}", service.name)), |v| {
+                    stored_volume(v, stored, identity)
+                })
+            }
+        };
+        let (read_only, sub_path) = match &mount.source {
+            // Kubernetes mounts these read-only whatever the mount says; one file goes at the
+            // target itself.
+            MountSource::Stored(stored) => (
+                Some(true),
+                stored
+                    .single_file
+                    .then(|| stored.items.first().map(|(_, path)| path.clone()))
+                    .flatten(),
+            ),
+            _ => (mount.read_only.then_some(true), mount.subpath.clone()),
         };
         mounts.push(VolumeMount {
             name,
             mount_path: mount.target.clone(),
-            read_only: mount.read_only.then_some(true),
-            sub_path: mount.subpath.clone(),
+            read_only,
+            sub_path,
             ..Default::default()
         });
     }
@@ -112,6 +134,36 @@ pub(crate) fn volume_mounts(
         });
     }
     mounts
+}
+
+/// A volume of some keys of the system's ConfigMap or Secret, each at its path.
+fn stored_volume(volume: &mut Volume, stored: &StoredMount, identity: &Identity) {
+    let items: Vec<KeyToPath> = stored
+        .items
+        .iter()
+        .map(|(key, path)| KeyToPath {
+            key: key.clone(),
+            path: path.clone(),
+            mode: stored.mode,
+        })
+        .collect();
+    let name = store_name(stored.store, identity);
+    match stored.store {
+        Store::ConfigMap => {
+            volume.config_map = Some(ConfigMapVolumeSource {
+                name,
+                items: Some(items),
+                ..Default::default()
+            })
+        }
+        Store::Secret => {
+            volume.secret = Some(SecretVolumeSource {
+                secret_name: Some(name),
+                items: Some(items),
+                ..Default::default()
+            })
+        }
+    }
 }
 
 fn memory_dir(size: Option<u64>) -> EmptyDirVolumeSource {

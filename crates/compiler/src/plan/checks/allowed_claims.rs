@@ -82,7 +82,7 @@ fn existing_claim<'a>(mount: &'a Mount, system: &'a System) -> Option<&'a str> {
             .find(|d| &d.name == volume)?
             .external
             .as_deref(),
-        MountSource::HostPath(_) | MountSource::Anonymous => None,
+        MountSource::HostPath(_) | MountSource::Anonymous | MountSource::Stored(_) => None,
     }
 }
 
