@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tycho_api::{Diagnostic, KubeEvent, SystemStatus};
-use tycho_compiler::{CompileOptions, Compiled, Plan};
+use tycho_compiler::{CompileOptions, Compiled, Files, Plan};
 
 /// How long a start waits for a free slot before answering 503.
 const START_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,6 +27,8 @@ pub struct Request {
     pub client_cidrs: Vec<String>,
     /// The port the proxy serves at the system's prefix (the compat API's `services`).
     pub primary: Option<tycho_compiler::PrimaryPort>,
+    /// The files sent with the compose file, by project path.
+    pub files: Files,
 }
 
 pub fn options(state: &AppState, request: &Request) -> CompileOptions {
@@ -53,32 +55,52 @@ static COMPILE_SLOTS: LazyLock<Semaphore> =
 /// queued on it), so on a multi-threaded runtime the worker first hands its other tasks off
 /// (`block_in_place`) and waits there for a compile slot. Handlers should prefer
 /// [`compile_async`], which waits for its slot without holding a thread.
-pub fn compile(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
+pub fn compile(text: &str, files: &Files, options: &CompileOptions) -> Result<Compiled, ApiError> {
     let on_worker = tokio::runtime::Handle::try_current()
         .ok()
         .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     match on_worker {
         Some(handle) => tokio::task::block_in_place(|| {
             let _slot = handle.block_on(COMPILE_SLOTS.acquire());
-            compile_here(text, options)
+            compile_here(text, files, options)
         }),
-        None => compile_here(text, options),
+        None => compile_here(text, files, options),
     }
 }
 
-fn compile_here(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| tycho_compiler::compile(text, options)))
-        .map_err(|_| ApiError::Internal("the compiler failed on this input (a bug)".into()))
+fn compile_here(text: &str, files: &Files, options: &CompileOptions) -> Result<Compiled, ApiError> {
+    check_files(files)?;
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        tycho_compiler::compile_with_files(text, files, options)
+    }))
+    .map_err(|_| ApiError::Internal("the compiler failed on this input (a bug)".into()))
+}
+
+/// Every sent file's path must be a project path as the compiler writes them (`conf/a.conf`):
+/// no `..`, `.`, empty or absolute segments, so no two spellings name one file.
+fn check_files(files: &Files) -> Result<(), ApiError> {
+    for path in files.keys() {
+        if path.is_empty() || tycho_compiler::project_path(path).as_deref() != Ok(path.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "files: `{path}` is not a path relative to the compose file in plain form (like `conf/nginx.conf`: no `.`, `..`, empty segments or leading `/`)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// [`compile`] on the blocking pool, in one of the process's compile slots: the async workers
 /// keep serving (`/healthz`, streams) while large files compile.
-pub async fn compile_async(text: &str, options: &CompileOptions) -> Result<Compiled, ApiError> {
+pub async fn compile_async(
+    text: &str,
+    files: &Files,
+    options: &CompileOptions,
+) -> Result<Compiled, ApiError> {
     let slot = COMPILE_SLOTS.acquire().await.map_err(|_| ApiError::Busy)?;
-    let (text, options) = (text.to_string(), options.clone());
+    let (text, files, options) = (text.to_string(), files.clone(), options.clone());
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        compile_here(&text, &options)
+        compile_here(&text, &files, &options)
     })
     .await
     .unwrap_or_else(|e| Err(ApiError::Internal(format!("the compile task failed: {e}"))))
@@ -87,14 +109,19 @@ pub async fn compile_async(text: &str, options: &CompileOptions) -> Result<Compi
 /// [`plan`] on the blocking pool (see [`compile_async`]).
 pub async fn plan_async(
     text: &str,
+    files: &Files,
     options: &CompileOptions,
 ) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
-    planned(compile_async(text, options).await?)
+    planned(compile_async(text, files, options).await?)
 }
 
 /// Compiles for a start: a plan, or 422 with every diagnostic.
-pub fn plan(text: &str, options: &CompileOptions) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
-    planned(compile(text, options)?)
+pub fn plan(
+    text: &str,
+    files: &Files,
+    options: &CompileOptions,
+) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
+    planned(compile(text, files, options)?)
 }
 
 /// The plan of a compile, or 422 with every diagnostic when it has errors.
@@ -164,7 +191,7 @@ pub async fn start(
 ) -> Result<(Started, Vec<Diagnostic>), ApiError> {
     let executor = executor(state)?;
     request.guid = new_guid();
-    let (plan, warnings) = plan_async(text, &options(state, &request)).await?;
+    let (plan, warnings) = plan_async(text, &request.files, &options(state, &request)).await?;
 
     let _permit = tokio::time::timeout(START_QUEUE_TIMEOUT, state.starts().acquire())
         .await

@@ -35,6 +35,7 @@ pub mod connect;
 pub mod diagnostic;
 pub mod document;
 pub mod events;
+pub mod files;
 pub mod problem;
 pub mod resources_report;
 pub mod systems;

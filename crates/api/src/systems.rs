@@ -24,6 +24,15 @@ pub struct StartRequest {
     /// Extra CIDRs allowed to reach the published ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_cidrs: Vec<String>,
+    /// Files the compose file names (bind-mounted config files and folders, `env_file`,
+    /// configs' and secrets' `file:`), by path relative to it, each as base64.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "crate::files::base64_map"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 /// `POST /api/v1/validate` and `POST /api/v1/compile`.
@@ -42,6 +51,15 @@ pub struct CompileRequest {
     pub env: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_cidrs: Vec<String>,
+    /// Files the compose file names (bind-mounted config files and folders, `env_file`,
+    /// configs' and secrets' `file:`), by path relative to it, each as base64.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "crate::files::base64_map"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 /// Returns the compose text of a request's `compose` value: a string as is, anything else as

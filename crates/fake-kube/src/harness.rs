@@ -46,8 +46,8 @@ const REQUIRE_ENV: &str = "TYCHO_TEST_REQUIRE_CLUSTER";
 /// - `namespaces`: create, delete, get (the server's readiness check asks for its namespace);
 /// - `serviceaccounts`: get (the harness waits for the namespace's `default` one);
 /// - `deployments` (apps), `services`, `networkpolicies` (networking.k8s.io),
-///   `persistentvolumeclaims`: create, get, list, delete, deletecollection; `deployments`:
-///   patch too (a start scales its Deployment up last);
+///   `persistentvolumeclaims`, `configmaps`, `secrets`: create, get, list, delete,
+///   deletecollection; `deployments`: patch too (a start scales its Deployment up last);
 /// - `replicasets` (apps), `events`: list; `pods`: create, get, list, delete (tests make pods
 ///   directly); `configmaps`: create, list (the harness test).
 ///

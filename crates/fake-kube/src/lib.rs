@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+mod config_data;
 mod controller;
 mod defaults;
 mod gc;

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::config_data;
 use crate::kinds::{self, Kind};
 use crate::status::Cause;
 
@@ -187,6 +188,15 @@ pub(crate) fn pod_spec(out: &mut Vec<Cause>, at: &str, spec: Option<&Value>) {
         if volumes[..i].contains(v) {
             out.push(Cause::duplicate(format!("{at}.volumes[{i}].name"), v));
         }
+    }
+    for (i, volume) in spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        config_data::volume_items(out, &format!("{at}.volumes[{i}]"), volume);
     }
     host_aliases(out, at, spec.get("hostAliases"));
     ids_in_range(
@@ -980,6 +990,10 @@ pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
         http_route(&mut out, obj.get("spec"));
     } else if kind == &kinds::NETWORKPOLICIES {
         network_policy(&mut out, obj.get("spec"));
+    } else if kind == &kinds::CONFIGMAPS {
+        config_data::config_map(&mut out, obj);
+    } else if kind == &kinds::SECRETS {
+        config_data::secret(&mut out, obj);
     }
     out
 }

@@ -6,7 +6,7 @@ use super::view;
 use super::{Deleted, ExecError, Executor, Filter, Started};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, PersistentVolumeClaim, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{
@@ -227,6 +227,12 @@ impl KubeExecutor {
         for claim in &plan.claims {
             self.create_owned(&pp, claim, plan, &owner).await?;
         }
+        if let Some(files) = &plan.config_map {
+            self.create_owned(&pp, files, plan, &owner).await?;
+        }
+        if let Some(secret) = &plan.secret {
+            self.create_owned(&pp, secret, plan, &owner).await?;
+        }
         let service = match &plan.service {
             Some(s) => Some(self.create_owned(&pp, s, plan, &owner).await?),
             None => None,
@@ -386,11 +392,13 @@ impl KubeExecutor {
     /// pods stop early.
     async fn remove(&self, guid: &str) -> Result<(), ExecError> {
         let lp = ListParams::default().labels(&labels::system_selector(guid));
-        let (deployments, services, policies, claims, ingresses, routes) = (
+        let (deployments, services, policies, claims, files, secrets, ingresses, routes) = (
             self.api::<Deployment>(),
             self.api::<Service>(),
             self.api::<NetworkPolicy>(),
             self.api::<PersistentVolumeClaim>(),
+            self.api::<ConfigMap>(),
+            self.api::<Secret>(),
             self.api::<Ingress>(),
             self.http_routes(),
         );
@@ -399,6 +407,8 @@ impl KubeExecutor {
             delete_all(&services, &lp),
             delete_all(&policies, &lp),
             delete_all(&claims, &lp),
+            delete_all(&files, &lp),
+            delete_all(&secrets, &lp),
             // Only edge modes have these, and they are owned by the Deployment (collected with
             // it): a cluster without the Gateway API (404) or a Role without these kinds (403)
             // does not fail the delete.

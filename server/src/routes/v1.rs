@@ -59,6 +59,7 @@ pub async fn start(
             env: req.env,
             client_cidrs: req.client_cidrs,
             primary: None,
+            files: req.files,
         },
     )
     .await?;
@@ -217,7 +218,11 @@ fn compile_options(
     state: &AppState,
     caller: &Caller,
     ComposeInput { text, request: req }: ComposeInput<CompileRequest>,
-) -> (String, tycho_compiler::CompileOptions) {
+) -> (
+    String,
+    tycho_compiler::Files,
+    tycho_compiler::CompileOptions,
+) {
     let mut options = ops::options(
         state,
         &ops::Request {
@@ -227,12 +232,13 @@ fn compile_options(
             env: req.env,
             client_cidrs: req.client_cidrs,
             primary: None,
+            files: Default::default(),
         },
     );
     if options.guid.is_empty() {
         options.guid = tycho_compiler::content_guid(&text, &options.name);
     }
-    (text, options)
+    (text, req.files, options)
 }
 
 /// Validate a compose file: every diagnostic, with the server's policy. Always 200.
@@ -244,8 +250,8 @@ pub async fn validate(
     caller: Caller,
     input: ComposeInput<CompileRequest>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
-    let (text, options) = compile_options(&state, &caller, input);
-    let compiled = ops::compile_async(&text, &options).await?;
+    let (text, files, options) = compile_options(&state, &caller, input);
+    let compiled = ops::compile_async(&text, &files, &options).await?;
     let diagnostics = compiled.diagnostics;
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     Ok(Json(ValidateResponse {
@@ -267,8 +273,8 @@ pub async fn compile(
     caller: Caller,
     input: ComposeInput<CompileRequest>,
 ) -> Result<Json<CompileResponse>, ApiError> {
-    let (text, options) = compile_options(&state, &caller, input);
-    let compiled = ops::compile_async(&text, &options).await?;
+    let (text, files, options) = compile_options(&state, &caller, input);
+    let compiled = ops::compile_async(&text, &files, &options).await?;
     let resources = compiled.resources.clone();
     let (plan, diagnostics) = ops::planned(compiled)?;
     Ok(Json(CompileResponse {
