@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compiles every catalog system and every original Tycho sample that compiles, and checks the
-# manifests with an independent schema validator (PyPI kubernetes-validate, strict mode).
+# Compiles every catalog system, every original Tycho sample that compiles and the apps in
+# tests/apps (with their files), and checks the manifests with an independent schema validator
+# (PyPI kubernetes-validate, strict mode).
 # Usage: scripts/check-manifests.sh [path/to/tycho]
 # Tools: scripts/install.sh kubernetes-validate.
 set -euo pipefail
@@ -23,6 +24,15 @@ for dir in assets/catalog/*/ ../shared/tycho-samples/*/; do
   else
     rm "$out/$name.yaml" # fails with diagnostics on purpose; the golden tests cover those
   fi
+done
+# The corpus of compose apps with their files (ConfigMaps, Secrets), under the baseline profile
+# their official images need; each must compile.
+for dir in tests/apps/*/; do
+  name="app-$(basename "$dir")"
+  "$tycho" compile -f "$dir/docker-compose.yaml" --namespace tycho \
+    --policy crates/compiler/tests/data/policy-baseline.yaml >"$out/$name.yaml" 2>/dev/null ||
+    { echo "$dir does not compile with its files" >&2; exit 1; }
+  compiled=$((compiled + 1))
 done
 # connect.mode ingress: the Ingress is a built-in kind, checked like the rest. (The HTTPRoute of
 # connect.mode gateway is a CRD kubernetes-validate does not know: crates/compiler/tests/edge.rs

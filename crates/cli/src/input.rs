@@ -1,13 +1,14 @@
 //! The compose file a command reads, the same way for `compile`, `validate` and `up`: the file
-//! (or standard input), its env (`.env`, `--env-file`, `--env`) and the system name; and the
-//! flags `compile` and `validate` share, with the policy.
+//! (or standard input), its env (`.env`, `--env-file`, `--env`), the system name and the files
+//! it names (see [`crate::bundle`]); and the flags `compile` and `validate` share, with the
+//! policy.
 //!
 //! Everything that goes wrong here is a usage error (exit 2): no server was asked.
 
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tycho_compiler::CompileOptions;
+use tycho_compiler::{CompileOptions, Files};
 
 use crate::error::CliError;
 
@@ -32,8 +33,9 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// Reads the compose file, env and policy: the text and the compiler's options.
-    pub fn read(&self) -> Result<(String, CompileOptions), CliError> {
+    /// Reads the compose file, env, files and policy: the text, its files and the compiler's
+    /// options.
+    pub fn read(&self) -> Result<(String, Files, CompileOptions), CliError> {
         let input = read_compose(
             &self.file,
             self.env_file.as_deref(),
@@ -54,7 +56,7 @@ impl InputArgs {
             policy,
             ..Default::default()
         };
-        Ok((input.text, options))
+        Ok((input.text, input.files, options))
     }
 }
 
@@ -73,6 +75,8 @@ pub struct ComposeInput {
     pub env: BTreeMap<String, String>,
     /// Empty when the compiler should take the file's own `name:`.
     pub name: String,
+    /// The files the compose file names, read from beside it.
+    pub files: Files,
 }
 
 /// Reads `file` (`-` for stdin), then the env: the `.env` beside the file (or `env_file`),
@@ -123,7 +127,23 @@ pub fn read_compose(
     let name = name
         .map(str::to_string)
         .unwrap_or_else(|| default_name(file, &text));
-    Ok(ComposeInput { text, env, name })
+    let options = CompileOptions {
+        name: name.clone(),
+        env: env.clone(),
+        ..Default::default()
+    };
+    let references = tycho_compiler::referenced_files(&text, &options);
+    let folder = match file.parent() {
+        Some(parent) if file != Path::new("-") && !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let files = crate::bundle::read_files(folder, &references)?;
+    Ok(ComposeInput {
+        text,
+        env,
+        name,
+        files,
+    })
 }
 
 fn cannot_read(path: &Path, error: std::io::Error) -> CliError {

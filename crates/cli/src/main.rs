@@ -1,6 +1,7 @@
 //! The `tycho` command: its subcommands and their dispatch. Each subcommand lives in
 //! `commands/<name>.rs`; a failure comes back as an [`error::CliError`], printed here.
 
+mod bundle;
 mod commands;
 mod connection;
 mod error;

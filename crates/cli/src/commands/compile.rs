@@ -33,13 +33,13 @@ pub enum Output {
 
 /// Compiles the file and writes the manifests; diagnostics go to standard error.
 pub fn run(args: &CompileArgs) -> Result<(), CliError> {
-    let (text, mut options) = args.input.read()?;
+    let (text, files, mut options) = args.input.read()?;
     options.guid = args.guid.clone().unwrap_or_default();
     options.namespace = args.namespace.clone().unwrap_or_default();
     if let Some(user) = &args.username {
         options.username = user.clone();
     }
-    let compiled = tycho_compiler::compile(&text, &options);
+    let compiled = tycho_compiler::compile_with_files(&text, &files, &options);
     let rendered = diagnostic::render(
         &compiled.diagnostics,
         &display_name(&args.input.file),
@@ -50,6 +50,11 @@ pub fn run(args: &CompileArgs) -> Result<(), CliError> {
     };
     // Warnings: the manifests are written all the same.
     eprint!("{rendered}");
+    if plan.secret.is_some() {
+        eprintln!(
+            "note: the Secret's values are shown as their sizes, never printed; `tycho up` sends them to the server"
+        );
+    }
     match args.output {
         Output::Yaml => print!("{}", plan.to_yaml()),
         Output::Json => println!(

@@ -119,6 +119,7 @@ fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), CliError> {
         name: input.name,
         env: input.env,
         client_cidrs: Vec::new(),
+        files: input.files,
     };
     Ok((input.text, request))
 }

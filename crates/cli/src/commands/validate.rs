@@ -25,8 +25,8 @@ pub enum Format {
 /// Prints the diagnostics (they are the command's output, on standard output); an error among
 /// them fails with nothing more to say.
 pub fn run(args: &ValidateArgs) -> Result<(), CliError> {
-    let (text, options) = args.input.read()?;
-    let diagnostics = tycho_compiler::validate(&text, &options);
+    let (text, files, options) = args.input.read()?;
+    let diagnostics = tycho_compiler::compile_with_files(&text, &files, &options).diagnostics;
     let name = display_name(&args.input.file);
     match args.format {
         Format::Human if diagnostics.is_empty() => println!("{name}: ok"),

@@ -1,0 +1,1 @@
+CREATE TABLE visits (id serial PRIMARY KEY, at timestamptz DEFAULT now());
