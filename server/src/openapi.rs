@@ -153,4 +153,42 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn port_status_lists_the_published_ports_fields_and_its_own() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        // `PortStatus` is `PortInfo` (the published port, flattened) and its own two fields.
+        let parts = schemas["PortStatus"]["allOf"].as_array().unwrap();
+        let mut fields: Vec<&str> = Vec::new();
+        for part in parts {
+            let part = match part["$ref"].as_str() {
+                Some(reference) => &schemas[reference.trim_start_matches("#/components/schemas/")],
+                None => part,
+            };
+            fields.extend(
+                part["properties"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str),
+            );
+        }
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "container_port",
+                "node_port",
+                "port",
+                "protocol",
+                "service",
+                "url"
+            ]
+        );
+        assert_eq!(
+            schemas["PortInfo"]["required"],
+            serde_json::json!(["service", "container_port", "port", "protocol"])
+        );
+    }
 }

@@ -148,13 +148,15 @@ impl Phase {
     }
 }
 
+/// A published port and what the cluster allocated for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortStatus {
-    pub service: String,
-    pub container_port: u16,
-    pub port: u16,
-    pub protocol: String,
+    // The compiler's port, its fields inline on the wire as they always were
+    // (`{"service","container_port","port","protocol","node_port","url"}`); in the OpenAPI
+    // document an `allOf` of `PortInfo` and the two fields below.
+    #[serde(flatten)]
+    pub published: PublishedPort,
     /// Allocated node port (NodePort/LoadBalancer services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_port: Option<u16>,
@@ -272,4 +274,40 @@ pub struct Health {
 pub struct WhoAmI {
     pub username: String,
     pub admin: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_status_carries_the_published_port_inline() {
+        let status = PortStatus {
+            published: PublishedPort {
+                service: "web".into(),
+                container_port: 8080,
+                port: 80,
+                protocol: "TCP".into(),
+            },
+            node_port: Some(30080),
+            url: Some("http://web.ns.svc:80/".into()),
+        };
+        let wire = serde_json::to_string(&status).unwrap();
+        assert_eq!(
+            wire,
+            r#"{"service":"web","container_port":8080,"port":80,"protocol":"TCP","node_port":30080,"url":"http://web.ns.svc:80/"}"#
+        );
+        assert_eq!(serde_json::from_str::<PortStatus>(&wire).unwrap(), status);
+        let bare = PortStatus {
+            node_port: None,
+            url: None,
+            ..status
+        };
+        let wire = serde_json::to_string(&bare).unwrap();
+        assert_eq!(
+            wire,
+            r#"{"service":"web","container_port":8080,"port":80,"protocol":"TCP"}"#
+        );
+        assert_eq!(serde_json::from_str::<PortStatus>(&wire).unwrap(), bare);
+    }
 }

@@ -161,10 +161,11 @@ fn details_view(s: SystemStatus) -> impl IntoView {
     let ports = s
         .ports
         .iter()
-        .map(|p| {
-            let node = p.node_port.map(|n| format!(", node port {n}"));
+        .map(|status| {
+            let p = &status.published;
+            let node = status.node_port.map(|n| format!(", node port {n}"));
             // Only for other pods of the cluster: text, not a link no browser outside could open.
-            let in_cluster = p.url.clone().map(|url| {
+            let in_cluster = status.url.clone().map(|url| {
                 view! { <br /><span class="muted">"in-cluster: "</span><code class="in-cluster">{url}</code> }
             });
             let primary = s.connect.as_ref().is_some_and(|c| c.service == p.service && c.port == p.port);

@@ -210,6 +210,7 @@ fn route(selector: &Selector, system: &SystemStatus) -> Option<Route> {
             let p = system
                 .ports
                 .iter()
+                .map(|status| &status.published)
                 .find(|p| p.port == port && p.protocol.eq_ignore_ascii_case("TCP"))?;
             ConnectTarget {
                 service: p.service.clone(),

@@ -355,10 +355,7 @@ fn ports(annotation: Option<String>, services: &[&Service], namespace: &str) -> 
                 (None, None) => None,
             };
             PortStatus {
-                service: p.service,
-                container_port: p.container_port,
-                port: p.port,
-                protocol: p.protocol,
+                published: p,
                 node_port,
                 url,
             }

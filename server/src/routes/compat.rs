@@ -100,7 +100,8 @@ pub async fn start(
         .await?;
         let mut containers: BTreeMap<String, serde_json::Map<String, serde_json::Value>> =
             BTreeMap::new();
-        for p in &started.ports {
+        for status in &started.ports {
+            let p = &status.published;
             if containers.contains_key(&p.service) {
                 continue; // the original reported the first port of each container
             }
@@ -120,7 +121,7 @@ pub async fn start(
                     started.address.clone().into()
                 },
             );
-            entry.insert(port_name, p.node_port.unwrap_or(p.port).into());
+            entry.insert(port_name, status.node_port.unwrap_or(p.port).into());
             containers.insert(p.service.clone(), entry);
         }
         let conn_string = conn_string(&state, &headers, &started)
@@ -164,7 +165,7 @@ fn item(s: SystemStatus) -> StatusItem {
         sid: s.guid.clone(),
         ip_address: s.address.clone(),
         port: first
-            .map(|p| p.node_port.unwrap_or(p.port).to_string())
+            .map(|p| p.node_port.unwrap_or(p.published.port).to_string())
             .unwrap_or_default(),
         creation_time: compat_time(&s.created),
         username: s.username.clone(),

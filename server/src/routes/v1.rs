@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tycho_api::{
     CompileRequest, CompileResponse, DeleteResponse, KubeEventList, Phase, PolicyResponse, Problem,
-    PublishedPort, StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
+    StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
 };
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -69,16 +69,7 @@ pub async fn start(
         name: started.name,
         username: started.username,
         location: location.clone(),
-        ports: started
-            .ports
-            .into_iter()
-            .map(|p| PublishedPort {
-                service: p.service,
-                container_port: p.container_port,
-                port: p.port,
-                protocol: p.protocol,
-            })
-            .collect(),
+        ports: started.ports.into_iter().map(|p| p.published).collect(),
         diagnostics,
     };
     let mut response = (StatusCode::ACCEPTED, Json(answer)).into_response();

@@ -45,7 +45,7 @@ async fn start_status_delete() {
     assert_eq!(running.username, "alice");
     assert_eq!(running.resources.cpu, TEST_CPU, "the server's policy");
     assert_eq!(running.resources.memory, "256Mi");
-    assert_eq!(running.ports[0].container_port, 8080);
+    assert_eq!(running.ports[0].published.container_port, 8080);
     assert!(running.url.as_deref().unwrap().contains(":8080/"));
     assert!(!running.created.is_empty());
     assert_eq!(running.containers[0].image, IMAGE);

@@ -24,8 +24,8 @@ pub fn where_text(s: &SystemStatus) -> String {
         .ports
         .iter()
         .map(|p| match p.node_port {
-            Some(n) => format!("{}:{n}/{}", p.port, p.protocol),
-            None => format!("{}/{}", p.port, p.protocol),
+            Some(n) => format!("{}:{n}/{}", p.published.port, p.published.protocol),
+            None => format!("{}/{}", p.published.port, p.published.protocol),
         })
         .collect();
     if ports.is_empty() {
@@ -105,7 +105,7 @@ pub fn started_table(started: &StartResponse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tycho_client::api::{Phase, PortStatus};
+    use tycho_client::api::{Phase, PortStatus, PublishedPort};
 
     fn system(name: &str, phase: Phase, reason: &str) -> SystemStatus {
         serde_json::from_value(serde_json::json!({
@@ -150,10 +150,12 @@ mod tests {
     fn status_table_columns() {
         let mut a = system("web", Phase::Failed, "ImagePullBackOff");
         a.ports.push(PortStatus {
-            service: "web".into(),
-            container_port: 8080,
-            port: 8080,
-            protocol: "TCP".into(),
+            published: PublishedPort {
+                service: "web".into(),
+                container_port: 8080,
+                port: 8080,
+                protocol: "TCP".into(),
+            },
             node_port: Some(30001),
             url: None,
         });
