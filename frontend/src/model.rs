@@ -417,7 +417,7 @@ mod tests {
         let text =
             "services:\n  a:\n    image: nginx\n    cpus: 2\n  b:\n    image: nginx\n    cpus: 2\n";
         let policy = Policy {
-            max_pod_resources: tycho_compiler::ResourceSpec {
+            max_pod_resources: tycho_compiler::Resources {
                 cpu: "3".into(),
                 memory: "64Gi".into(),
                 gpus: 2,

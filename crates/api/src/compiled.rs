@@ -69,7 +69,11 @@ pub struct NotTranslated {
     pub reason: String,
 }
 
-/// What the whole pod asks for: CPU and memory as Kubernetes quantities, and GPUs.
+/// CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`; empty means "no value") and a
+/// GPU count: what the whole pod asks for (the `tycho.io/resources` annotation, a system's
+/// status), and the policy's defaults and maxima.
+// Keys it does not know are ignored, so annotations and status written by another version still
+// read; the policy refuses them in its own blocks (the compiler's `strict_keys`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resources {
@@ -141,5 +145,10 @@ mod tests {
         assert_eq!(annotation, r#"{"cpu":"250m","gpus":1,"memory":"256Mi"}"#);
         assert_eq!(Resources::from_annotation(&annotation), r);
         assert_eq!(Resources::from_annotation("{}"), Resources::default());
+        // Another version's annotation, with a key this one does not know, still reads.
+        assert_eq!(
+            Resources::from_annotation(r#"{"cpu":"250m","gpus":1,"memory":"256Mi","disk":"1Gi"}"#),
+            r
+        );
     }
 }

@@ -26,6 +26,7 @@ pub mod plan;
 mod quantity;
 pub mod resources_report;
 mod shell_words;
+mod strict_keys;
 mod variables;
 mod x_tycho;
 
@@ -40,7 +41,7 @@ pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{
     CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions, GatewayParent,
-    IngressOptions, Policy, PrimaryPort, ResourceSpec, SecurityProfile, ServerPods, ServiceType,
+    IngressOptions, Policy, PrimaryPort, Resources, SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 pub use resources_report::{ResourcesReport, resources_report};

@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+/// The policy's resource blocks are the wire's resources: CPU and memory as Kubernetes
+/// quantities (`"500m"`, `"2Gi"`; empty means "no value") and a GPU count.
+pub use tycho_api::Resources;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -58,13 +61,18 @@ impl Default for CompileOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
+    // The three resource blocks refuse unknown keys like the rest of the policy, although
+    // `Resources` itself (read from annotations and status) accepts them.
     /// Resources for a container that asks for none.
-    pub default_resources: ResourceSpec,
+    #[serde(deserialize_with = "crate::strict_keys::deserialize")]
+    pub default_resources: Resources,
     /// Caps per container: a request or limit above these is an error naming the field.
-    pub max_resources: ResourceSpec,
+    #[serde(deserialize_with = "crate::strict_keys::deserialize")]
+    pub max_resources: Resources,
     /// Caps for the whole system: what all its containers may use together (each container's
     /// limit, else its request, else `default_resources`), times the replicas.
-    pub max_pod_resources: ResourceSpec,
+    #[serde(deserialize_with = "crate::strict_keys::deserialize")]
+    pub max_pod_resources: Resources,
     /// Most services (containers) one file may define.
     pub max_services: u32,
     /// Most ports one system may publish on its Service (a range counts each port).
@@ -124,17 +132,17 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            default_resources: ResourceSpec {
+            default_resources: Resources {
                 cpu: "250m".into(),
                 memory: "256Mi".into(),
                 gpus: 0,
             },
-            max_resources: ResourceSpec {
+            max_resources: Resources {
                 cpu: "8".into(),
                 memory: "32Gi".into(),
                 gpus: 1,
             },
-            max_pod_resources: ResourceSpec {
+            max_pod_resources: Resources {
                 cpu: "16".into(),
                 memory: "64Gi".into(),
                 gpus: 2,
@@ -266,15 +274,6 @@ impl ConnectMode {
     }
 }
 
-/// CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value".
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ResourceSpec {
-    pub cpu: String,
-    pub memory: String,
-    pub gpus: u32,
-}
-
 /// The Pod Security Standards a system's containers are built to pass.
 /// <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -391,4 +390,35 @@ pub struct AmbassadorOptions {
     pub rewrite_to_prefix: bool,
     /// Rewrite to this path instead (wins over `rewrite_to_prefix`).
     pub rewrite_target: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The policy's resource blocks refuse a key they do not know, in serde's words and at the
+    /// key, as every other block of the policy does.
+    #[test]
+    fn resource_blocks_refuse_unknown_keys() {
+        for block in ["default_resources", "max_resources", "max_pod_resources"] {
+            let error = crate::parse_policy(&format!("{block}:\n  cpus: 2\n")).unwrap_err();
+            assert_eq!(
+                error,
+                "invalid policy: unknown field `cpus`, expected one of `cpu`, `memory`, `gpus`"
+            );
+            let json = format!(r#"{{"{block}": {{"cpu": "1", "gpu": 1}}}}"#);
+            let error = serde_json::from_str::<Policy>(&json).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "unknown field `gpu`, expected one of `cpu`, `memory`, `gpus` at line 1 column {}",
+                    block.len() + 23
+                )
+            );
+        }
+        let policy = crate::parse_policy("max_resources:\n  gpus: 3\n").unwrap();
+        assert_eq!(policy.max_resources.gpus, 3);
+        // The keys left out keep their defaults (the block's own `Default`, not the policy's).
+        assert_eq!(policy.max_resources.cpu, "");
+    }
 }

@@ -7,7 +7,7 @@
 //! the report from the plan it builds even when a check refuses the file (above a cap the plan
 //! is not returned, but it was built), so a refused file still shows by how much.
 
-use crate::options::{Policy, ResourceSpec};
+use crate::options::{Policy, Resources};
 use crate::plan::Plan;
 use crate::quantity::{parse_cpus, parse_kube_bytes};
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
@@ -22,11 +22,11 @@ pub fn resources_report(text: &str, options: &crate::CompileOptions) -> Resource
 }
 
 /// One resource as the report reads it: its key in a container's requests and limits, how
-/// its quantities read, and its maximum in a [`ResourceSpec`].
+/// its quantities read, and its maximum in the policy's [`Resources`].
 struct Kind<'a> {
     key: &'a str,
     parse: fn(&str) -> Option<u64>,
-    max: fn(&ResourceSpec) -> Option<u64>,
+    max: fn(&Resources) -> Option<u64>,
 }
 
 /// The report of a plan's containers (one per compose service) under `policy`.

@@ -126,7 +126,7 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
                 "x".into(),
             )),
         ),
-        ("ResourceSpec", policy["default_resources"].clone()),
+        ("Resources", policy["default_resources"].clone()),
         ("NetworkPolicyOptions", policy["network"].clone()),
         ("ServerPods", policy["network"]["server_pods"].clone()),
         ("ConnectOptions", policy["connect"].clone()),

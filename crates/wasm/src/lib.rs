@@ -46,8 +46,9 @@ export interface Diagnostic {
   column: number;
 }
 
-/** CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value". */
-export interface ResourceSpec {
+/** CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value". The
+ * policy's resource blocks refuse other keys. */
+export interface Resources {
   cpu?: string;
   memory?: string;
   gpus?: number;
@@ -117,11 +118,11 @@ export interface AmbassadorOptions {
 
 /** The operator's rules. Every key is optional; unknown keys are an error. */
 export interface Policy {
-  default_resources?: ResourceSpec;
+  default_resources?: Resources;
   /** Per container. */
-  max_resources?: ResourceSpec;
+  max_resources?: Resources;
   /** The whole system: every container's limit (else request, else default) summed, times the replicas. Default 16 CPUs, 64Gi, 2 GPUs. */
-  max_pod_resources?: ResourceSpec;
+  max_pod_resources?: Resources;
   /** Default 20. */
   max_services?: number;
   /** Service ports, a range counting each port. Default 100. */
