@@ -3,12 +3,14 @@
 //! (`max_pod_resources`).
 //!
 //! Read from the containers the planner built, so the amounts are the Deployment's own (the
-//! policy's defaults filled in) and no second rule for them exists. [`crate::compile`] makes
+//! policy's defaults filled in) and no second rule for them exists; the system's totals count
+//! each container by [`counted`], the rule the `max_pod_resources` check sums by. [`crate::compile`] makes
 //! the report from the plan it builds even when a check refuses the file (above a cap the plan
 //! is not returned, but it was built), so a refused file still shows by how much.
 
 use crate::options::{Policy, Resources};
 use crate::plan::Plan;
+use crate::plan::container::counted;
 use crate::quantity::{parse_cpus, parse_kube_bytes};
 use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -22,11 +24,12 @@ pub fn resources_report(text: &str, options: &crate::CompileOptions) -> Resource
 }
 
 /// One resource as the report reads it: its key in a container's requests and limits, how
-/// its quantities read, and its maximum in the policy's [`Resources`].
+/// its quantities read, and its amount in one of the policy's [`Resources`] blocks (a maximum
+/// or the default).
 struct Kind<'a> {
     key: &'a str,
     parse: fn(&str) -> Option<u64>,
-    max: fn(&Resources) -> Option<u64>,
+    in_policy: fn(&Resources) -> Option<u64>,
 }
 
 /// The report of a plan's containers (one per compose service) under `policy`.
@@ -35,17 +38,17 @@ pub(crate) fn report(plan: &Plan, policy: &Policy) -> ResourcesReport {
         Kind {
             key: "cpu",
             parse: parse_cpus,
-            max: |spec| parse_cpus(&spec.cpu),
+            in_policy: |spec| parse_cpus(&spec.cpu),
         },
         Kind {
             key: "memory",
             parse: parse_kube_bytes,
-            max: |spec| parse_kube_bytes(&spec.memory),
+            in_policy: |spec| parse_kube_bytes(&spec.memory),
         },
         Kind {
             key: &policy.gpu_resource_name,
             parse: |q| q.trim().parse().ok(),
-            max: |spec| Some(u64::from(spec.gpus)),
+            in_policy: |spec| Some(u64::from(spec.gpus)),
         },
     ];
     let spec = plan.deployment.spec.as_ref();
@@ -69,9 +72,10 @@ pub(crate) fn report(plan: &Plan, policy: &Policy) -> ResourcesReport {
             }
         })
         .collect();
-    let max = &policy.max_pod_resources;
     let total_of = |kind: &Kind, of: fn(&ServiceUsage) -> &Usage| {
-        total(services.iter().map(of), replicas, (kind.max)(max))
+        let default = (kind.in_policy)(&policy.default_resources).unwrap_or(0);
+        let max = (kind.in_policy)(&policy.max_pod_resources);
+        total(services.iter().map(of), default, replicas, max)
     };
     let system = SystemUsage {
         cpu: total_of(&kinds[0], |s| &s.cpu),
@@ -94,7 +98,7 @@ fn usage(container: &Container, kind: &Kind, policy: &Policy) -> Usage {
     };
     let request = amount(|r| r.requests.as_ref());
     let limit = amount(|r| r.limits.as_ref());
-    let max = (kind.max)(&policy.max_resources);
+    let max = (kind.in_policy)(&policy.max_resources);
     let above = |amount: Option<u64>| matches!((amount, max), (Some(a), Some(m)) if a > m);
     Usage {
         request,
@@ -104,10 +108,16 @@ fn usage(container: &Container, kind: &Kind, policy: &Policy) -> Usage {
     }
 }
 
-/// Each container's limit (else request) summed, times the replicas, against `max`.
-fn total<'a>(usages: impl Iterator<Item = &'a Usage>, replicas: u32, max: Option<u64>) -> Total {
+/// What each container counts for (its limit, else its request, else `default`) summed, times
+/// the replicas, against `max`.
+fn total<'a>(
+    usages: impl Iterator<Item = &'a Usage>,
+    default: u64,
+    replicas: u32,
+    max: Option<u64>,
+) -> Total {
     let pod = usages
-        .filter_map(Usage::asked)
+        .map(|usage| counted(usage.limit, usage.request, || default))
         .fold(0u64, u64::saturating_add);
     let asked = pod.saturating_mul(u64::from(replicas));
     Total {

@@ -118,6 +118,14 @@ fn probe(service: &Service, explicit: &Option<serde_json::Value>) -> Option<Prob
     })
 }
 
+/// What one container counts for when its pod's resources are summed: its limit, else its
+/// request, else the policy's default. The one rule behind `max_pod_resources` (the check in
+/// `checks::limits`, on the file's amounts) and the resources report's system totals (on the
+/// built containers').
+pub(crate) fn counted<T>(limit: Option<T>, request: Option<T>, default: impl FnOnce() -> T) -> T {
+    limit.or(request).unwrap_or_else(default)
+}
+
 fn resources(service: &Service, policy: &Policy) -> ResourceRequirements {
     let limits_in = &service.resources.limits;
     let requests_in = &service.resources.reservations;

@@ -20,7 +20,7 @@ mod build;
 mod checks;
 mod cidr;
 mod claim;
-mod container;
+pub(crate) mod container;
 mod deployment;
 pub(crate) mod edge;
 mod edge_policy;

@@ -8,6 +8,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Pos, ResourceAmounts, Service, System};
 use crate::options::Policy;
 use crate::plan::claim::{claim_size, gets_claim};
+use crate::plan::container::counted;
 use crate::plan::deployment::replica_count;
 use crate::quantity::{format_bytes, format_cpu, parse_cpus, parse_kube_bytes};
 use std::collections::BTreeSet;
@@ -167,9 +168,11 @@ fn check_sum(
     let mut pod_total = 0u64;
     for service in &system.services {
         let resources = &service.resources;
-        let (amount, pos) = (sum.amount)(&resources.limits)
-            .or_else(|| (sum.amount)(&resources.reservations))
-            .unwrap_or((sum.default, &service.pos));
+        let (amount, pos) = counted(
+            (sum.amount)(&resources.limits),
+            (sum.amount)(&resources.reservations),
+            || (sum.default, &service.pos),
+        );
         pod_total = pod_total.saturating_add(amount);
         if pod_total > sum.cap {
             let what = format!(
