@@ -52,9 +52,17 @@ pub(crate) fn report(plan: &Plan, policy: &Policy) -> ResourcesReport {
         },
     ];
     let spec = plan.deployment.spec.as_ref();
-    let containers = spec
-        .and_then(|s| s.template.spec.as_ref())
-        .map(|s| s.containers.as_slice())
+    // Every compose service: the services others wait for run as init containers (sidecars
+    // or before the rest), and count as the policy's check counts them.
+    let pod = spec.and_then(|s| s.template.spec.as_ref());
+    let containers: Vec<&Container> = pod
+        .map(|p| {
+            p.init_containers
+                .iter()
+                .flatten()
+                .chain(&p.containers)
+                .collect()
+        })
         .unwrap_or_default();
     let replicas = spec
         .and_then(|s| s.replicas)
@@ -73,9 +81,10 @@ pub(crate) fn report(plan: &Plan, policy: &Policy) -> ResourcesReport {
         })
         .collect();
     let total_of = |kind: &Kind, of: fn(&ServiceUsage) -> &Usage| {
-        let default = (kind.in_policy)(&policy.default_resources).unwrap_or(0);
+        // The built containers already hold the policy's defaults where they apply: what one
+        // leaves out (a GPU limit after `gpus: 0`) counts as none.
         let max = (kind.in_policy)(&policy.max_pod_resources);
-        total(services.iter().map(of), default, replicas, max)
+        total(services.iter().map(of), replicas, max)
     };
     let system = SystemUsage {
         cpu: total_of(&kinds[0], |s| &s.cpu),
@@ -108,16 +117,11 @@ fn usage(container: &Container, kind: &Kind, policy: &Policy) -> Usage {
     }
 }
 
-/// What each container counts for (its limit, else its request, else `default`) summed, times
+/// What each container counts for (its limit, else its request, else nothing) summed, times
 /// the replicas, against `max`.
-fn total<'a>(
-    usages: impl Iterator<Item = &'a Usage>,
-    default: u64,
-    replicas: u32,
-    max: Option<u64>,
-) -> Total {
+fn total<'a>(usages: impl Iterator<Item = &'a Usage>, replicas: u32, max: Option<u64>) -> Total {
     let pod = usages
-        .map(|usage| counted(usage.limit, usage.request, || default))
+        .map(|usage| counted(usage.limit, usage.request, || 0))
         .fold(0u64, u64::saturating_add);
     let asked = pod.saturating_mul(u64::from(replicas));
     Total {
@@ -162,6 +166,29 @@ mod tests {
         assert_eq!(report.replicas, 1);
         assert_eq!(report.system.cpu.asked, 2250);
         assert_eq!(report.system.cpu.max, Some(16_000));
+    }
+
+    #[test]
+    fn services_others_wait_for_are_reported_and_counted_too() {
+        let text = "services:\n  web:\n    image: nginx\n    depends_on: [db]\n  db:\n    image: postgres\n    cpus: 1\n";
+        let report = resources_report(text, &options(Policy::default()));
+        let names: Vec<&str> = report.services.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(names, ["db", "web"]);
+        assert_eq!(report.system.cpu.asked, 1250);
+    }
+
+    #[test]
+    fn gpus_zero_asks_for_none_whatever_the_default() {
+        let mut policy = Policy::default();
+        policy.default_resources.gpus = 1;
+        policy.max_pod_resources.gpus = 1;
+        let text = "services:\n  a:\n    image: a\n    gpus: 0\n  b:\n    image: b\n    gpus: 0\n";
+        let compiled = crate::compile(text, &options(policy));
+        assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
+        assert_eq!(compiled.resources.system.gpus.asked, 0);
+        assert!(!compiled.resources.over());
+        let yaml = compiled.plan.expect("compiles").to_yaml();
+        assert!(!yaml.contains("nvidia.com/gpu"), "{yaml}");
     }
 
     #[test]

@@ -157,17 +157,12 @@ fn resources(service: &Service, policy: &Policy) -> ResourceRequirements {
         Quantity(memory_limit.unwrap_or_else(|| memory_request.clone())),
     );
     requests.insert("memory".to_string(), Quantity(memory_request));
+    // A service that says `gpus: 0` asks for none, whatever the default.
     let gpus = limits_in
         .gpus
         .as_ref()
         .or(requests_in.gpus.as_ref())
-        .map(|(n, _)| *n)
-        .unwrap_or(0);
-    let gpus = if gpus == 0 {
-        policy.default_resources.gpus
-    } else {
-        gpus
-    };
+        .map_or(policy.default_resources.gpus, |(n, _)| *n);
     if gpus > 0 {
         limits.insert(policy.gpu_resource_name.clone(), Quantity(gpus.to_string()));
     }
