@@ -27,6 +27,8 @@ pub struct Request {
     pub client_cidrs: Vec<String>,
     /// The port the proxy serves at the system's prefix (the compat API's `services`).
     pub primary: Option<tycho_compiler::PrimaryPort>,
+    /// The active Compose profiles.
+    pub profiles: Vec<String>,
     /// The files sent with the compose file, by project path.
     pub files: Files,
 }
@@ -40,6 +42,7 @@ pub fn options(state: &AppState, request: &Request) -> CompileOptions {
         env: request.env.clone(),
         client_cidrs: request.client_cidrs.clone(),
         primary: request.primary.clone(),
+        profiles: request.profiles.clone(),
         policy: state.settings().policy.clone(),
     }
 }

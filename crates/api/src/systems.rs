@@ -24,6 +24,9 @@ pub struct StartRequest {
     /// Extra CIDRs allowed to reach the published ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_cidrs: Vec<String>,
+    /// Active Compose profiles; when empty, `COMPOSE_PROFILES` from `env`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     /// Files the compose file names (bind-mounted config files and folders, `env_file`,
     /// configs' and secrets' `file:`), by path relative to it, each as base64.
     #[serde(
@@ -51,6 +54,9 @@ pub struct CompileRequest {
     pub env: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_cidrs: Vec<String>,
+    /// Active Compose profiles; when empty, `COMPOSE_PROFILES` from `env`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     /// Files the compose file names (bind-mounted config files and folders, `env_file`,
     /// configs' and secrets' `file:`), by path relative to it, each as base64.
     #[serde(

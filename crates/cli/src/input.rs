@@ -27,6 +27,9 @@ pub struct InputArgs {
     /// System name; by default the file's top-level `name:` or its folder's name.
     #[arg(long)]
     pub name: Option<String>,
+    /// A Compose profile to activate (repeatable); else COMPOSE_PROFILES from `.env`/--env.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
     /// Operator policy (YAML or JSON) to check against.
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -41,6 +44,7 @@ impl InputArgs {
             self.env_file.as_deref(),
             &self.env,
             self.name.as_deref(),
+            &self.profiles,
         )?;
         let policy = match &self.policy {
             Some(path) => {
@@ -53,6 +57,7 @@ impl InputArgs {
         let options = CompileOptions {
             name: input.name,
             env: input.env,
+            profiles: self.profiles.clone(),
             policy,
             ..Default::default()
         };
@@ -80,12 +85,14 @@ pub struct ComposeInput {
 }
 
 /// Reads `file` (`-` for stdin), then the env: the `.env` beside the file (or `env_file`),
-/// overridden by `KEY=VALUE` pairs. The name defaults as [`default_name`] says.
+/// overridden by `KEY=VALUE` pairs; then the files it names (of the services `profiles`
+/// enable). The name defaults as [`default_name`] says.
 pub fn read_compose(
     file: &Path,
     env_file: Option<&Path>,
     pairs: &[String],
     name: Option<&str>,
+    profiles: &[String],
 ) -> Result<ComposeInput, CliError> {
     let bytes = if file == Path::new("-") {
         let mut buffer = Vec::new();
@@ -127,9 +134,11 @@ pub fn read_compose(
     let name = name
         .map(str::to_string)
         .unwrap_or_else(|| default_name(file, &text));
+    // The files of the services the profiles leave out are not read.
     let options = CompileOptions {
         name: name.clone(),
         env: env.clone(),
+        profiles: profiles.to_vec(),
         ..Default::default()
     };
     let references = tycho_compiler::referenced_files(&text, &options);

@@ -97,7 +97,7 @@ pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -
     }
 }
 
-/// The loader's pass over `text`, with the `TYCHO_BASE_PATH` the plan will give it.
+/// The loader's pass over `text`, with the name and `TYCHO_BASE_PATH` the plan will give it.
 fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
     // `${TYCHO_BASE_PATH}` interpolates like any variable, but the base path holds the GUID, and
     // without a GUID option the GUID is derived from the system name, which the file's own
@@ -105,12 +105,13 @@ fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
     // `name:` first, asks this function for the base path with it, then interpolates the rest
     // of the file with the base path in the env. The planner derives name and GUID with the same
     // functions, so the env, the interpolated text and the object names always agree.
-    let base_path = |top_name: Option<&str>| {
+    let project = |top_name: Option<&str>| {
         let name = plan::system_name(options, top_name);
         let guid = plan::system_guid(text, &name, options);
-        connect::base_path(&options.policy, &name, &options.username, &guid)
+        let base_path = connect::base_path(&options.policy, &name, &options.username, &guid);
+        load::Project { name, base_path }
     };
-    load::load(text, files, &options.env, &base_path)
+    load::load(text, files, options, &project)
 }
 
 /// The files `text` names, so a shell knows what to send with it: relative bind-mount sources

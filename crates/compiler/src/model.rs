@@ -105,6 +105,9 @@ pub struct Dependency {
     pub pos: Pos,
     /// Where `condition:` is, when written.
     pub condition_pos: Option<Pos>,
+    /// `required: false`: a dependency that is not there (no such service, or its profile is
+    /// not active) is a warning and is dropped, not an error.
+    pub required: bool,
 }
 
 /// Compose's `depends_on` conditions, weakest first.

@@ -31,6 +31,9 @@ pub struct CompileOptions {
     /// The port Tycho's proxy serves at `/connect/<guid>/` (the compat API's `services:
     /// {name: {port}}`); else the file's `x-tycho: {connect: …}`, else the first published TCP port.
     pub primary: Option<PrimaryPort>,
+    /// The active Compose profiles (`--profile`); when empty, the env's `COMPOSE_PROFILES`.
+    /// Services that list profiles run only when one is active; `*` activates all.
+    pub profiles: Vec<String>,
     pub policy: Policy,
 }
 
@@ -52,6 +55,7 @@ impl Default for CompileOptions {
             env: BTreeMap::new(),
             client_cidrs: Vec::new(),
             primary: None,
+            profiles: Vec::new(),
             policy: Policy::default(),
         }
     }
@@ -123,6 +127,10 @@ pub struct Policy {
     pub connect: ConnectOptions,
     /// Kept for old policies: `enabled: true` means `connect: {mode: ambassador}`.
     pub ambassador: AmbassadorOptions,
+    /// The image of a service that has `build:` but no `image:`, for teams whose CI builds and
+    /// pushes them: `{project}` is the system's name, `{service}` the service's, e.g.
+    /// `registry.example.org/{project}-{service}:latest`. Empty: such a service is an error.
+    pub image_template: String,
     /// Storage class for claims of named volumes; the cluster default when empty.
     pub storage_class: String,
     /// Size of a claim for a named volume that does not say (`x-tycho-size` or `driver_opts.size`).
@@ -170,6 +178,7 @@ impl Default for Policy {
             network: NetworkPolicyOptions::default(),
             connect: ConnectOptions::default(),
             ambassador: AmbassadorOptions::default(),
+            image_template: String::new(),
             storage_class: String::new(),
             default_volume_size: "1Gi".into(),
         }

@@ -156,6 +156,8 @@ export interface Policy {
   connect?: ConnectOptions;
   /** Old policies: `enabled: true` means `connect: {mode: "ambassador"}`. */
   ambassador?: AmbassadorOptions;
+  /** The image of a service with `build:` but no `image:`: `{project}` and `{service}` filled in. */
+  image_template?: string;
   storage_class?: string;
   default_volume_size?: string;
 }
@@ -176,6 +178,8 @@ export interface CompileOptions {
   client_cidrs?: string[];
   /** The port Tycho's proxy serves: a container or Service port of that service's `ports:`. */
   primary?: PrimaryPort | null;
+  /** Active Compose profiles; when empty, `env.COMPOSE_PROFILES`; `*` activates all. */
+  profiles?: string[];
   policy?: Policy;
 }
 

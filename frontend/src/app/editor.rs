@@ -260,7 +260,7 @@ fn LaunchBar() -> impl IntoView {
             compose: serde_json::Value::String(state.text.get_untracked()),
             name: state.name.get_untracked().trim().to_string(),
             env: state.env.get_untracked(),
-            client_cidrs: Vec::new(),
+            ..Default::default()
         };
         spawn_local(async move {
             match api::start(&request).await {

@@ -94,6 +94,7 @@ pub async fn start(
                 env: req.env.clone(),
                 client_cidrs: cidrs,
                 primary,
+                profiles: Vec::new(),
                 files: Default::default(),
             },
         )

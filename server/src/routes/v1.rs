@@ -59,6 +59,7 @@ pub async fn start(
             env: req.env,
             client_cidrs: req.client_cidrs,
             primary: None,
+            profiles: req.profiles,
             files: req.files,
         },
     )
@@ -223,6 +224,7 @@ fn compile_options(
             env: req.env,
             client_cidrs: req.client_cidrs,
             primary: None,
+            profiles: req.profiles,
             files: Default::default(),
         },
     );

@@ -27,6 +27,9 @@ pub struct UpArgs {
     /// A variable for `$VAR` interpolation (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    /// A Compose profile to activate (repeatable); else COMPOSE_PROFILES from `.env`/--env.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
     /// A file of KEY=VALUE lines; by default the `.env` beside the compose file, if any.
     #[arg(long)]
     pub env_file: Option<PathBuf>,
@@ -113,12 +116,14 @@ fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), CliError> {
         args.env_file.as_deref(),
         &args.env,
         args.name.as_deref(),
+        &args.profiles,
     )?;
     let request = StartRequest {
         compose: serde_json::Value::String(input.text.clone()),
         name: input.name,
         env: input.env,
         client_cidrs: Vec::new(),
+        profiles: args.profiles.clone(),
         files: input.files,
     };
     Ok((input.text, request))

@@ -62,6 +62,7 @@ pub const SERVICE: &[(&str, &str)] = &[
     ("securityContext", ""),
     ("ext", ""),
     ("env_file", ""),
+    ("profiles", ""),
     ("configs", ""),
     ("secrets", ""),
     // Accepted, not translated.
@@ -88,7 +89,6 @@ pub const SERVICE: &[(&str, &str)] = &[
         "host devices are not exposed to pods",
     ),
     ("platform", "the cluster schedules on its own nodes"),
-    ("profiles", "every service in the file is started"),
     ("runtime", "the cluster's container runtime is used"),
     ("isolation", "the cluster's container runtime is used"),
     ("init", "no init process is injected"),

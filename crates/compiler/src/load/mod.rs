@@ -8,6 +8,7 @@ mod consistency;
 mod files;
 mod keys;
 mod ports;
+mod profiles;
 mod reader;
 mod service;
 mod volumes;
@@ -20,6 +21,7 @@ use crate::interpolate::interpolate;
 use crate::model::{
     ConnectSpec, HealthTest, MountSource, StartCondition, Store, System, VolumeDecl,
 };
+use crate::options::CompileOptions;
 use crate::yaml::{self, Node, Value};
 use reader::{NotTranslated, Reader, child};
 use std::collections::BTreeMap;
@@ -31,13 +33,21 @@ pub struct Loaded {
     pub references: Vec<Reference>,
 }
 
-/// `base_path` gives `TYCHO_BASE_PATH` for the file's top-level `name:` (interpolated), if any.
+/// What the system is called and where it is served, known once the file's own top-level
+/// `name:` is read (see [`crate::compile`]).
+pub struct Project {
+    pub name: String,
+    /// `TYCHO_BASE_PATH`.
+    pub base_path: String,
+}
+
+/// `project` gives the [`Project`] for the file's top-level `name:` (interpolated), if any.
 /// `files` are the files sent with the compose file.
 pub fn load(
     text: &str,
     files: &Files,
-    env: &BTreeMap<String, String>,
-    base_path: &dyn Fn(Option<&str>) -> String,
+    options: &CompileOptions,
+    project: &dyn Fn(Option<&str>) -> Project,
 ) -> Loaded {
     let (parsed, findings) = yaml::parse(text);
     let mut diagnostics: Vec<Diagnostic> = findings.into_iter().map(yaml_diagnostic).collect();
@@ -69,8 +79,14 @@ pub fn load(
     };
     let mut reader = Reader::new(files);
     let mut root = root;
-    let env = interpolate_root(&mut root, env, base_path, &mut reader);
-    let system = load_system(&root, &env, &mut reader);
+    let (env, project) = interpolate_root(&mut root, &options.env, project, &mut reader);
+    let context = Context {
+        env: &env,
+        project: &project.name,
+        profiles: profiles::active(options, &env),
+        image_template: &options.policy.image_template,
+    };
+    let system = load_system(&root, &context, &mut reader);
     diagnostics.extend(reader.diagnostics);
     Loaded {
         system,
@@ -90,15 +106,27 @@ fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
     }
 }
 
+/// What every service of the file is loaded with.
+pub struct Context<'a> {
+    /// The request env with `TYCHO_BASE_PATH` (`environment: [NAME]` entries read it).
+    pub env: &'a BTreeMap<String, String>,
+    /// The system's name (`{project}` in the policy's `image_template`).
+    pub project: &'a str,
+    /// The active Compose profiles.
+    pub profiles: Vec<String>,
+    pub image_template: &'a str,
+}
+
 /// Interpolates the top-level `name:` with the request env, then the rest of the file with the
 /// request env plus `TYCHO_BASE_PATH`, which needs the name (see [`crate::compile`]). Each value
-/// is interpolated once. Returns the env the rest of the loader reads (`environment: [NAME]`).
+/// is interpolated once. Returns the env the rest of the loader reads (`environment: [NAME]`)
+/// and the project.
 fn interpolate_root(
     root: &mut Node,
     env: &BTreeMap<String, String>,
-    base_path: &dyn Fn(Option<&str>) -> String,
+    project: &dyn Fn(Option<&str>) -> Project,
     reader: &mut Reader,
-) -> BTreeMap<String, String> {
+) -> (BTreeMap<String, String>, Project) {
     let mut env = env.clone();
     if env.remove(BASE_PATH_ENV).is_some() {
         reader.push(
@@ -111,9 +139,10 @@ fn interpolate_root(
         );
     }
     let Value::Map(entries) = &mut root.value else {
-        env.insert(BASE_PATH_ENV.into(), base_path(None));
+        let project = project(None);
+        env.insert(BASE_PATH_ENV.into(), project.base_path.clone());
         interpolate_tree(root, &String::new, &env, reader);
-        return env;
+        return (env, project);
     };
     let mut top_name = None;
     for (_, value) in entries.iter_mut().filter(|(k, _)| k.text() == "name") {
@@ -124,12 +153,13 @@ fn interpolate_root(
             _ => None,
         };
     }
-    env.insert(BASE_PATH_ENV.into(), base_path(top_name.as_deref()));
+    let project = project(top_name.as_deref());
+    env.insert(BASE_PATH_ENV.into(), project.base_path.clone());
     for (key, value) in entries.iter_mut().filter(|(k, _)| k.text() != "name") {
         let key = &*key;
         interpolate_tree(value, &|| child("", &key.text()), &env, reader);
     }
-    env
+    (env, project)
 }
 
 /// Replaces every string value by its interpolation, reporting findings at their character.
@@ -170,7 +200,7 @@ fn interpolate_tree(
     }
 }
 
-fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> Option<System> {
+fn load_system(root: &Node, context: &Context, r: &mut Reader) -> Option<System> {
     let Value::Map(entries) = &root.value else {
         r.error(
             codes::ROOT_NOT_MAPPING,
@@ -244,13 +274,18 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
     }
     // Each Kubernetes name with the name the file wrote, to name both sides of a collision.
     let mut written: Vec<(String, String)> = Vec::new();
+    let mut disabled: Vec<profiles::Disabled> = Vec::new();
     for (key, value) in service_entries {
         let path = child("/services", &key.text());
+        if let Err(off) = profiles::enabled(key, value, &path, &context.profiles, r) {
+            disabled.push(off);
+            continue;
+        }
         if let Some(service) = service::load_service(
             key,
             value,
             &path,
-            env,
+            context,
             &declarations,
             r,
             &mut system.not_translated,
@@ -268,9 +303,22 @@ fn load_system(root: &Node, env: &BTreeMap<String, String>, r: &mut Reader) -> O
             system.services.push(service);
         }
     }
+    if system.services.is_empty() && !disabled.is_empty() {
+        r.error(
+            codes::NO_SERVICES,
+            profiles::none_enabled(&disabled, &context.profiles),
+            services_key,
+            "/services",
+        );
+    }
     system.volumes.append(&mut r.folder_volumes);
     system.stored = std::mem::take(&mut r.stored);
-    check_references(&system, r);
+    check_references(&system, &disabled, r);
+    // What was refused above, or is `required: false` and not there, does not start anything.
+    let names: Vec<String> = system.services.iter().map(|s| s.name.clone()).collect();
+    for service in &mut system.services {
+        service.depends_on.retain(|d| names.contains(&d.service));
+    }
     consistency::check(entries, service_entries, &system, r);
     Some(system)
 }
@@ -434,19 +482,34 @@ fn volume_declarations(
     declarations
 }
 
-/// Checks that need the whole file: named volumes declared, depends_on targets defined.
-fn check_references(system: &System, r: &mut Reader) {
+/// Checks that need the whole file: named volumes declared, depends_on targets defined (and
+/// enabled by the active profiles, unless the dependency is `required: false`).
+fn check_references(system: &System, disabled: &[profiles::Disabled], r: &mut Reader) {
     for service in &system.services {
         for dependency in &service.depends_on {
             let target = &dependency.service;
             let Some(depended) = system.services.iter().find(|s| &s.name == target) else {
-                r.at(
-                    Severity::Error,
-                    codes::UNKNOWN_DEPENDENCY,
-                    format!(
+                let off = disabled.iter().find(|d| &d.name == target);
+                let message = match off {
+                    Some(off) => format!(
+                        "`{}` depends on `{target}`, which only runs with profile {} (not active): activate one, or make the dependency `required: false`",
+                        service.name,
+                        off.profiles_named()
+                    ),
+                    None => format!(
                         "`{}` depends on `{target}`, which is not a service in this file",
                         service.name
                     ),
+                };
+                let severity = if dependency.required {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                r.at(
+                    severity,
+                    codes::UNKNOWN_DEPENDENCY,
+                    message,
                     &dependency.pos,
                 );
                 continue;

@@ -13,17 +13,17 @@ use crate::names::is_dns_label;
 use crate::quantity;
 use crate::shell_words;
 use crate::yaml::{Node, Value};
-use std::collections::BTreeMap;
 
 pub fn load_service(
     key: &Node,
     node: &Node,
     path: &str,
-    env: &BTreeMap<String, String>,
+    context: &super::Context,
     declarations: &Declarations,
     r: &mut Reader,
     not_translated: &mut Vec<NotTranslated>,
 ) -> Option<Service> {
+    let env = context.env;
     let name = service_name(&key.text(), key, path, r);
     let mut service = Service {
         name: name.clone(),
@@ -88,6 +88,8 @@ pub fn load_service(
                 }
             }
             "env_file" => env_file = files::env_files(v, &kpath, env, r),
+            // Read before the service is (see load::profiles): it only decides whether it runs.
+            "profiles" => {}
             "configs" | "secrets" => {
                 let store = if kname == "configs" {
                     Store::ConfigMap
@@ -149,18 +151,33 @@ pub fn load_service(
             _ => r.other_key(k, &kpath, keys::SERVICE, &mut own_not_translated),
         }
     }
-    if !image_seen {
-        let hint = if entries.iter().any(|(k, _)| k.text() == "build") {
-            "; Tycho does not build images, so `build:` needs an `image:` beside it"
-        } else {
-            ""
-        };
-        r.error(
+    let build = entries.iter().find(|(k, _)| k.text() == "build");
+    match build {
+        _ if image_seen => {}
+        Some((build_key, _)) if !context.image_template.is_empty() => {
+            service.image = context
+                .image_template
+                .replace("{project}", context.project)
+                .replace("{service}", &name);
+            r.warn(
+                codes::NOT_TRANSLATED,
+                format!("`build:` is not run on the cluster: service `{name}` runs `{}`, the image the policy's `image_template` names (your CI builds and pushes it)", service.image),
+                build_key,
+                &child(path, "build"),
+            );
+        }
+        Some(_) => r.error(
             codes::MISSING_KEY,
-            format!("service `{name}` has no `image`{hint}"),
+            format!("service `{name}` has no `image`; Tycho does not build images, so `build:` needs an `image:` beside it (or the operator's policy an `image_template`)"),
             key,
             path,
-        );
+        ),
+        None => r.error(
+            codes::MISSING_KEY,
+            format!("service `{name}` has no `image`"),
+            key,
+            path,
+        ),
     }
     merge_env_file(&mut service, env_file, path, r);
     service.volumes.extend(stored_mounts);
@@ -683,11 +700,12 @@ fn depends_on(
                     condition: StartCondition::Started,
                     pos: r.pos(k, &kpath),
                     condition_pos: None,
+                    required: true,
                 };
                 for (ck, cv) in r.map(v, &kpath).unwrap_or(&[]) {
                     let cpath = child(&kpath, &ck.text());
                     match ck.text().as_str() {
-                        "required" => {}
+                        "required" => dependency.required = r.bool(cv, &cpath).unwrap_or(true),
                         "condition" => {
                             if let Some(condition) = start_condition(cv, &cpath, r) {
                                 dependency.condition = condition;
@@ -708,6 +726,7 @@ fn depends_on(
                 condition: StartCondition::Started,
                 pos,
                 condition_pos: None,
+                required: true,
             })
             .collect(),
     }
