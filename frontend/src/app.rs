@@ -11,6 +11,7 @@ mod catalog;
 mod diagnostics;
 mod editor;
 mod feed;
+mod files;
 mod preview;
 mod system_page;
 mod systems;
@@ -22,7 +23,7 @@ use leptos::task::spawn_local;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tycho_api::{Problem, SystemEvent, SystemStatus};
-use tycho_compiler::Policy;
+use tycho_compiler::{Files, Policy};
 use wasm_bindgen::prelude::*;
 
 const BLANK: &str = "# A compose file: one or more services.\nservices:\n  app:\n    image: \n";
@@ -82,6 +83,10 @@ struct State {
     text: RwSignal<String>,
     name: RwSignal<String>,
     env: RwSignal<BTreeMap<String, String>>,
+    /// The files sent with the compose file, by project path.
+    files: RwSignal<Files>,
+    /// What a folder upload could not take (empty when all went well).
+    files_notice: RwSignal<String>,
     policy: RwSignal<Policy>,
     policy_source: RwSignal<PolicySource>,
     analysis: Memo<Analysis>,
@@ -114,8 +119,13 @@ impl State {
         let name = RwSignal::new(String::new());
         let env = RwSignal::new(BTreeMap::new());
         let policy = RwSignal::new(Policy::default());
+        let files = RwSignal::new(Files::new());
         let analysis = Memo::new(move |_| {
-            text.with(|t| name.with(|n| env.with(|e| policy.with(|p| model::analyze(t, n, e, p)))))
+            text.with(|t| {
+                name.with(|n| {
+                    env.with(|e| policy.with(|p| files.with(|f| model::analyze(t, n, e, p, f))))
+                })
+            })
         });
         let variables = Memo::new(move |_| text.with(|t| model::variables(t)));
         State {
@@ -124,6 +134,8 @@ impl State {
             text,
             name,
             env,
+            files,
+            files_notice: RwSignal::new(String::new()),
             policy,
             policy_source: RwSignal::new(PolicySource::Default {
                 why: "asking the server…".into(),

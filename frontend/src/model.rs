@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use tycho_api::{Diagnostic, NotTranslated, Phase, Severity, SystemStatus};
 use tycho_compiler::resources_report::{ResourcesReport, Usage};
-use tycho_compiler::{CompileOptions, Plan, Policy};
+use tycho_compiler::{CompileOptions, Files, Plan, Policy};
 /// The variables the editor's env table lists: the compiler's, with the interpolation's grammar.
 pub use tycho_compiler::{Variable, variables};
 
@@ -121,6 +121,8 @@ pub struct Analysis {
     pub name: String,
     /// What each service asks for against the policy's per-container maxima.
     pub resources: Vec<ServiceResources>,
+    /// The files the text names that were not sent with it.
+    pub missing: Vec<crate::bundle::Missing>,
 }
 
 /// One service's CPU, memory and GPUs (its container's limits, else requests) against the caps.
@@ -176,14 +178,18 @@ pub fn analyze(
     name: &str,
     env: &BTreeMap<String, String>,
     policy: &Policy,
+    files: &Files,
 ) -> Analysis {
-    let compiled = tycho_compiler::compile(text, &options(name, env, policy));
+    let options = options(name, env, policy);
+    let compiled = tycho_compiler::compile_with_files(text, files, &options);
     let resources = resource_rows(&compiled.resources);
     let diagnostics = compiled.diagnostics;
+    let missing = crate::bundle::missing(text, &options, files);
     let Some(plan) = compiled.plan else {
         return Analysis {
             diagnostics,
             resources,
+            missing,
             ..Analysis::default()
         };
     };
@@ -210,6 +216,7 @@ pub fn analyze(
         not_translated: plan.not_translated.clone(),
         name: plan.name.clone(),
         resources,
+        missing,
     }
 }
 
@@ -356,13 +363,25 @@ mod tests {
     #[test]
     fn analysis_points_at_the_line_and_previews_when_fixed() {
         let bad = "services:\n  web:\n    image: nginx\n    ports:\n      - \"eighty\"\n";
-        let a = analyze(bad, "demo", &BTreeMap::new(), &Policy::default());
+        let a = analyze(
+            bad,
+            "demo",
+            &BTreeMap::new(),
+            &Policy::default(),
+            &Files::new(),
+        );
         assert!(a.errors() > 0);
         assert_eq!(a.marked_lines().get(&5), Some(&Severity::Error), "{a:?}");
         assert!(a.documents.is_empty());
 
         let good = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n";
-        let a = analyze(good, "demo", &BTreeMap::new(), &Policy::default());
+        let a = analyze(
+            good,
+            "demo",
+            &BTreeMap::new(),
+            &Policy::default(),
+            &Files::new(),
+        );
         assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
         assert_eq!(a.documents[0].label, "Deployment");
         assert!(a.documents[0].yaml.contains("kind: Deployment"));
@@ -373,7 +392,13 @@ mod tests {
     #[test]
     fn the_servers_policy_refuses_memory_above_its_maximum() {
         let text = "services:\n  web:\n    image: nginx\n    mem_limit: 8g\n    cpus: 2\n";
-        let default = analyze(text, "", &BTreeMap::new(), &Policy::default());
+        let default = analyze(
+            text,
+            "",
+            &BTreeMap::new(),
+            &Policy::default(),
+            &Files::new(),
+        );
         assert_eq!(default.errors(), 0, "{:?}", default.diagnostics);
         assert_eq!(default.resources[0].memory.asked, "8 GiB");
         assert_eq!(default.resources[0].memory.max, "32 GiB");
@@ -386,7 +411,7 @@ mod tests {
             "max_resources": {"cpu": "4", "memory": "4Gi", "gpus": 0}
         })))
         .expect("a policy in the compiler's shape");
-        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        let capped = analyze(text, "", &BTreeMap::new(), &policy, &Files::new());
         let error = capped
             .diagnostics
             .iter()
@@ -424,7 +449,7 @@ mod tests {
             },
             ..Policy::default()
         };
-        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        let capped = analyze(text, "", &BTreeMap::new(), &policy, &Files::new());
         assert!(
             capped
                 .diagnostics
@@ -446,7 +471,7 @@ mod tests {
             max_replicas: 2,
             ..Policy::default()
         };
-        let capped = analyze(text, "", &BTreeMap::new(), &policy);
+        let capped = analyze(text, "", &BTreeMap::new(), &policy, &Files::new());
         assert!(capped.errors() > 0 && capped.documents.is_empty());
         assert_eq!(capped.resources[0].cpu.asked, "2 CPU");
         assert_eq!(capped.resources[0].cpu.max, "8");
@@ -549,7 +574,13 @@ mod not_translated_tests {
     #[test]
     fn unsupported_keys_are_listed_with_their_line() {
         let text = "services:\n  up:\n    image: busybox\n    restart: always\n    container_name: x\n    logging:\n      driver: json-file\n";
-        let a = analyze(text, "", &BTreeMap::new(), &Policy::default());
+        let a = analyze(
+            text,
+            "",
+            &BTreeMap::new(),
+            &Policy::default(),
+            &Files::new(),
+        );
         assert_eq!(a.errors(), 0, "{:?}", a.diagnostics);
         let keys: Vec<(&str, usize)> = a
             .not_translated

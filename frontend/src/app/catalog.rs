@@ -17,6 +17,7 @@ pub(super) fn Catalog() -> impl IntoView {
             .set(entry.map_or(BLANK.to_string(), |e| e.text.to_string()));
         state.name.set(String::new());
         state.env.set(BTreeMap::new());
+        state.files.set(Default::default());
         state.launch.set(Launch::Idle);
     };
     let upload = move |ev: leptos::ev::Event| {
@@ -36,8 +37,34 @@ pub(super) fn Catalog() -> impl IntoView {
                 state.text.set(text.as_string().unwrap_or_default());
                 state.name.set(String::new());
                 state.env.set(BTreeMap::new());
+                state.files.set(Default::default());
                 state.launch.set(Launch::Idle);
             }
+        });
+    };
+    // A project folder: its compose file to the editor, its `.env` to the variables, the rest
+    // sent beside the compose file.
+    let upload_folder = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let chosen = super::files::chosen(&input);
+        input.set_value("");
+        spawn_local(async move {
+            let entries = super::files::read_all(chosen, super::files::relative_path).await;
+            let upload = crate::bundle::folder_upload(entries);
+            state.selected.set(Some("folder"));
+            state
+                .text
+                .set(upload.compose.map(|(_, text)| text).unwrap_or_default());
+            state.name.set(upload.name);
+            state.env.set(upload.env);
+            state.files.set(upload.files);
+            state.files_notice.set(upload.problems.join("; "));
+            state.launch.set(Launch::Idle);
         });
     };
     let cards = state.catalog.with_value(|entries| {
@@ -85,6 +112,14 @@ pub(super) fn Catalog() -> impl IntoView {
                         <span class="desc">"A docker-compose.yaml from your computer."</span>
                         <input type="file" id="upload" accept=".yaml,.yml,.json,text/yaml,application/yaml"
                             on:change=upload />
+                    </label>
+                </li>
+                <li>
+                    <label class="card plain upload" class:chosen=move || state.selected.get() == Some("folder")>
+                        <span class="title">"Upload folder…"</span>
+                        <span class="desc">"A project folder: its compose file, .env and the files it names."</span>
+                        <input type="file" id="upload-folder" multiple prop:webkitdirectory=true
+                            on:change=upload_folder />
                     </label>
                 </li>
             </ul>

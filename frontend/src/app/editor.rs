@@ -112,6 +112,7 @@ pub(super) fn EditorPane() -> impl IntoView {
                 }}
             </ul>
             <ResourceLimits />
+            <super::files::FilesPanel />
             <EnvTable />
             <LaunchBar />
         </div>
@@ -260,6 +261,7 @@ fn LaunchBar() -> impl IntoView {
             compose: serde_json::Value::String(state.text.get_untracked()),
             name: state.name.get_untracked().trim().to_string(),
             env: state.env.get_untracked(),
+            files: state.files.get_untracked(),
             ..Default::default()
         };
         spawn_local(async move {

@@ -217,6 +217,19 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Chooses `path` (a file, or a folder for a `webkitdirectory` input) in the file input
+    /// matching `css`, as a person picking it in the file dialog.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let path = path.to_str().expect("a UTF-8 path");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+            .send_keys(path)
+            .await
+            .unwrap_or_else(|e| panic!("choose {path} in {css}: {e}"));
+    }
+
     /// Scrolls the element matching `css` to the top of the window.
     pub async fn scroll_to(&self, css: &str) {
         let selector = serde_json::to_string(css).unwrap_or_default();
