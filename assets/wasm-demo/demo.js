@@ -1,5 +1,5 @@
 // The demo embeds the package the way another portal would: import the web build, init, call.
-import init, { compile, validate, version } from "./pkg/tycho_wasm.js";
+import init, { compile, validate, version, referencedFiles } from "./pkg/tycho_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 const compose = $("compose");
@@ -94,5 +94,5 @@ for (const id of ["compose", "name", "guid", "env"]) $(id).addEventListener("inp
 render();
 await loadCatalog();
 // For tests and for other scripts on the page.
-window.tycho = { compile, validate, version };
+window.tycho = { compile, validate, version, referencedFiles };
 document.body.dataset.ready = "true";

@@ -148,6 +148,15 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
         ("Usage", compiled["resources"]["services"][0]["cpu"].clone()),
         ("SystemUsage", compiled["resources"]["system"].clone()),
         ("Total", compiled["resources"]["system"]["cpu"].clone()),
+        (
+            "Reference",
+            json(
+                &tycho_compiler::referenced_files(
+                    "services:\n  web:\n    image: a\n    env_file: web.env\n",
+                    &CompileOptions::default(),
+                )[0],
+            ),
+        ),
         ("CompileResult", compiled.clone()),
         ("CompileResult", failed),
         (

@@ -23,8 +23,9 @@
 
 use serde::Serialize;
 use tycho_compiler::{
-    CompileOptions, ConnectTarget, Diagnostic, NotTranslated, PublishedPort, ResourcesReport,
+    CompileOptions, ConnectTarget, Diagnostic, Files, NotTranslated, PublishedPort, ResourcesReport,
 };
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 // The allocator is std's (dlmalloc): measured faster here than talc (968 vs 1024 µs for
@@ -279,6 +280,22 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** Files sent beside the compose file, by path relative to it (`conf/nginx.conf`): text, or
+ * bytes. What `referencedFiles` lists is what `compile` reads; anything else is ignored. */
+export type Files = Record<string, string | Uint8Array>;
+
+/** A path the compose text names: a bind mount's source (a file, or a folder whose files are
+ * sent each by its own path), an `env_file`, or a config's or secret's `file:`. */
+export interface Reference {
+  /** Relative to the compose file, `/`-separated, without `.` or `..`. */
+  path: string;
+  kind: "mount" | "env_file" | "config" | "secret";
+  /** JSON Pointer of the value that names it. */
+  pointer: string;
+  line: number;
+  column: number;
+}
+
 export interface CompileResult {
   /** True when the text compiled: no error diagnostics. */
   ok: boolean;
@@ -341,13 +358,31 @@ pub fn options_from_json(value: serde_json::Value) -> Result<CompileOptions, Str
 
 /// [`tycho_compiler::validate`]: the diagnostics as a JSON array.
 pub fn validate_value(text: &str, options: &CompileOptions) -> serde_json::Value {
-    to_value(&tycho_compiler::validate(text, options))
+    validate_value_with_files(text, &Files::new(), options)
+}
+
+/// [`validate_value`] with the files sent beside the compose file.
+pub fn validate_value_with_files(
+    text: &str,
+    files: &Files,
+    options: &CompileOptions,
+) -> serde_json::Value {
+    to_value(&tycho_compiler::compile_with_files(text, files, options).diagnostics)
 }
 
 /// [`tycho_compiler::compile`]: the plan's objects, YAML and facts, in the shape of the
 /// `CompileResult` TypeScript interface.
 pub fn compile_result(text: &str, options: &CompileOptions) -> CompileResult {
-    let compiled = tycho_compiler::compile(text, options);
+    compile_result_with_files(text, &Files::new(), options)
+}
+
+/// [`compile_result`] with the files sent beside the compose file.
+pub fn compile_result_with_files(
+    text: &str,
+    files: &Files,
+    options: &CompileOptions,
+) -> CompileResult {
+    let compiled = tycho_compiler::compile_with_files(text, files, options);
     let Some(plan) = compiled.plan else {
         return CompileResult {
             ok: false,
@@ -416,6 +451,9 @@ extern "C" {
     /// The options object, typed as `CompileOptions` in the `.d.ts` (optional there).
     #[wasm_bindgen(typescript_type = "CompileOptions")]
     pub type Options;
+    /// The files object, typed as `Files` in the `.d.ts` (optional there).
+    #[wasm_bindgen(typescript_type = "Files")]
+    pub type FilesArg;
 }
 
 /// The library version (the compiler's).
@@ -430,9 +468,23 @@ pub fn version() -> String {
 pub fn validate(
     #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
     options: Option<Options>,
+    files: Option<FilesArg>,
 ) -> Result<JsValue, JsError> {
     let (text, options) = arguments(&text, options)?;
-    to_js(&validate_value(&text, &options))
+    let files = files_argument(files)?;
+    to_js(&validate_value_with_files(&text, &files, &options))
+}
+
+/// The files compose `text` names, so a caller knows what to send with it (each path once).
+#[wasm_bindgen(js_name = referencedFiles, unchecked_return_type = "Reference[]")]
+pub fn referenced_files(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    options: Option<Options>,
+) -> Result<JsValue, JsError> {
+    let (text, options) = arguments(&text, options)?;
+    to_js(&to_value(&tycho_compiler::referenced_files(
+        &text, &options,
+    )))
 }
 
 /// Compiles compose `text` to Kubernetes objects. Errors in the text come back as diagnostics
@@ -441,9 +493,43 @@ pub fn validate(
 pub fn compile(
     #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
     options: Option<Options>,
+    files: Option<FilesArg>,
 ) -> Result<JsValue, JsError> {
     let (text, options) = arguments(&text, options)?;
-    to_js(&compile_value(&text, &options))
+    let files = files_argument(files)?;
+    to_js(&compile_result_with_files(&text, &files, &options).into_value())
+}
+
+/// `{path: string | Uint8Array}` as the compiler's files (a string is UTF-8 text).
+fn files_argument(files: Option<FilesArg>) -> Result<Files, JsError> {
+    let Some(files) = files.map(JsValue::from) else {
+        return Ok(Files::new());
+    };
+    if files.is_null() || files.is_undefined() {
+        return Ok(Files::new());
+    }
+    if !files.is_object() || js_sys::Array::is_array(&files) {
+        return Err(JsError::new(
+            "tycho: files must be an object of path → text or Uint8Array",
+        ));
+    }
+    let mut read = Files::new();
+    for entry in js_sys::Object::entries(&js_sys::Object::from(files)).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let path = pair.get(0).as_string().unwrap_or_default();
+        let value = pair.get(1);
+        let bytes = if let Some(text) = value.as_string() {
+            text.into_bytes()
+        } else if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+            bytes.to_vec()
+        } else {
+            return Err(JsError::new(&format!(
+                "tycho: files[{path:?}] must be a string or a Uint8Array"
+            )));
+        };
+        read.insert(path, bytes);
+    }
+    Ok(read)
 }
 
 /// The text as a Rust string and the options read, or the error to throw.

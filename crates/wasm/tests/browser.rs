@@ -272,6 +272,8 @@ async fn misuse_throws_a_clear_error_and_bad_text_never_does() {
             ("window.tycho.compile('services: {}', {nmae: 'x'})", "tycho: invalid options: unknown field `nmae`"),
             ("window.tycho.validate('', {env: {A: 1}})", "tycho: invalid options: invalid type: integer `1`, expected a string"),
             ("window.tycho.compile('', {policy: {service_type: 'Ingress'}})", "tycho: invalid options: unknown variant `Ingress`"),
+            ("window.tycho.compile('services: {}', {}, [1])", "tycho: files must be an object"),
+            ("window.tycho.compile('services: {}', {}, {'a.txt': 1})", "tycho: files[\"a.txt\"] must be a string or a Uint8Array"),
         ] {
             let got = run(call).await;
             assert_eq!(got["ok"], json!(false), "{call} did not throw: {got}");
@@ -288,6 +290,45 @@ async fn misuse_throws_a_clear_error_and_bad_text_never_does() {
             let got = run(call).await;
             assert_eq!(got["ok"], json!(true), "{call} threw: {got}");
         }
+    })
+    .await;
+}
+
+/// Files beside the compose file, as text or bytes: `referencedFiles` names what to send, and
+/// `compile` mounts what was sent (the same manifests as natively).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_travel_as_text_or_bytes() {
+    with_demo(async |browser| {
+        browser.open_demo().await;
+        let text = "services:\n  web:\n    image: nginx\n    env_file: web.env\n    volumes:\n      - ./site:/usr/share/nginx/html\n";
+        let script = format!(
+            "const text = {text:?};
+             const refs = window.tycho.referencedFiles(text);
+             const files = {{'web.env': 'A=1\\n', 'site/logo.png': new Uint8Array([137, 80, 78, 71, 255])}};
+             const r = window.tycho.compile(text, {{guid: 'abc'}}, files);
+             const without = window.tycho.validate(text, {{guid: 'abc'}});
+             return {{refs, ok: r.ok, yaml: r.yaml, codes: without.map(d => d.code)}};"
+        );
+        let got = browser.client.execute(&script, vec![]).await.expect("script runs");
+        let refs: Vec<(&str, &str)> = got["refs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["path"].as_str().unwrap(), r["kind"].as_str().unwrap()))
+            .collect();
+        assert_eq!(refs, [("web.env", "env_file"), ("site", "mount")]);
+        assert_eq!(got["ok"], json!(true), "{got}");
+        let mut files = tycho_compiler::Files::new();
+        files.insert("web.env".into(), b"A=1\n".to_vec());
+        files.insert("site/logo.png".into(), vec![137, 80, 78, 71, 255]);
+        let options = CompileOptions {
+            guid: "abc".into(),
+            ..Default::default()
+        };
+        let native = tycho_compiler::compile_with_files(text, &files, &options);
+        assert_eq!(got["yaml"], json!(native.plan.unwrap().to_yaml()));
+        assert!(got["yaml"].as_str().unwrap().contains("binaryData:"));
+        assert!(got["codes"].as_array().unwrap().contains(&json!("TY0320")), "{got}");
     })
     .await;
 }
