@@ -250,6 +250,7 @@ mod tests {
             path: "/services".into(),
             line: 2,
             column: 3,
+            file: String::new(),
         };
         let e = ApiError::Invalid {
             detail: "1 error".into(),

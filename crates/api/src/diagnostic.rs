@@ -29,6 +29,10 @@ pub struct Diagnostic {
     pub path: String,
     pub line: usize,
     pub column: usize,
+    /// The file the position is in, by project path (e.g. `common/base.yaml`, a file an
+    /// `extends:` names); empty for the compose file itself.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file: String,
 }
 
 impl Diagnostic {
@@ -45,6 +49,7 @@ impl Diagnostic {
             path: String::new(),
             line: 0,
             column: 0,
+            file: String::new(),
         }
     }
 }

@@ -191,6 +191,7 @@ pub(crate) fn target(
                     path: String::new(),
                     line: 0,
                     column: 0,
+                    file: String::new(),
                 });
             }
             found
@@ -305,6 +306,7 @@ fn from_spec<'p>(
         path: pos.path.clone(),
         line: pos.line,
         column: pos.column,
+        file: String::new(),
     });
     Some(None)
 }

@@ -152,6 +152,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
             path: String::new(),
             line,
             column,
+            file: String::new(),
         }
     })
 }

@@ -120,11 +120,11 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         (
             "Diagnostic",
-            json(&Diagnostic::unpositioned(
-                Severity::Warning,
-                "TY0000",
-                "x".into(),
-            )),
+            // With `file` set, so the optional field is checked too.
+            json(&Diagnostic {
+                file: "common.yaml".into(),
+                ..Diagnostic::unpositioned(Severity::Warning, "TY0000", "x".into())
+            }),
         ),
         ("Resources", policy["default_resources"].clone()),
         ("NetworkPolicyOptions", policy["network"].clone()),

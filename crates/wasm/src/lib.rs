@@ -45,6 +45,9 @@ export interface Diagnostic {
   path: string;
   line: number;
   column: number;
+  /** The file `line` and `column` are in, by project path, when it is not the compose file
+   * itself (a file an `extends:` names). */
+  file?: string;
 }
 
 /** CPU and memory as Kubernetes quantities (`"500m"`, `"2Gi"`); empty means "no value". The

@@ -61,6 +61,7 @@ pub fn load(
                 path: String::new(),
                 line: 1,
                 column: 1,
+                file: String::new(),
             });
             return Loaded {
                 system: None,
@@ -103,6 +104,7 @@ fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
         path: String::new(),
         line: e.line,
         column: e.column,
+        file: String::new(),
     }
 }
 

@@ -86,6 +86,7 @@ impl<'f> Reader<'f> {
             path: path.into(),
             line,
             column,
+            file: String::new(),
         });
     }
 

@@ -37,6 +37,7 @@ pub(crate) fn claims(
                 path: decl.pos.path.clone(),
                 line: decl.pos.line,
                 column: decl.pos.column,
+                file: String::new(),
             });
             continue;
         }
@@ -50,6 +51,7 @@ pub(crate) fn claims(
                 path: pos.path.clone(),
                 line: pos.line,
                 column: pos.column,
+                file: String::new(),
             });
             continue;
         }

@@ -230,6 +230,7 @@ fn replicas(system: &System, diagnostics: &mut Vec<Diagnostic>) -> i32 {
                 path: pos.path.clone(),
                 line: pos.line,
                 column: pos.column,
+                file: String::new(),
             });
         }
     }

@@ -51,6 +51,7 @@ pub(crate) fn startup(system: &System, policy: &Policy, out: &mut Vec<Diagnostic
                     path: pos.path.clone(),
                     line: pos.line,
                     column: pos.column,
+                    file: String::new(),
                 });
             }
         }

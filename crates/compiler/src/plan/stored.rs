@@ -123,6 +123,7 @@ fn max_bytes(policy: &Policy, diagnostics: &mut Vec<Diagnostic>) -> u64 {
                 path: String::new(),
                 line: 0,
                 column: 0,
+                file: String::new(),
             });
             KUBERNETES_MAX_BYTES
         }
@@ -164,5 +165,6 @@ fn check_size(
         path: over.pos.path.clone(),
         line: over.pos.line,
         column: over.pos.column,
+        file: String::new(),
     });
 }

@@ -296,6 +296,7 @@ fn cap_of(
             path: String::new(),
             line: 0,
             column: 0,
+            file: String::new(),
         });
     }
     cap

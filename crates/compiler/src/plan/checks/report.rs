@@ -13,5 +13,6 @@ pub(crate) fn error(out: &mut Vec<Diagnostic>, code: &str, message: String, pos:
         path: pos.path.clone(),
         line: pos.line,
         column: pos.column,
+        file: String::new(),
     });
 }
