@@ -39,6 +39,8 @@ pub enum ReferenceKind {
     Config,
     /// A top-level secret's `file:`.
     Secret,
+    /// The other compose file an `extends:` names (its `file:`).
+    ComposeFile,
 }
 
 impl ReferenceKind {

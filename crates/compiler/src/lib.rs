@@ -88,7 +88,14 @@ pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -
             plan = Some(planned.plan);
         }
     }
-    diagnostics.sort_by_key(|d| (d.line, d.column, d.severity));
+    // What `extends:` took from another service is reported where that service wrote it.
+    for d in &mut diagnostics {
+        loaded.origins.attribute(d);
+    }
+    // The compose file's own findings first, then each other file's.
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity))
+    });
     diagnostics.dedup();
     Compiled {
         plan,
@@ -115,11 +122,23 @@ fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
 }
 
 /// The files `text` names, so a shell knows what to send with it: relative bind-mount sources
-/// (files or folders), `env_file`s, and the `file:` of configs and secrets, each once, in the
-/// order first named. Paths are project paths; one that leaves the folder is not listed (the
+/// (files or folders), `env_file`s, the `file:` of configs and secrets, and the compose files
+/// `extends:` names, each once, in the order first named. Paths are project paths; one that leaves the folder is not listed (the
 /// compile refuses it).
 pub fn referenced_files(text: &str, options: &CompileOptions) -> Vec<Reference> {
-    let mut references = load(text, &Files::new(), options).references;
+    referenced_files_with_files(text, &Files::new(), options)
+}
+
+/// [`referenced_files`] with the files read so far: what the compose files `extends:` names
+/// name in turn is known only once they are sent. A shell reads what this lists and asks
+/// again until nothing new is listed (each round adds at least one file, and the project
+/// folder holds finitely many).
+pub fn referenced_files_with_files(
+    text: &str,
+    files: &Files,
+    options: &CompileOptions,
+) -> Vec<Reference> {
+    let mut references = load(text, files, options).references;
     let mut seen = std::collections::BTreeSet::new();
     references.retain(|r| seen.insert((r.path.clone(), r.kind)));
     references

@@ -1,9 +1,9 @@
 //! What Compose refuses although each key reads fine alone: a service naming a network, secret
 //! or config the top level does not declare, or a service the file does not define (`links`,
-//! `volumes_from`, `extends`, `network_mode: service:x`); `network_mode` beside `networks`; one
-//! `container_name` for two services; and `depends_on` cycles. Checked on the YAML tree,
+//! `volumes_from`, `network_mode: service:x`; `extends` is load::extends's); `network_mode`
+//! beside `networks`; one `container_name` for two services; and `depends_on` cycles. Checked on the YAML tree,
 //! since most of these keys have no Kubernetes translation of their own, so that `validate`
-//! refuses what `docker compose config` refuses.
+//! refuses what `docker compose config` refuses. The services are the ones `extends:` made.
 
 use std::collections::BTreeSet;
 
@@ -114,25 +114,6 @@ pub(super) fn check(
                     let target = used.split(separator).next().unwrap_or("").to_string();
                     services_named.push((target, node, at, key_name));
                 }
-            }
-        }
-        if let Some((_, extends)) = field("extends") {
-            let epath = child(&path, "extends");
-            match &extends.value {
-                Value::Map(entries) if !entries.iter().any(|(k, _)| k.text() == "file") => {
-                    if let Some((_, target)) = entries.iter().find(|(k, _)| k.text() == "service") {
-                        services_named.push((
-                            target.text(),
-                            target,
-                            child(&epath, "service"),
-                            "extends",
-                        ));
-                    }
-                }
-                Value::Str(target) => {
-                    services_named.push((target.clone(), extends, epath, "extends"))
-                }
-                _ => {}
             }
         }
         for (target, node, at, key_name) in services_named {

@@ -5,7 +5,7 @@
 //! A table of keys, not the catalog: "catalog" in Tycho means the ready-made systems.
 
 const ONE_POD: &str = "all services share one pod and reach each other by service name";
-const OTHER_FILES: &str = "Tycho reads one compose file; merge the other file's services into it";
+const OTHER_FILES: &str = "Tycho does not include other compose files; merge their services into this one, or `extends:` them";
 
 pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("version", ""),
@@ -28,6 +28,8 @@ pub const X_TYCHO_CONNECT: &[(&str, &str)] = &[("service", ""), ("port", ""), ("
 pub const SERVICE: &[(&str, &str)] = &[
     // Translated.
     ("image", ""),
+    // Applied before the service is read (load::extends).
+    ("extends", ""),
     ("command", ""),
     ("entrypoint", ""),
     ("environment", ""),
@@ -130,7 +132,6 @@ pub const SERVICE: &[(&str, &str)] = &[
         "credential_spec",
         "Windows credential specs are not supported",
     ),
-    ("extends", OTHER_FILES),
     (
         "volumes_from",
         "mount the same volume in both services instead",

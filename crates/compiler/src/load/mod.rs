@@ -5,6 +5,7 @@
 //! reported as "not translated", or an error (unknown keys must not pass: typos matter).
 
 mod consistency;
+mod extends;
 mod files;
 mod keys;
 mod ports;
@@ -29,8 +30,12 @@ use std::collections::BTreeMap;
 pub struct Loaded {
     pub system: Option<System>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Every project path the file names (bind mounts, env files, configs, secrets).
+    /// Every project path the file names (bind mounts, env files, configs, secrets, the
+    /// files `extends:` names).
     pub references: Vec<Reference>,
+    /// Where the parts of services merged by `extends:` were written, to point diagnostics
+    /// about them there.
+    pub origins: extends::Origins,
 }
 
 /// What the system is called and where it is served, known once the file's own top-level
@@ -67,6 +72,7 @@ pub fn load(
                 system: None,
                 diagnostics,
                 references: Vec::new(),
+                origins: Default::default(),
             };
         }
         Err(error) => {
@@ -75,6 +81,7 @@ pub fn load(
                 system: None,
                 diagnostics,
                 references: Vec::new(),
+                origins: Default::default(),
             };
         }
     };
@@ -87,12 +94,14 @@ pub fn load(
         profiles: profiles::active(options, &env),
         image_template: &options.policy.image_template,
     };
-    let system = load_system(&root, &context, &mut reader);
+    let mut origins = extends::Origins::default();
+    let system = load_system(&root, &context, &mut reader, &mut origins);
     diagnostics.extend(reader.diagnostics);
     Loaded {
         system,
         diagnostics,
         references: reader.lookups.references,
+        origins,
     }
 }
 
@@ -202,7 +211,12 @@ fn interpolate_tree(
     }
 }
 
-fn load_system(root: &Node, context: &Context, r: &mut Reader) -> Option<System> {
+fn load_system(
+    root: &Node,
+    context: &Context,
+    r: &mut Reader,
+    origins: &mut extends::Origins,
+) -> Option<System> {
     let Value::Map(entries) = &root.value else {
         r.error(
             codes::ROOT_NOT_MAPPING,
@@ -265,8 +279,8 @@ fn load_system(root: &Node, context: &Context, r: &mut Reader) -> Option<System>
         );
         return None;
     };
-    let service_entries = r.map(services, "/services").unwrap_or(&[]);
-    if service_entries.is_empty() {
+    let written_services = r.map(services, "/services").unwrap_or(&[]);
+    if written_services.is_empty() {
         r.error(
             codes::NO_SERVICES,
             "`services:` is empty; define at least one service",
@@ -274,6 +288,9 @@ fn load_system(root: &Node, context: &Context, r: &mut Reader) -> Option<System>
             "/services",
         );
     }
+    let (service_entries, merged_from) = extends::apply(written_services, context.env, r);
+    *origins = merged_from;
+    let service_entries = service_entries.as_slice();
     // Each Kubernetes name with the name the file wrote, to name both sides of a collision.
     let mut written: Vec<(String, String)> = Vec::new();
     let mut disabled: Vec<profiles::Disabled> = Vec::new();

@@ -26,6 +26,9 @@ pub struct Reader<'f> {
     pub stored_keys: BTreeMap<(Store, String), String>,
     /// A claim each for relative bind-mount folders that were not sent (`./data`).
     pub folder_volumes: Vec<VolumeDecl>,
+    /// The file being read when it is not the compose file (one an `extends:` names), by
+    /// project path: the diagnostics pushed meanwhile are in it.
+    pub file: String,
 }
 
 /// Appends a JSON Pointer segment (escaping `~` and `/`).
@@ -53,6 +56,7 @@ impl<'f> Reader<'f> {
             stored: StoredFiles::default(),
             stored_keys: BTreeMap::new(),
             folder_volumes: Vec::new(),
+            file: String::new(),
         }
     }
 
@@ -86,7 +90,15 @@ impl<'f> Reader<'f> {
             path: path.into(),
             line,
             column,
-            file: String::new(),
+            file: self.file.clone(),
+        });
+    }
+
+    /// A YAML reader's finding, in the file being read.
+    pub fn push_yaml(&mut self, e: crate::yaml::YamlError) {
+        self.diagnostics.push(Diagnostic {
+            file: self.file.clone(),
+            ..super::yaml_diagnostic(e)
         });
     }
 
