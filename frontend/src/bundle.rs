@@ -86,7 +86,7 @@ pub struct Missing {
 
 /// The files `text` names that `files` does not hold, in the order named.
 pub fn missing(text: &str, options: &CompileOptions, files: &Files) -> Vec<Missing> {
-    tycho_compiler::referenced_files(text, options)
+    tycho_compiler::referenced_files_with_files(text, files, options)
         .into_iter()
         .filter(|r| !sent(r, files))
         .map(|r| Missing {
@@ -95,6 +95,7 @@ pub fn missing(text: &str, options: &CompileOptions, files: &Files) -> Vec<Missi
                 ReferenceKind::EnvFile => "env_file",
                 ReferenceKind::Config => "config",
                 ReferenceKind::Secret => "secret",
+                ReferenceKind::ComposeFile => "extended compose file",
             },
             may_be_folder: r.kind.may_be_folder(),
             line: r.line,

@@ -6,13 +6,32 @@
 //! volume of its own for a bind-mount folder).
 
 use std::path::{Path, PathBuf};
-use tycho_compiler::{Files, Reference};
+use tycho_compiler::{CompileOptions, Files, Reference};
 
 use crate::error::CliError;
 
 /// What one folder may hold: Kubernetes keeps at most 1 MiB in the ConfigMap that carries
 /// it, so reading on (a database's data folder, say) would only be refused later.
 const MAX_FOLDER_BYTES: u64 = 1024 * 1024;
+
+/// Reads what compose `text` names below `folder`, and what the files read name in turn (the
+/// other compose file of an `extends:` names its own files), until nothing new is named.
+pub fn read_referenced(
+    folder: &Path,
+    text: &str,
+    options: &CompileOptions,
+) -> Result<Files, CliError> {
+    let mut files = Files::new();
+    let mut named = 0;
+    loop {
+        let references = tycho_compiler::referenced_files_with_files(text, &files, options);
+        if references.len() == named {
+            return Ok(files);
+        }
+        named = references.len();
+        files = read_files(folder, &references)?;
+    }
+}
 
 /// Reads every referenced path below `folder`.
 pub fn read_files(folder: &Path, references: &[Reference]) -> Result<Files, CliError> {
@@ -104,7 +123,6 @@ fn cannot_read(path: &Path, error: std::io::Error) -> CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tycho_compiler::{CompileOptions, referenced_files};
 
     fn project(files: &[(&str, &str)]) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("tycho-bundle-{}", uuid_like()));
@@ -127,7 +145,7 @@ mod tests {
     }
 
     fn read(dir: &Path, text: &str) -> Result<Files, CliError> {
-        read_files(dir, &referenced_files(text, &CompileOptions::default()))
+        read_referenced(dir, text, &CompileOptions::default())
     }
 
     #[test]
@@ -151,6 +169,23 @@ mod tests {
                 "web.env"
             ]
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_files_an_extended_file_names_are_read_too() {
+        let dir = project(&[
+            (
+                "common/base.yaml",
+                "services:\n  base:\n    image: a\n    env_file: ./base.env\n",
+            ),
+            ("common/base.env", "A=1"),
+            ("other.txt", "u"),
+        ]);
+        let text = "services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n";
+        let files = read(&dir, text).unwrap();
+        let paths: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(paths, ["common/base.env", "common/base.yaml"]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -141,12 +141,11 @@ pub fn read_compose(
         profiles: profiles.to_vec(),
         ..Default::default()
     };
-    let references = tycho_compiler::referenced_files(&text, &options);
     let folder = match file.parent() {
         Some(parent) if file != Path::new("-") && !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let files = crate::bundle::read_files(folder, &references)?;
+    let files = crate::bundle::read_referenced(folder, &text, &options)?;
     Ok(ComposeInput {
         text,
         env,

@@ -288,11 +288,12 @@ export interface KubeObject {
 export type Files = Record<string, string | Uint8Array>;
 
 /** A path the compose text names: a bind mount's source (a file, or a folder whose files are
- * sent each by its own path), an `env_file`, or a config's or secret's `file:`. */
+ * sent each by its own path), an `env_file`, a config's or secret's `file:`, or the other
+ * compose file of an `extends:`. */
 export interface Reference {
   /** Relative to the compose file, `/`-separated, without `.` or `..`. */
   path: string;
-  kind: "mount" | "env_file" | "config" | "secret";
+  kind: "mount" | "env_file" | "config" | "secret" | "compose_file";
   /** JSON Pointer of the value that names it. */
   pointer: string;
   line: number;
@@ -478,16 +479,19 @@ pub fn validate(
     to_js(&validate_value_with_files(&text, &files, &options))
 }
 
-/// The files compose `text` names, so a caller knows what to send with it (each path once).
+/// The files compose `text` names, so a caller knows what to send with it (each path once);
+/// with `files`, also what those name in turn (an `extends:`'s other compose file names its
+/// own), so a caller asks again until the list stops growing.
 #[wasm_bindgen(js_name = referencedFiles, unchecked_return_type = "Reference[]")]
 pub fn referenced_files(
     #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
     options: Option<Options>,
+    files: Option<FilesArg>,
 ) -> Result<JsValue, JsError> {
     let (text, options) = arguments(&text, options)?;
-    to_js(&to_value(&tycho_compiler::referenced_files(
-        &text, &options,
-    )))
+    let files = files_argument(files)?;
+    let references = tycho_compiler::referenced_files_with_files(&text, &files, &options);
+    to_js(&to_value(&references))
 }
 
 /// Compiles compose `text` to Kubernetes objects. Errors in the text come back as diagnostics

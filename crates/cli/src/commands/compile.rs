@@ -40,10 +40,11 @@ pub fn run(args: &CompileArgs) -> Result<(), CliError> {
         options.username = user.clone();
     }
     let compiled = tycho_compiler::compile_with_files(&text, &files, &options);
-    let rendered = diagnostic::render(
+    let rendered = diagnostic::render_with_files(
         &compiled.diagnostics,
         &display_name(&args.input.file),
         &text,
+        &files,
     );
     let Some(plan) = compiled.plan else {
         return Err(CliError::Diagnostics(rendered));

@@ -30,7 +30,10 @@ pub fn run(args: &ValidateArgs) -> Result<(), CliError> {
     let name = display_name(&args.input.file);
     match args.format {
         Format::Human if diagnostics.is_empty() => println!("{name}: ok"),
-        Format::Human => print!("{}", diagnostic::render(&diagnostics, &name, &text)),
+        Format::Human => print!(
+            "{}",
+            diagnostic::render_with_files(&diagnostics, &name, &text, &files)
+        ),
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&diagnostics).unwrap_or_default()
