@@ -32,6 +32,9 @@ pub struct CatalogEntry {
     pub ports: Vec<String>,
     /// Summed CPU and memory limits, e.g. `2 CPU · 4G`.
     pub resources: String,
+    /// Its images start as root (`x-tycho: {profile: baseline}`): it runs only under an
+    /// operator's `baseline` profile.
+    pub needs_baseline: bool,
 }
 
 /// Every catalog entry, in folder order.
@@ -44,8 +47,12 @@ pub fn catalog() -> Vec<CatalogEntry> {
 
 fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
     let about = tycho_compiler::x_tycho(text);
-    let compiled =
-        tycho_compiler::compile(text, &options("", &BTreeMap::new(), &Policy::default()));
+    // The facts of the card as the entry runs: under the profile it says it needs.
+    let mut policy = Policy::default();
+    if about.needs_baseline {
+        policy.profile = tycho_compiler::SecurityProfile::Baseline;
+    }
+    let compiled = tycho_compiler::compile(text, &options("", &BTreeMap::new(), &policy));
     let mut images = Vec::new();
     let mut ports = Vec::new();
     let (mut cpu, mut memory) = (0, 0);
@@ -72,7 +79,14 @@ fn catalog_entry(slug: &'static str, text: &'static str) -> CatalogEntry {
         images,
         ports,
         resources: format!("{} CPU · {}", cpus(cpu), human_bytes(memory)),
+        needs_baseline: about.needs_baseline,
     }
+}
+
+/// What a catalog card says before launch when the operator's policy cannot run the entry.
+pub fn catalog_blocker(entry: &CatalogEntry, policy: &Policy) -> Option<&'static str> {
+    (entry.needs_baseline && !policy.root_allowed())
+        .then_some("Needs the baseline profile: its image starts as root, which this server's policy does not allow")
 }
 
 /// Compile options for the browser: the user's name and env, the operator's policy (the server's
@@ -334,6 +348,31 @@ fn human_bytes(bytes: u64) -> String {
 fn trim_float(x: f64) -> String {
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod catalog_tests {
+    use super::*;
+
+    #[test]
+    fn rstudio_is_marked_where_the_policy_cannot_run_it() {
+        let catalog = catalog();
+        let rstudio = catalog
+            .iter()
+            .find(|e| e.slug == "rstudio")
+            .expect("RStudio");
+        assert!(rstudio.needs_baseline);
+        // Its card's facts are those of the system it would run.
+        assert_eq!(rstudio.ports, ["rstudio:8787"]);
+        assert!(catalog_blocker(rstudio, &Policy::default()).is_some());
+        let baseline = Policy {
+            profile: tycho_compiler::SecurityProfile::Baseline,
+            ..Policy::default()
+        };
+        assert_eq!(catalog_blocker(rstudio, &baseline), None);
+        let nginx = catalog.iter().find(|e| e.slug == "nginx").expect("nginx");
+        assert_eq!(catalog_blocker(nginx, &Policy::default()), None);
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct System {
     pub not_translated: Vec<(String, Pos, String)>,
     /// The top-level `x-tycho: {connect: …}`.
     pub connect: ConnectSpec,
+    /// `x-tycho: {profile: baseline}`: the file says its images start as root, so it runs only
+    /// under the operator's `baseline` profile; where it says so.
+    pub needs_baseline: Option<Pos>,
     /// Files sent with the compose file that services mount or read as configs and secrets.
     pub stored: StoredFiles,
 }

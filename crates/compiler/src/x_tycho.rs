@@ -1,13 +1,17 @@
-//! What a file's top-level `x-tycho:` block says about the system for catalogs: its `title`
-//! and `description` (the loader checks the block; `connect` is read there).
+//! What a file's top-level `x-tycho:` block says about the system for catalogs: its `title`,
+//! `description` and whether it needs the `baseline` profile (the loader checks the block;
+//! `connect` is read there).
 
 use crate::yaml::{self, Node, Value};
 
-/// `x-tycho: {title, description}`, each when written as a string.
+/// `x-tycho: {title, description, profile}`, each when written as a string.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XTycho {
     pub title: Option<String>,
     pub description: Option<String>,
+    /// `profile: baseline`: the images start as root, so the system runs only under an
+    /// operator's `baseline` profile.
+    pub needs_baseline: bool,
 }
 
 /// The `title` and `description` of `text`'s `x-tycho:` block; none when the text is not YAML
@@ -21,6 +25,7 @@ pub fn x_tycho(text: &str) -> XTycho {
     XTycho {
         title: string("title"),
         description: string("description"),
+        needs_baseline: string("profile").as_deref() == Some("baseline"),
     }
 }
 
@@ -49,5 +54,7 @@ mod tests {
         assert_eq!(x_tycho("services: {}\n"), XTycho::default());
         assert_eq!(x_tycho("x-tycho: [\n"), XTycho::default());
         assert_eq!(x_tycho("x-tycho:\n  title: 3\n").title, None);
+        assert!(x_tycho("x-tycho:\n  profile: baseline\n").needs_baseline);
+        assert!(!found.needs_baseline);
     }
 }

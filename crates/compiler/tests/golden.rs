@@ -45,14 +45,25 @@ fn env_beside(file: &Path) -> BTreeMap<String, String> {
 
 /// The manifests followed by the rendered diagnostics, as one reviewable text. Samples get
 /// `tests/data/policy-samples.yaml`, which allows the existing claim they mount; the catalog
-/// the default policy.
+/// the default policy (with the profile an entry says it needs).
 fn render(stem: &str, file: &Path) -> String {
     let policy = if stem.starts_with("sample-") {
         samples_policy()
     } else {
-        tycho_compiler::Policy::default()
+        catalog_policy(file)
     };
     render_with(stem, file, policy)
+}
+
+/// The default policy, with the `baseline` profile for an entry that says it needs it
+/// (RStudio's image starts as root).
+fn catalog_policy(file: &Path) -> tycho_compiler::Policy {
+    let text = std::fs::read_to_string(file).expect("fixture is readable");
+    let mut policy = tycho_compiler::Policy::default();
+    if tycho_compiler::x_tycho(&text).needs_baseline {
+        policy.profile = tycho_compiler::SecurityProfile::Baseline;
+    }
+    policy
 }
 
 fn samples_policy() -> tycho_compiler::Policy {
@@ -166,6 +177,7 @@ fn connect_modes_match_their_golden_files() {
 #[test]
 fn catalog_systems_compile_without_errors() {
     for (stem, file) in fixtures().iter().filter(|(s, _)| s.starts_with("catalog-")) {
+        // Under the profile each entry says it needs.
         let out = render(stem, file);
         assert!(
             out.contains("kind: Deployment"),

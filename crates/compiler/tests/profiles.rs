@@ -124,3 +124,53 @@ fn the_profile_is_read_from_the_policy_file() {
     let error = parse_policy("profile: privileged\n").expect_err("not a profile");
     assert!(error.contains("privileged"), "{error}");
 }
+
+/// A file that says its images start as root (`x-tycho: {profile: baseline}`, as the catalog's
+/// RStudio does) is refused under `restricted` before launch, at that line, with both ways out;
+/// under `baseline` it compiles without `runAsNonRoot`.
+#[test]
+fn a_file_that_needs_the_baseline_profile_says_so_under_restricted() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/catalog/rstudio/docker-compose.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("the catalog's RStudio");
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "profile: baseline")
+        .expect("RStudio says it needs baseline")
+        + 1;
+    let options = tycho_compiler::CompileOptions {
+        guid: "abc".into(),
+        ..Default::default()
+    };
+    let compiled = tycho_compiler::compile(&text, &options);
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        (errors[0].code.as_str(), errors[0].line),
+        (tycho_compiler::codes::ROOT_REFUSED, line)
+    );
+    assert!(
+        errors[0]
+            .message
+            .contains("`profile: baseline` in the policy"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[0].message.contains("numeric `user:`"),
+        "{}",
+        errors[0].message
+    );
+    let mut baseline = options.clone();
+    baseline.policy.profile = tycho_compiler::SecurityProfile::Baseline;
+    let plan = tycho_compiler::compile(&text, &baseline)
+        .plan
+        .expect("compiles under baseline");
+    assert!(!plan.to_yaml().contains("runAsNonRoot"));
+}

@@ -73,12 +73,17 @@ pub(super) fn Catalog() -> impl IntoView {
             .map(|entry| {
                 let slug = entry.slug;
                 let chosen = entry.clone();
+                let marked = entry.clone();
+                let blocker = move || state.policy.with(|p| crate::model::catalog_blocker(&marked, p));
                 view! {
                     <li>
                         <button class="card" data-slug=slug
                             aria-pressed=move || (state.selected.get() == Some(slug)).to_string()
                             on:click=move |_| pick(Some(&chosen))>
                             <span class="title">{entry.title.clone()}</span>
+                            {move || blocker().map(|why| view! {
+                                <span class="blocker" title=why>"Needs the baseline profile"</span>
+                            })}
                             <span class="desc">{entry.description.clone()}</span>
                             <span class="facts">
                                 <span title="Images">{entry.images.join(", ")}</span>

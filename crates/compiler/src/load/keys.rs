@@ -20,7 +20,12 @@ pub const TOP_LEVEL: &[(&str, &str)] = &[
 ];
 
 /// Tycho's own top-level `x-tycho:` block.
-pub const X_TYCHO: &[(&str, &str)] = &[("title", ""), ("description", ""), ("connect", "")];
+pub const X_TYCHO: &[(&str, &str)] = &[
+    ("title", ""),
+    ("description", ""),
+    ("connect", ""),
+    ("profile", ""),
+];
 
 /// `x-tycho: {connect: …}`: which port Tycho's proxy serves and how it rewrites the path.
 pub const X_TYCHO_CONNECT: &[(&str, &str)] = &[("service", ""), ("port", ""), ("rewrite", "")];

@@ -254,7 +254,7 @@ fn load_system(
                     files::declarations(value, &path, Store::Secret, r, &mut top_not_translated)
             }
             // Other `x-` extensions are ignored (as compose does); Tycho reads its own.
-            "x-tycho" => system.connect = x_tycho(value, &path, r),
+            "x-tycho" => (system.connect, system.needs_baseline) = x_tycho(value, &path, r),
             _ => r.other_key(key, &path, keys::TOP_LEVEL, &mut top_not_translated),
         }
     }
@@ -360,10 +360,12 @@ fn version_one_services(entries: &[(Node, Node)]) -> Vec<String> {
         .collect()
 }
 
-/// The top-level `x-tycho:` block: `title` and `description` (for catalogs) and
-/// `connect: {service, port, rewrite}`. Unknown keys are errors, as everywhere else.
-fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
+/// The top-level `x-tycho:` block: `title` and `description` (for catalogs), `connect:
+/// {service, port, rewrite}`, and `profile` (`baseline` when the images start as root; where
+/// it is written). Unknown keys are errors, as everywhere else.
+fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> (ConnectSpec, Option<crate::model::Pos>) {
     let mut spec = ConnectSpec::default();
+    let mut needs_baseline = None;
     for (key, value) in r.map(node, path).unwrap_or(&[]) {
         let name = key.text();
         let kpath = child(path, &name);
@@ -372,10 +374,20 @@ fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
                 r.string(value, &kpath);
             }
             "connect" => spec = x_tycho_connect(value, &kpath, r),
+            "profile" => match r.string(value, &kpath).as_deref() {
+                Some("baseline") => needs_baseline = Some(r.pos(value, &kpath)),
+                Some("restricted") | None => {}
+                Some(other) => r.error(
+                    codes::INVALID_VALUE,
+                    format!("`profile` is `restricted` or `baseline` (the Pod Security Standard the images need), not `{other}`"),
+                    value,
+                    &kpath,
+                ),
+            },
             _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO)),
         }
     }
-    spec
+    (spec, needs_baseline)
 }
 
 fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {

@@ -23,6 +23,7 @@ pub(crate) fn check(system: &System, options: &CompileOptions, out: &mut Vec<Dia
     annotations::check(system, out);
     allowed_claims::check(system, options, out);
     limits::check(system, policy, out);
+    privileges::root_images(system.needs_baseline.as_ref(), policy, out);
     for service in &system.services {
         host_paths::host_paths(service, policy, out);
         privileges::privileges(service, policy, out);

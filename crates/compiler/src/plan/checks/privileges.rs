@@ -5,8 +5,27 @@
 use super::report::error;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::model::Service;
+use crate::model::{Pos, Service};
 use crate::options::Policy;
+
+/// Refuses a file that says its images start as root (`x-tycho: {profile: baseline}`) under a
+/// policy that does not let them: they would only fail at start.
+pub(crate) fn root_images(
+    needs_baseline: Option<&Pos>,
+    policy: &Policy,
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(pos) = needs_baseline
+        && !policy.root_allowed()
+    {
+        error(
+            out,
+            codes::ROOT_REFUSED,
+            "this system's images start as root (it says `profile: baseline`), which the operator's `restricted` profile does not let them: the operator can set `profile: baseline` in the policy, or the services can run as a numeric `user:` their images support".to_string(),
+            pos,
+        );
+    }
+}
 
 /// Refuses each privilege `service` asks for that the policy does not allow.
 pub(crate) fn privileges(service: &Service, policy: &Policy, out: &mut Vec<Diagnostic>) {
