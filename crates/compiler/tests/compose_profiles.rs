@@ -8,18 +8,15 @@ use tycho_compiler::{CompileOptions, Severity, codes, compile};
 
 const FILE: &str = "services:\n  web:\n    image: web\n  debug:\n    image: busybox\n    profiles: [debug]\n  test:\n    image: tester\n    profiles: [test, ci]\n    depends_on: [web]\n";
 
-fn containers(text: &str, options: &CompileOptions) -> Vec<String> {
-    let compiled = compile(text, options);
+/// The pod of a plan.
+fn pod(compiled: tycho_compiler::Compiled) -> k8s_openapi::api::core::v1::PodSpec {
     assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
-    let pod = compiled
-        .plan
-        .unwrap()
-        .deployment
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap();
+    let deployment = compiled.plan.expect("compiles").deployment;
+    deployment.spec.unwrap().template.spec.unwrap()
+}
+
+fn containers(text: &str, options: &CompileOptions) -> Vec<String> {
+    let pod = pod(compile(text, options));
     let mut names: Vec<String> = pod
         .init_containers
         .into_iter()
@@ -141,15 +138,7 @@ fn build_without_image_takes_the_policys_image_template() {
             .message
             .contains("registry.example.org/shop-api:latest")
     );
-    let pod = compiled
-        .plan
-        .unwrap()
-        .deployment
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap();
+    let pod = pod(compiled);
     let images: Vec<_> = pod
         .containers
         .iter()

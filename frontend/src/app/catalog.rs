@@ -5,7 +5,6 @@ use crate::model::CatalogEntry;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
-use wasm_bindgen::JsCast;
 
 #[component]
 pub(super) fn Catalog() -> impl IntoView {
@@ -21,10 +20,7 @@ pub(super) fn Catalog() -> impl IntoView {
         state.launch.set(Launch::Idle);
     };
     let upload = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(input) = super::files::input_of(&ev) else {
             return;
         };
         let Some(file) = input.files().and_then(|f| f.get(0)) else {
@@ -45,10 +41,7 @@ pub(super) fn Catalog() -> impl IntoView {
     // A project folder: its compose file to the editor, its `.env` to the variables, the rest
     // sent beside the compose file.
     let upload_folder = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(input) = super::files::input_of(&ev) else {
             return;
         };
         let chosen = super::files::chosen(&input);

@@ -40,7 +40,8 @@ pub(super) async fn read_all(
     read
 }
 
-fn input_of(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
+/// The file input an event came from.
+pub(super) fn input_of(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
 }
