@@ -13,6 +13,10 @@ use tycho_compiler::Policy;
 /// front for other machines).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8099";
 
+/// A compose file with the files it names, in base64 (4/3 of their size): room for what one
+/// system may carry, Kubernetes' 1 MiB ConfigMap and 1 MiB Secret.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
 /// `tycho api`: serve the REST API, the dashboard and the compat endpoints.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiArgs {
@@ -54,8 +58,8 @@ pub struct ApiArgs {
     /// Directory of the built dashboard, served at `/`.
     #[arg(long, value_name = "DIR", default_value = "dist")]
     pub dist: PathBuf,
-    /// Largest accepted request body.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    /// Largest accepted request body (not for `/connect`, whose uploads go to the apps).
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// Most systems one user may run at a time (0: no limit).
     #[arg(long, default_value_t = 10)]
@@ -237,7 +241,7 @@ impl Default for Settings {
             namespace: "default".into(),
             policy: Policy::default(),
             auth: Auth::Insecure,
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_systems_per_user: 10,
             max_concurrent_starts: 16,
             dist: None,

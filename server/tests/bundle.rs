@@ -177,3 +177,35 @@ async fn compile_shows_the_secret_masked_and_bad_paths_are_refused() {
     );
     cluster.cleanup().await;
 }
+
+/// Files up to what Kubernetes keeps in one ConfigMap fit in a request with the default body
+/// limit, base64 and all; above the policy's cap the answer says which cap.
+#[tokio::test]
+async fn files_up_to_the_configmap_limit_fit_in_a_request() {
+    let cluster = TestCluster::start("bundle-size").await;
+    let server = TestServer::on(&cluster).await;
+    let text =
+        format!("services:\n  web:\n    image: {IMAGE}\n    volumes: [\"./big.txt:/big.txt\"]\n");
+    let validate = |bytes: usize| json!({"compose": text, "files": {"big.txt": STANDARD.encode("x".repeat(bytes))}});
+    let (status, body) = server
+        .json(
+            Method::POST,
+            "/api/v1/validate",
+            Some(ALICE),
+            Some(validate(1000 * 1000)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["valid"], true, "{body}");
+    let (status, body) = server
+        .json(
+            Method::POST,
+            "/api/v1/validate",
+            Some(ALICE),
+            Some(validate(1100 * 1000)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.to_string().contains("max_files_size"), "{body}");
+    cluster.cleanup().await;
+}
