@@ -75,7 +75,21 @@ pub fn compile(text: &str, options: &CompileOptions) -> Compiled {
 /// [`compile`] with the files sent beside the compose file (bind-mounted config files and
 /// folders, env files, configs, secrets), by project path ([`project_path`]).
 pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -> Compiled {
-    let loaded = load(text, files, options);
+    compile_with_overrides(text, &[], files, options)
+}
+
+/// [`compile_with_files`] of several compose files merged in order, as `docker compose -f
+/// compose.yaml -f compose.prod.yaml` merges them: `text` is the first (the project's compose
+/// file, whose findings have an empty `file`), `overrides` the project paths of the later ones,
+/// sent in `files` (their findings name them in `file`). Relative paths in every one of them
+/// start at the project folder, as in Compose.
+pub fn compile_with_overrides(
+    text: &str,
+    overrides: &[String],
+    files: &Files,
+    options: &CompileOptions,
+) -> Compiled {
+    let loaded = load(text, overrides, files, options);
     let mut diagnostics = loaded.diagnostics;
     let mut plan = None;
     let mut resources = ResourcesReport::default();
@@ -88,9 +102,11 @@ pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -
             plan = Some(planned.plan);
         }
     }
-    // What `extends:` took from another service is reported where that service wrote it.
+    // What `extends:`, an override file or `include:` brought is reported where it was written.
     for d in &mut diagnostics {
-        loaded.origins.attribute(d);
+        for origins in &loaded.origins {
+            origins.attribute(d);
+        }
     }
     // The compose file's own findings first, then each other file's.
     diagnostics.sort_by(|a, b| {
@@ -105,7 +121,7 @@ pub fn compile_with_files(text: &str, files: &Files, options: &CompileOptions) -
 }
 
 /// The loader's pass over `text`, with the name and `TYCHO_BASE_PATH` the plan will give it.
-fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
+fn load(text: &str, overrides: &[String], files: &Files, options: &CompileOptions) -> load::Loaded {
     // `${TYCHO_BASE_PATH}` interpolates like any variable, but the base path holds the GUID, and
     // without a GUID option the GUID is derived from the system name, which the file's own
     // top-level `name:` may give (known only after reading the file). So the loader interpolates
@@ -118,19 +134,20 @@ fn load(text: &str, files: &Files, options: &CompileOptions) -> load::Loaded {
         let base_path = connect::base_path(&options.policy, &name, &options.username, &guid);
         load::Project { name, base_path }
     };
-    load::load(text, files, options, &project)
+    load::load(text, overrides, files, options, &project)
 }
 
 /// The files `text` names, so a shell knows what to send with it: relative bind-mount sources
 /// (files or folders), `env_file`s, the `file:` of configs and secrets, and the compose files
-/// `extends:` names, each once, in the order first named. Paths are project paths; one that leaves the folder is not listed (the
-/// compile refuses it).
+/// `extends:` and `include:` name (and an `include`'s `env_file`), each once, in the order first
+/// named. Paths are project paths; one that leaves the folder is not listed (the compile
+/// refuses it).
 pub fn referenced_files(text: &str, options: &CompileOptions) -> Vec<Reference> {
     referenced_files_with_files(text, &Files::new(), options)
 }
 
-/// [`referenced_files`] with the files read so far: what the compose files `extends:` names
-/// name in turn is known only once they are sent. A shell reads what this lists and asks
+/// [`referenced_files`] with the files read so far: what the compose files `extends:` and
+/// `include:` name name in turn is known only once they are sent. A shell reads what this lists and asks
 /// again until nothing new is listed (each round adds at least one file, and the project
 /// folder holds finitely many).
 pub fn referenced_files_with_files(
@@ -138,7 +155,19 @@ pub fn referenced_files_with_files(
     files: &Files,
     options: &CompileOptions,
 ) -> Vec<Reference> {
-    let mut references = load(text, files, options).references;
+    referenced_files_with_overrides(text, &[], files, options)
+}
+
+/// [`referenced_files_with_files`] of several compose files merged in order (see
+/// [`compile_with_overrides`]): what the override files name is listed too (the override
+/// files themselves are the shell's to send).
+pub fn referenced_files_with_overrides(
+    text: &str,
+    overrides: &[String],
+    files: &Files,
+    options: &CompileOptions,
+) -> Vec<Reference> {
+    let mut references = load(text, overrides, files, options).references;
     let mut seen = std::collections::BTreeSet::new();
     references.retain(|r| seen.insert((r.path.clone(), r.kind)));
     references

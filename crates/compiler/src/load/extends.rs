@@ -8,12 +8,12 @@
 //! pointer each part came from, so a finding in a base service points at that service, in its
 //! own file.
 
-use super::interpolate_tree;
+use super::compose_file::{self, NamedAt};
 use super::reader::{Reader, child};
-use crate::bundle::{self, Found, ReferenceKind};
+use crate::bundle::{self, ReferenceKind};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{Node, Value};
 use std::collections::BTreeMap;
 
 /// What a base service does not pass on: the keys that tie a service to other services
@@ -23,12 +23,19 @@ const NOT_INHERITED: &[&str] = &["depends_on", "links", "volumes_from"];
 /// Where a node was written: a file (project path, `""` for the compose file) and a JSON
 /// Pointer in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Origin {
-    file: String,
-    pointer: String,
+pub(super) struct Origin {
+    pub(super) file: String,
+    pub(super) pointer: String,
 }
 
 impl Origin {
+    pub(super) fn new(file: &str, pointer: &str) -> Origin {
+        Origin {
+            file: file.to_string(),
+            pointer: pointer.to_string(),
+        }
+    }
+
     fn child(&self, segment: &str) -> Origin {
         Origin {
             file: self.file.clone(),
@@ -39,11 +46,11 @@ impl Origin {
 
 /// A YAML node with the origin of every node in it.
 #[derive(Debug, Clone)]
-struct Traced {
+pub(super) struct Traced {
     /// The node itself; for a list or mapping its items are in `shape`, not here.
-    node: Node,
+    pub(super) node: Node,
     shape: Shape,
-    origin: Origin,
+    pub(super) origin: Origin,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +61,7 @@ enum Shape {
 }
 
 impl Traced {
-    fn new(node: &Node, origin: Origin) -> Traced {
+    pub(super) fn new(node: &Node, origin: Origin) -> Traced {
         let shape = match &node.value {
             Value::Seq(items) => Shape::Seq(
                 items
@@ -84,7 +91,7 @@ impl Traced {
 
     /// Back to a plain node at `pointer`, noting in `origins` each part written elsewhere than
     /// its place in the merged tree says (`expected`).
-    fn into_node(self, pointer: &str, expected: &Origin, origins: &mut Origins) -> Node {
+    pub(super) fn into_node(self, pointer: &str, expected: &Origin, origins: &mut Origins) -> Node {
         if self.origin != *expected {
             origins
                 .entries
@@ -123,7 +130,7 @@ impl Traced {
         node
     }
 
-    fn entries(&self) -> Option<&[(Node, Traced)]> {
+    pub(super) fn entries(&self) -> Option<&[(Node, Traced)]> {
         match &self.shape {
             Shape::Map(entries) => Some(entries),
             _ => None,
@@ -132,6 +139,28 @@ impl Traced {
 
     fn text(&self) -> String {
         self.node.text()
+    }
+
+    /// The items of a list, or `None` for anything else.
+    pub(super) fn items(&self) -> Option<&[Traced]> {
+        match &self.shape {
+            Shape::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub(super) fn entries_mut(&mut self) -> Option<&mut Vec<(Node, Traced)>> {
+        match &mut self.shape {
+            Shape::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// Takes the entry `key` out of a mapping.
+    pub(super) fn take(&mut self, key: &str) -> Option<(Node, Traced)> {
+        let entries = self.entries_mut()?;
+        let at = entries.iter().position(|(k, _)| k.text() == key)?;
+        Some(entries.remove(at))
     }
 }
 
@@ -418,68 +447,11 @@ impl Resolver<'_> {
             return read.is_some();
         }
         let outer_file = std::mem::replace(&mut r.file, file.to_string());
-        let text = match bundle::find(r.files, path) {
-            Found::File(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => Some(text),
-                Err(_) => {
-                    r.error(
-                        codes::INVALID_VALUE,
-                        format!("`{path}` is not UTF-8 text"),
-                        node,
-                        pointer,
-                    );
-                    None
-                }
-            },
-            Found::Folder(_) => {
-                r.error(
-                    codes::INVALID_VALUE,
-                    format!("`extends` names the folder `{path}`; name a compose file"),
-                    node,
-                    pointer,
-                );
-                None
-            }
-            Found::Missing => {
-                r.error(
-                    codes::MISSING_FILE,
-                    format!("`{path}` was not sent with the compose file; send it beside the compose file"),
-                    node,
-                    pointer,
-                );
-                None
-            }
-        };
-        r.file = path.to_string();
-        let root = text.and_then(|text| {
-            let (parsed, findings) = yaml::parse(text);
-            for finding in findings {
-                r.push_yaml(finding);
-            }
-            match parsed {
-                Ok(Some(mut root)) => {
-                    // Unset variables are matched to findings by pointer, and this file's
-                    // pointers are not the compose file's.
-                    let unset = r.unset_variables.len();
-                    interpolate_tree(&mut root, &String::new, self.env, r);
-                    r.unset_variables.truncate(unset);
-                    Some(root)
-                }
-                Ok(None) => {
-                    r.error(
-                        codes::ROOT_NOT_MAPPING,
-                        "the file is empty; a file `extends` names needs a `services:` mapping",
-                        node,
-                        "",
-                    );
-                    None
-                }
-                Err(e) => {
-                    r.push_yaml(e);
-                    None
-                }
-            }
-        });
+        // Unset variables are matched to findings by pointer, and this file's pointers are
+        // not the compose file's.
+        let unset = r.unset_variables.len();
+        let root = compose_file::read(path, "`extends`", NamedAt::Node(node, pointer), self.env, r);
+        r.unset_variables.truncate(unset);
         r.file = outer_file;
         let readable = root.is_some();
         self.other_files.insert(path.to_string(), root);
@@ -514,11 +486,11 @@ impl Resolver<'_> {
 }
 
 /// The folder of a project path (`""` for the project folder itself).
-fn folder(path: &str) -> &str {
+pub(super) fn folder(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
-fn join(folder: &str, path: &str) -> String {
+pub(super) fn join(folder: &str, path: &str) -> String {
     if folder.is_empty() || path.starts_with('/') || path.starts_with('~') {
         path.to_string()
     } else {
@@ -529,7 +501,7 @@ fn join(folder: &str, path: &str) -> String {
 /// A path relative to another file's folder, rewritten relative to the compose file's
 /// (`./conf` in `other/base.yaml` is `./other/conf`); a path that leaves the project folder is
 /// left for the loader to refuse.
-fn rebased(folder: &str, written: &str) -> String {
+pub(super) fn rebased(folder: &str, written: &str) -> String {
     let joined = join(folder, written);
     match bundle::project_path(&joined) {
         Ok(path) if path.is_empty() => ".".into(),
@@ -540,7 +512,7 @@ fn rebased(folder: &str, written: &str) -> String {
 
 /// Rewrites the relative paths of a service from a file in `folder` (bind-mount sources and
 /// `env_file`s) so they name the same files from the compose file's folder, as Compose does.
-fn rebase_paths(service: &mut Node, folder: &str) {
+pub(super) fn rebase_paths(service: &mut Node, folder: &str) {
     if folder.is_empty() {
         return;
     }
@@ -613,6 +585,83 @@ fn rebase_env_file(item: &mut Node, folder: &str) {
 }
 
 // ---- Merge rules ----
+
+/// A later compose file (`local`) over an earlier one (`base`), as `docker compose -f base -f
+/// local` merges them: each service by the same rules as `extends`, every other top-level
+/// section by the generic rules (mappings by key, lists appended, scalars replaced). The
+/// result keeps `base`'s place: the first file is the document.
+pub(super) fn merge_files(base: Traced, local: Traced) -> Traced {
+    let Traced {
+        node,
+        shape,
+        origin,
+    } = base;
+    let (mut merged, sections) = match (shape, local.shape) {
+        (Shape::Map(merged), Shape::Map(sections)) => (merged, sections),
+        // A later file that is not a mapping is refused by the caller.
+        (Shape::Map(merged), _) => (merged, Vec::new()),
+        (_, shape) => {
+            return Traced {
+                node: local.node,
+                shape,
+                origin: local.origin,
+            };
+        }
+    };
+    for (key, value) in sections {
+        let name = key.text();
+        match merged.iter().position(|(k, _)| k.text() == name) {
+            Some(i) if name == "services" => {
+                let (k, earlier) = merged.remove(i);
+                merged.insert(i, (k, merge_entries(earlier, value, |_| "")));
+            }
+            // Extension keys are taken whole, as Compose does.
+            Some(i) if !name.starts_with("x-") => {
+                let (k, earlier) = merged.remove(i);
+                merged.insert(i, (k, merge(earlier, value, TOP_LEVEL)));
+            }
+            Some(i) => merged[i] = (key, value),
+            None => merged.push((key, value)),
+        }
+    }
+    Traced {
+        node,
+        shape: Shape::Map(merged),
+        origin,
+    }
+}
+
+/// The key path given to [`merge`] for a top-level section other than `services`: no
+/// service key starts with `/`, so none of a service's special rules applies.
+const TOP_LEVEL: &str = "/";
+
+/// Two mappings merged entry by entry (`at` gives the key path each pair merges at); the
+/// result keeps `base`'s place.
+fn merge_entries(base: Traced, local: Traced, at: impl Fn(&str) -> &str) -> Traced {
+    let Shape::Map(mut merged) = base.shape else {
+        return local;
+    };
+    let Shape::Map(overrides) = local.shape else {
+        return Traced {
+            shape: Shape::Map(merged),
+            ..base
+        };
+    };
+    for (key, value) in overrides {
+        let name = key.text();
+        match merged.iter().position(|(k, _)| k.text() == name) {
+            Some(i) => {
+                let (k, earlier) = merged.remove(i);
+                merged.insert(i, (k, merge(earlier, value, at(&name))));
+            }
+            None => merged.push((key, value)),
+        }
+    }
+    Traced {
+        shape: Shape::Map(merged),
+        ..base
+    }
+}
 
 /// `local` over `base` at `at` (the key path inside the service, `.`-separated; `""` for the
 /// service itself), by Compose's rules.

@@ -5,7 +5,6 @@
 //! A table of keys, not the catalog: "catalog" in Tycho means the ready-made systems.
 
 const ONE_POD: &str = "all services share one pod and reach each other by service name";
-const OTHER_FILES: &str = "Tycho does not include other compose files; merge their services into this one, or `extends:` them";
 
 pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("version", ""),
@@ -15,7 +14,8 @@ pub const TOP_LEVEL: &[(&str, &str)] = &[
     ("networks", ONE_POD),
     ("configs", ""),
     ("secrets", ""),
-    ("include", OTHER_FILES),
+    // Applied before the file is read (load::include).
+    ("include", ""),
     ("models", "AI models are not provisioned"),
 ];
 

@@ -4,12 +4,15 @@
 //! then walk the tree with one function per compose section. Every key is either translated,
 //! reported as "not translated", or an error (unknown keys must not pass: typos matter).
 
+mod compose_file;
 mod consistency;
 mod extends;
 mod files;
+mod include;
 mod keys;
 mod ports;
 mod profiles;
+mod project_files;
 mod reader;
 mod service;
 mod volumes;
@@ -33,9 +36,10 @@ pub struct Loaded {
     /// Every project path the file names (bind mounts, env files, configs, secrets, the
     /// files `extends:` names).
     pub references: Vec<Reference>,
-    /// Where the parts of services merged by `extends:` were written, to point diagnostics
-    /// about them there.
-    pub origins: extends::Origins,
+    /// Where the parts of the tree written elsewhere were written, to point diagnostics
+    /// about them there: first what `extends:` merged, then what the override files and
+    /// `include:` brought (applied in this order: the first maps into the second's tree).
+    pub origins: [extends::Origins; 2],
 }
 
 /// What the system is called and where it is served, known once the file's own top-level
@@ -47,9 +51,11 @@ pub struct Project {
 }
 
 /// `project` gives the [`Project`] for the file's top-level `name:` (interpolated), if any.
-/// `files` are the files sent with the compose file.
+/// `files` are the files sent with the compose file; `overrides` the project paths of the
+/// override files among them, merged over it in order.
 pub fn load(
     text: &str,
+    overrides: &[String],
     files: &Files,
     options: &CompileOptions,
     project: &dyn Fn(Option<&str>) -> Project,
@@ -88,6 +94,7 @@ pub fn load(
     let mut reader = Reader::new(files);
     let mut root = root;
     let (env, project) = interpolate_root(&mut root, &options.env, project, &mut reader);
+    let (root, file_origins) = project_files::assemble(root, overrides, &env, &mut reader);
     let context = Context {
         env: &env,
         project: &project.name,
@@ -101,7 +108,7 @@ pub fn load(
         system,
         diagnostics,
         references: reader.lookups.references,
-        origins,
+        origins: [origins, file_origins],
     }
 }
 
