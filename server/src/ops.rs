@@ -29,8 +29,16 @@ pub struct Request {
     pub primary: Option<tycho_compiler::PrimaryPort>,
     /// The active Compose profiles.
     pub profiles: Vec<String>,
-    /// The files sent with the compose file, by project path.
+    /// The files sent with the compose file and the override files among them.
+    pub files: Bundle,
+}
+
+/// The files sent with the compose file, by project path, and which of them are override
+/// files merged over it in order (`-f`; the API's `override_files`).
+#[derive(Debug, Clone, Default)]
+pub struct Bundle {
     pub files: Files,
+    pub override_files: Vec<String>,
 }
 
 pub fn options(state: &AppState, request: &Request) -> CompileOptions {
@@ -58,7 +66,7 @@ static COMPILE_SLOTS: LazyLock<Semaphore> =
 /// queued on it), so on a multi-threaded runtime the worker first hands its other tasks off
 /// (`block_in_place`) and waits there for a compile slot. Handlers should prefer
 /// [`compile_async`], which waits for its slot without holding a thread.
-pub fn compile(text: &str, files: &Files, options: &CompileOptions) -> Result<Compiled, ApiError> {
+pub fn compile(text: &str, files: &Bundle, options: &CompileOptions) -> Result<Compiled, ApiError> {
     let on_worker = tokio::runtime::Handle::try_current()
         .ok()
         .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -71,10 +79,14 @@ pub fn compile(text: &str, files: &Files, options: &CompileOptions) -> Result<Co
     }
 }
 
-fn compile_here(text: &str, files: &Files, options: &CompileOptions) -> Result<Compiled, ApiError> {
-    check_files(files)?;
+fn compile_here(
+    text: &str,
+    bundle: &Bundle,
+    options: &CompileOptions,
+) -> Result<Compiled, ApiError> {
+    check_files(&bundle.files)?;
     std::panic::catch_unwind(AssertUnwindSafe(|| {
-        tycho_compiler::compile_with_files(text, files, options)
+        tycho_compiler::compile_with_overrides(text, &bundle.override_files, &bundle.files, options)
     }))
     .map_err(|_| ApiError::Internal("the compiler failed on this input (a bug)".into()))
 }
@@ -96,7 +108,7 @@ fn check_files(files: &Files) -> Result<(), ApiError> {
 /// keep serving (`/healthz`, streams) while large files compile.
 pub async fn compile_async(
     text: &str,
-    files: &Files,
+    files: &Bundle,
     options: &CompileOptions,
 ) -> Result<Compiled, ApiError> {
     let slot = COMPILE_SLOTS.acquire().await.map_err(|_| ApiError::Busy)?;
@@ -112,7 +124,7 @@ pub async fn compile_async(
 /// [`plan`] on the blocking pool (see [`compile_async`]).
 pub async fn plan_async(
     text: &str,
-    files: &Files,
+    files: &Bundle,
     options: &CompileOptions,
 ) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
     planned(compile_async(text, files, options).await?)
@@ -121,7 +133,7 @@ pub async fn plan_async(
 /// Compiles for a start: a plan, or 422 with every diagnostic.
 pub fn plan(
     text: &str,
-    files: &Files,
+    files: &Bundle,
     options: &CompileOptions,
 ) -> Result<(Plan, Vec<Diagnostic>), ApiError> {
     planned(compile(text, files, options)?)

@@ -36,6 +36,12 @@ pub struct StartRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Override files merged over the compose file in this order, as `docker compose -f
+    /// compose.yaml -f compose.prod.yaml` merges them: paths of files sent in `files`
+    /// (e.g. `["compose.prod.yaml"]`). Their relative paths start at the compose file's
+    /// folder; a finding in one names it in `file`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_files: Vec<String>,
 }
 
 /// `POST /api/v1/validate` and `POST /api/v1/compile`.
@@ -66,6 +72,12 @@ pub struct CompileRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Override files merged over the compose file in this order, as `docker compose -f
+    /// compose.yaml -f compose.prod.yaml` merges them: paths of files sent in `files`
+    /// (e.g. `["compose.prod.yaml"]`). Their relative paths start at the compose file's
+    /// folder; a finding in one names it in `file`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub override_files: Vec<String>,
 }
 
 /// Returns the compose text of a request's `compose` value: a string as is, anything else as

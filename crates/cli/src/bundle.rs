@@ -14,23 +14,59 @@ use crate::error::CliError;
 /// it, so reading on (a database's data folder, say) would only be refused later.
 const MAX_FOLDER_BYTES: u64 = 1024 * 1024;
 
-/// Reads what compose `text` names below `folder`, and what the files read name in turn (the
-/// other compose file of an `extends:` names its own files), until nothing new is named.
+/// Reads the override files (project paths, merged over `text` in order) and what compose
+/// `text` and they name below `folder`, and what the files read name in turn (the other compose
+/// file of an `extends:` or `include:` names its own files), until nothing new is named.
 pub fn read_referenced(
     folder: &Path,
     text: &str,
+    override_files: &[String],
     options: &CompileOptions,
 ) -> Result<Files, CliError> {
-    let mut files = Files::new();
+    let root = canonical(folder)?;
+    let mut overrides = Files::new();
+    for path in override_files {
+        let real = root.join(path);
+        let bytes = std::fs::read(&real).map_err(|e| cannot_read(&real, e))?;
+        overrides.insert(path.clone(), bytes);
+    }
+    let mut files = overrides.clone();
     let mut named = 0;
     loop {
-        let references = tycho_compiler::referenced_files_with_files(text, &files, options);
+        let references =
+            tycho_compiler::referenced_files_with_overrides(text, override_files, &files, options);
         if references.len() == named {
             return Ok(files);
         }
         named = references.len();
-        files = read_files(folder, &references)?;
+        files = overrides.clone();
+        files.extend(read_files(folder, &references)?);
     }
+}
+
+/// An override file given on the command line as its project path: it must be in the project
+/// folder (the compose file's), where Compose resolves every file's relative paths.
+pub fn project_file(folder: &Path, file: &Path) -> Result<String, CliError> {
+    let root = canonical(folder)?;
+    let real = canonical(file)?;
+    let path = project_path(&root, &real).map_err(|_| {
+        CliError::Usage(format!(
+            "{} is outside the compose file's folder {}; an override file (a later -f) must be in it",
+            file.display(),
+            root.display()
+        ))
+    })?;
+    if path.is_empty() || real.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} is a folder; -f takes a compose file",
+            file.display()
+        )));
+    }
+    Ok(path)
+}
+
+fn canonical(path: &Path) -> Result<PathBuf, CliError> {
+    std::fs::canonicalize(path).map_err(|e| cannot_read(path, e))
 }
 
 /// Reads every referenced path below `folder`.
@@ -145,7 +181,7 @@ mod tests {
     }
 
     fn read(dir: &Path, text: &str) -> Result<Files, CliError> {
-        read_referenced(dir, text, &CompileOptions::default())
+        read_referenced(dir, text, &[], &CompileOptions::default())
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The compose file a command reads, the same way for `compile`, `validate` and `up`: the file
-//! (or standard input), its env (`.env`, `--env-file`, `--env`), the system name and the files
+//! (or standard input) and the override files merged over it (`-f` again), its env (`.env`, `--env-file`, `--env`), the system name and the files
 //! it names (see [`crate::bundle`]); and the flags `compile` and `validate` share, with the
 //! policy.
 //!
@@ -15,9 +15,10 @@ use crate::error::CliError;
 /// The input flags of `compile` and `validate`.
 #[derive(Args)]
 pub struct InputArgs {
-    /// The compose file (`-` for standard input).
+    /// The compose file (`-` for standard input); repeated, the later files are merged over
+    /// it in order, as `docker compose -f a.yaml -f b.yaml` does (they must be in its folder).
     #[arg(short = 'f', long = "file", default_value = "docker-compose.yaml")]
-    pub file: PathBuf,
+    pub files: Vec<PathBuf>,
     /// A variable for `$VAR` interpolation (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
@@ -36,11 +37,15 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// Reads the compose file, env, files and policy: the text, its files and the compiler's
-    /// options.
-    pub fn read(&self) -> Result<(String, Files, CompileOptions), CliError> {
+    /// The compose file (the first `-f`).
+    pub fn file(&self) -> &Path {
+        first(&self.files)
+    }
+
+    /// Reads the compose files, env, files and policy: the input and the compiler's options.
+    pub fn read(&self) -> Result<(ComposeInput, CompileOptions), CliError> {
         let input = read_compose(
-            &self.file,
+            &self.files,
             self.env_file.as_deref(),
             &self.env,
             self.name.as_deref(),
@@ -55,14 +60,19 @@ impl InputArgs {
             None => Default::default(),
         };
         let options = CompileOptions {
-            name: input.name,
-            env: input.env,
+            name: input.name.clone(),
+            env: input.env.clone(),
             profiles: self.profiles.clone(),
             policy,
             ..Default::default()
         };
-        Ok((input.text, input.files, options))
+        Ok((input, options))
     }
+}
+
+/// The compose file of a list of `-f` files (clap gives at least one, its default).
+pub fn first(files: &[PathBuf]) -> &Path {
+    files.first().map_or(Path::new("-"), PathBuf::as_path)
 }
 
 /// How diagnostics name the file: its path, or `<stdin>` for `-`.
@@ -80,20 +90,24 @@ pub struct ComposeInput {
     pub env: BTreeMap<String, String>,
     /// Empty when the compiler should take the file's own `name:`.
     pub name: String,
-    /// The files the compose file names, read from beside it.
+    /// The files the compose files name, read from beside it, and the override files.
     pub files: Files,
+    /// The project paths of the override files (the later `-f`s), in order.
+    pub override_files: Vec<String>,
 }
 
-/// Reads `file` (`-` for stdin), then the env: the `.env` beside the file (or `env_file`),
-/// overridden by `KEY=VALUE` pairs; then the files it names (of the services `profiles`
-/// enable). The name defaults as [`default_name`] says.
+/// Reads the first of `files` (`-` for stdin), then the env: the `.env` beside the file (or
+/// `env_file`), overridden by `KEY=VALUE` pairs; then the other files (override files, in the
+/// first file's folder: the project folder, as in Compose) and the files they all name (of the
+/// services `profiles` enable). The name defaults as [`default_name`] says.
 pub fn read_compose(
-    file: &Path,
+    files: &[PathBuf],
     env_file: Option<&Path>,
     pairs: &[String],
     name: Option<&str>,
     profiles: &[String],
 ) -> Result<ComposeInput, CliError> {
+    let file = first(files);
     let bytes = if file == Path::new("-") {
         let mut buffer = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buffer)
@@ -145,12 +159,18 @@ pub fn read_compose(
         Some(parent) if file != Path::new("-") && !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let files = crate::bundle::read_referenced(folder, &text, &options)?;
+    let override_files = files
+        .iter()
+        .skip(1)
+        .map(|path| crate::bundle::project_file(folder, path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let files = crate::bundle::read_referenced(folder, &text, &override_files, &options)?;
     Ok(ComposeInput {
         text,
         env,
         name,
         files,
+        override_files,
     })
 }
 

@@ -60,7 +60,10 @@ pub async fn start(
             client_cidrs: req.client_cidrs,
             primary: None,
             profiles: req.profiles,
-            files: req.files,
+            files: ops::Bundle {
+                files: req.files,
+                override_files: req.override_files,
+            },
         },
     )
     .await?;
@@ -210,11 +213,7 @@ fn compile_options(
     state: &AppState,
     caller: &Caller,
     ComposeInput { text, request: req }: ComposeInput<CompileRequest>,
-) -> (
-    String,
-    tycho_compiler::Files,
-    tycho_compiler::CompileOptions,
-) {
+) -> (String, ops::Bundle, tycho_compiler::CompileOptions) {
     let mut options = ops::options(
         state,
         &ops::Request {
@@ -231,7 +230,11 @@ fn compile_options(
     if options.guid.is_empty() {
         options.guid = tycho_compiler::content_guid(&text, &options.name);
     }
-    (text, req.files, options)
+    let bundle = ops::Bundle {
+        files: req.files,
+        override_files: req.override_files,
+    };
+    (text, bundle, options)
 }
 
 /// Validate a compose file: every diagnostic, with the server's policy. Always 200.

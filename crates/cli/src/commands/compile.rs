@@ -33,18 +33,20 @@ pub enum Output {
 
 /// Compiles the file and writes the manifests; diagnostics go to standard error.
 pub fn run(args: &CompileArgs) -> Result<(), CliError> {
-    let (text, files, mut options) = args.input.read()?;
+    let (input, mut options) = args.input.read()?;
+    let (text, files) = (&input.text, &input.files);
     options.guid = args.guid.clone().unwrap_or_default();
     options.namespace = args.namespace.clone().unwrap_or_default();
     if let Some(user) = &args.username {
         options.username = user.clone();
     }
-    let compiled = tycho_compiler::compile_with_files(&text, &files, &options);
+    let compiled =
+        tycho_compiler::compile_with_overrides(text, &input.override_files, files, &options);
     let rendered = diagnostic::render_with_files(
         &compiled.diagnostics,
-        &display_name(&args.input.file),
-        &text,
-        &files,
+        &display_name(args.input.file()),
+        text,
+        files,
     );
     let Some(plan) = compiled.plan else {
         return Err(CliError::Diagnostics(rendered));

@@ -11,16 +11,17 @@ use tycho_client::{Error, WaitOptions};
 use super::runtime::block_on;
 use crate::connection::Connection;
 use crate::error::CliError;
-use crate::input::{display_name, read_compose};
+use crate::input::{display_name, first, read_compose};
 use crate::render::diagnostics::server_diagnostics;
 use crate::render::progress::Progress;
 use crate::render::systems::{started_table, where_text};
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
-    /// The compose file (`-` for standard input).
+    /// The compose file (`-` for standard input); repeated, the later files are merged over
+    /// it in order, as `docker compose -f a.yaml -f b.yaml` does (they must be in its folder).
     #[arg(short = 'f', long = "file", default_value = "docker-compose.yaml")]
-    pub file: PathBuf,
+    pub files: Vec<PathBuf>,
     /// System name; by default the file's top-level `name:` or its folder's name.
     #[arg(long)]
     pub name: Option<String>,
@@ -50,7 +51,7 @@ pub struct UpArgs {
 /// and, with `--wait`, follows it until ready.
 pub fn run(args: &UpArgs) -> Result<(), CliError> {
     let (text, request) = read_up_input(args)?;
-    let name = display_name(&args.file);
+    let name = display_name(first(&args.files));
     block_on(async {
         let client = args.connection.client().await?;
         let started = client
@@ -112,7 +113,7 @@ pub fn run(args: &UpArgs) -> Result<(), CliError> {
 /// Compose text, env and name for `up` (the same rules as `tycho compile`).
 fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), CliError> {
     let input = read_compose(
-        &args.file,
+        &args.files,
         args.env_file.as_deref(),
         &args.env,
         args.name.as_deref(),
@@ -125,6 +126,7 @@ fn read_up_input(args: &UpArgs) -> Result<(String, StartRequest), CliError> {
         client_cidrs: Vec::new(),
         profiles: args.profiles.clone(),
         files: input.files,
+        override_files: input.override_files,
     };
     Ok((input.text, request))
 }

@@ -25,14 +25,17 @@ pub enum Format {
 /// Prints the diagnostics (they are the command's output, on standard output); an error among
 /// them fails with nothing more to say.
 pub fn run(args: &ValidateArgs) -> Result<(), CliError> {
-    let (text, files, options) = args.input.read()?;
-    let diagnostics = tycho_compiler::compile_with_files(&text, &files, &options).diagnostics;
-    let name = display_name(&args.input.file);
+    let (input, options) = args.input.read()?;
+    let (text, files) = (&input.text, &input.files);
+    let diagnostics =
+        tycho_compiler::compile_with_overrides(text, &input.override_files, files, &options)
+            .diagnostics;
+    let name = display_name(args.input.file());
     match args.format {
         Format::Human if diagnostics.is_empty() => println!("{name}: ok"),
         Format::Human => print!(
             "{}",
-            diagnostic::render_with_files(&diagnostics, &name, &text, &files)
+            diagnostic::render_with_files(&diagnostics, &name, text, files)
         ),
         Format::Json => println!(
             "{}",
