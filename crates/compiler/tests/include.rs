@@ -140,9 +140,9 @@ fn a_resource_defined_twice_is_an_error_naming_both() {
 
 #[test]
 fn volumes_configs_and_secrets_are_added_and_conflict_too() {
+    // `data` is declared differently in both (the same declaration would be accepted).
     let included = "services:\n  db:\n    image: postgres\n    volumes: [data:/var/lib/postgresql/data]\n    configs: [initdb]\nvolumes:\n  data:\nconfigs:\n  initdb:\n    file: ./init.sql\n";
-    let text =
-        "include: [db/compose.yaml]\nservices:\n  web:\n    image: nginx\nvolumes:\n  data:\n";
+    let text = "include: [db/compose.yaml]\nservices:\n  web:\n    image: nginx\nvolumes:\n  data:\n    labels: {kept: 'yes'}\n";
     let files = files(&[
         ("db/compose.yaml", included),
         ("db/init.sql", "select 1;\n"),
@@ -152,7 +152,7 @@ fn volumes_configs_and_secrets_are_added_and_conflict_too() {
         errors(&compiled),
         [(codes::CONFLICTING_KEYS, "", 6, 3, "/volumes/data")]
     );
-    let without = text.replace("volumes:\n  data:\n", "");
+    let without = text.replace("volumes:\n  data:\n    labels: {kept: 'yes'}\n", "");
     let compiled = compile_with_files(&without, &files, &options());
     assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
     let plan = compiled.plan.unwrap();
@@ -373,4 +373,56 @@ fn an_override_file_may_include_too() {
         &options(),
     );
     assert_eq!(containers(&compiled).len(), 2);
+}
+
+#[test]
+fn the_same_definition_brought_twice_is_no_conflict() {
+    // Two included files that both include a third, as Compose accepts it.
+    let text = "include: [a/compose.yaml, b/compose.yaml]\nservices:\n  web:\n    image: nginx\n";
+    let files = files(&[
+        (
+            "a/compose.yaml",
+            "include: [../db.yaml]\nservices:\n  a:\n    image: a\n",
+        ),
+        (
+            "b/compose.yaml",
+            "include: [../db.yaml]\nservices:\n  b:\n    image: b\n",
+        ),
+        (
+            "db.yaml",
+            "services:\n  db:\n    image: postgres\n    env_file: ./db.env\n",
+        ),
+        ("db.env", "DB=1\n"),
+    ]);
+    let compiled = compile_with_files(text, &files, &options());
+    let names: Vec<String> = containers(&compiled).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["web", "a", "db", "b"]);
+    // A different definition under the same name is still refused.
+    let mut files = files;
+    files.insert(
+        "b/compose.yaml".into(),
+        b"services:\n  db:\n    image: mysql\n".to_vec(),
+    );
+    let compiled = compile_with_files(text, &files, &options());
+    assert_eq!(
+        errors(&compiled),
+        [(codes::CONFLICTING_KEYS, "db.yaml", 2, 3, "/services/db")]
+    );
+    assert!(
+        error_messages(&compiled)[0].contains("`b/compose.yaml` (line 2)"),
+        "{:?}",
+        error_messages(&compiled)
+    );
+}
+
+#[test]
+fn an_unknown_section_in_an_included_file_is_an_error_there() {
+    let text = "include: [db.yaml]\nservices:\n  web:\n    image: nginx\n";
+    let files = files(&[("db.yaml", "servics:\n  db:\n    image: postgres\n")]);
+    let compiled = compile_with_files(text, &files, &options());
+    assert_eq!(
+        errors(&compiled),
+        [(codes::UNKNOWN_KEY, "db.yaml", 1, 1, "/servics")]
+    );
+    assert!(error_messages(&compiled)[0].contains("did you mean `services`"));
 }

@@ -4,11 +4,12 @@
 //! configs and secrets are then copied into the including file's model.
 //!
 //! Compose does not merge what is copied: a resource defined both by the including file and
-//! by an included one is refused ("conflicts with imported resource"), and so is it here.
+//! by an included one is refused ("conflicts with imported resource"), and so is it here,
+//! unless both definitions are the same (as when two included files include a third).
 
 use super::compose_file::{self, NamedAt};
 use super::extends::{Origin, Traced, folder, join, merge_files, rebase_paths, rebased};
-use super::reader::Reader;
+use super::reader::{Reader, child};
 use crate::bundle::{self, Found, ReferenceKind};
 use crate::codes;
 use crate::yaml::{Node, Value};
@@ -188,6 +189,7 @@ fn load_project(
             report(r, codes::ROOT_NOT_MAPPING, message, naming);
             return None;
         }
+        check_sections(&root, path, r);
         rebase(&mut root, &entry.project_dir);
         let traced = Traced::new(&root, Origin::new(path, ""));
         merged = Some(match merged {
@@ -201,6 +203,23 @@ fn load_project(
     apply(&mut merged, &entry.project_dir, trail, &env, r);
     trail.truncate(depth);
     Some(merged)
+}
+
+/// Refuses a top-level key of an included file that no compose file has: a typo there would
+/// drop a whole section without a word.
+fn check_sections(root: &Node, path: &str, r: &mut Reader) {
+    let Value::Map(entries) = &root.value else {
+        return;
+    };
+    let known = super::known(super::keys::TOP_LEVEL);
+    let outer = std::mem::replace(&mut r.file, path.to_string());
+    for (key, _) in entries {
+        let name = key.text();
+        if !name.starts_with("x-") && !known.contains(&name.as_str()) {
+            r.unknown_key(key, &child("", &name), &known);
+        }
+    }
+    r.file = outer;
 }
 
 /// The env the included files are interpolated with: their `env_file`s, under the request's
@@ -313,6 +332,7 @@ fn copy_resources(root: &mut Traced, mut included: Traced, r: &mut Reader) {
         let mut conflicts = Vec::new();
         for (key, value) in added {
             match existing.iter().find(|(k, _)| k.text() == key.text()) {
+                Some((_, here)) if same(here, value) => {}
                 Some((here_key, here)) => {
                     conflicts.push((here_key.clone(), here.origin.clone(), key, value))
                 }
@@ -331,6 +351,18 @@ fn copy_resources(root: &mut Traced, mut included: Traced, r: &mut Reader) {
             r.file = outer;
         }
     }
+}
+
+/// Whether two definitions say the same (paths already rebased, variables interpolated), as
+/// Compose compares them; where each was written does not count.
+fn same(a: &Traced, b: &Traced) -> bool {
+    let plain = |t: &Traced| {
+        let origin = t.origin.clone();
+        t.clone()
+            .into_node("", &origin, &mut Default::default())
+            .to_json()
+    };
+    plain(a) == plain(b)
 }
 
 /// An error at `at`, in the file it was written in.
