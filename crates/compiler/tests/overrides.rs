@@ -168,3 +168,27 @@ fn what_an_override_file_names_is_listed() {
     .collect();
     assert_eq!(listed, [("prod.env".to_string(), ReferenceKind::EnvFile)]);
 }
+
+#[test]
+fn a_name_in_an_override_file_is_not_read_and_says_so() {
+    let main = format!("name: shop\n{MAIN}");
+    let files = files(&[(
+        "b.yaml",
+        "name: other\nservices:\n  web:\n    image: nginx:2\n",
+    )]);
+    let options = tycho_compiler::CompileOptions {
+        guid: String::new(),
+        ..options()
+    };
+    let compiled = compile_with_overrides(&main, &overrides(&["b.yaml"]), &files, &options);
+    assert_eq!(
+        compiled.plan.as_ref().map(|p| p.name.as_str()),
+        Some("shop")
+    );
+    let warned: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.file.as_str(), d.line))
+        .collect();
+    assert_eq!(warned, [(codes::NOT_TRANSLATED, "b.yaml", 1)]);
+}

@@ -53,7 +53,17 @@ pub(super) fn assemble(
             r.file = outer;
             continue;
         }
-        merged = merge_files(merged, Traced::new(&file, Origin::new(&path, "")));
+        let mut file = Traced::new(&file, Origin::new(&path, ""));
+        // The system's name (and the base path in the env every file was interpolated with)
+        // comes from the compose file, read before any override file; a later one cannot
+        // change it without making the two disagree.
+        if let Some((key, _)) = file.take("name") {
+            let outer = std::mem::replace(&mut r.file, path.clone());
+            let message = "`name:` in an override file is not read: the system takes its name from the compose file's `name:` (or the name given with the request)";
+            r.warn(codes::NOT_TRANSLATED, message, &key, "/name");
+            r.file = outer;
+        }
+        merged = merge_files(merged, file);
     }
     include::apply(&mut merged, "", &mut Vec::new(), env, r);
     let mut origins = Origins::default();
