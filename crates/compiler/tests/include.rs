@@ -426,3 +426,19 @@ fn an_unknown_section_in_an_included_file_is_an_error_there() {
     );
     assert!(error_messages(&compiled)[0].contains("did you mean `services`"));
 }
+
+#[test]
+fn a_file_of_includes_only_is_a_project() {
+    let files = files(&[
+        ("db.yaml", DB),
+        ("web.yaml", "services:\n  web:\n    image: nginx\n"),
+    ]);
+    for text in [
+        "include: [web.yaml, db.yaml]\n",
+        "include: [web.yaml, db.yaml]\nservices:\n",
+    ] {
+        let compiled = compile_with_files(text, &files, &options());
+        let names: Vec<String> = containers(&compiled).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["web", "db"], "{text}");
+    }
+}
