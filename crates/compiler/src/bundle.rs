@@ -39,7 +39,7 @@ pub enum ReferenceKind {
     Config,
     /// A top-level secret's `file:`.
     Secret,
-    /// The other compose file an `extends:` names (its `file:`).
+    /// Another compose file: the `file:` of an `extends:`, or a file `include:` names.
     ComposeFile,
 }
 
