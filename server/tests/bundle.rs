@@ -209,3 +209,53 @@ async fn files_up_to_the_configmap_limit_fit_in_a_request() {
     assert!(body.to_string().contains("max_files_size"), "{body}");
     cluster.cleanup().await;
 }
+
+/// `override_files` merges files sent beside the compose file over it, in order, as `docker
+/// compose -f compose.yaml -f compose.prod.yaml` does; a finding in one names that file.
+#[tokio::test]
+async fn override_files_merge_in_order_and_findings_name_their_file() {
+    let cluster = TestCluster::start("bundle-overrides").await;
+    let server = TestServer::on(&cluster).await;
+    let base = "services:\n  web:\n    image: base-image\n    ports: [\"8080:8080\"]\n";
+    let prod =
+        format!("services:\n  web:\n    image: {IMAGE}\n    environment:\n      MODE: prod\n");
+    let request = |prod: &str| {
+        json!({
+            "compose": base,
+            "guid": "abc",
+            "files": {"compose.prod.yaml": STANDARD.encode(prod)},
+            "override_files": ["compose.prod.yaml"],
+        })
+    };
+    let (status, body) = server
+        .json(
+            Method::POST,
+            "/api/v1/compile",
+            Some(ALICE),
+            Some(request(&prod)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let yaml = body["yaml"].as_str().unwrap();
+    assert!(
+        yaml.contains(&format!("image: {IMAGE}")) && !yaml.contains("base-image"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("name: MODE"), "{yaml}");
+    let broken = "services:\n  web:\n    imgae: x\n";
+    let (_, body) = server
+        .json(
+            Method::POST,
+            "/api/v1/validate",
+            Some(ALICE),
+            Some(request(broken)),
+        )
+        .await;
+    let finding = &body["diagnostics"][0];
+    assert_eq!(finding["file"], "compose.prod.yaml", "{body}");
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(3), Some(5))
+    );
+    cluster.cleanup().await;
+}

@@ -48,36 +48,12 @@ pub struct StartRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompileRequest {
-    /// The compose file: YAML text (a string) or the document as a JSON object.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub compose: serde_json::Value,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
+    /// What a start sends (the same JSON keys, beside `guid`).
+    #[serde(flatten)]
+    pub system: StartRequest,
     /// GUID to name the objects with; derived from the input when empty (stable output).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub guid: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub client_cidrs: Vec<String>,
-    /// Active Compose profiles; when empty, `COMPOSE_PROFILES` from `env`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub profiles: Vec<String>,
-    /// Files the compose file names (bind-mounted config files and folders, `env_file`,
-    /// configs' and secrets' `file:`), by path relative to it, each as base64.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        with = "crate::files::base64_map"
-    )]
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// Override files merged over the compose file in this order, as `docker compose -f
-    /// compose.yaml -f compose.prod.yaml` merges them: paths of files sent in `files`
-    /// (e.g. `["compose.prod.yaml"]`). Their relative paths start at the compose file's
-    /// folder; a finding in one names it in `file`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub override_files: Vec<String>,
 }
 
 /// Returns the compose text of a request's `compose` value: a string as is, anything else as

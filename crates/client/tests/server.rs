@@ -151,7 +151,10 @@ async fn errors_keep_the_problem() {
     assert_eq!((problem.errors[0].line, problem.errors[0].column), (4, 17));
 
     let request = CompileRequest {
-        compose: invalid.into(),
+        system: StartRequest {
+            compose: invalid.into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let validated = client.validate(&request).await.unwrap();
@@ -162,8 +165,11 @@ async fn errors_keep_the_problem() {
     );
     let compiled = client
         .compile(&CompileRequest {
-            compose: compose(IMAGE).into(),
-            name: "web".into(),
+            system: StartRequest {
+                compose: compose(IMAGE).into(),
+                name: "web".into(),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await

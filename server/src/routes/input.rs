@@ -55,12 +55,12 @@ impl ComposeRequest for StartRequest {
 impl ComposeRequest for CompileRequest {
     fn named(name: String) -> Self {
         CompileRequest {
-            name,
+            system: StartRequest::named(name),
             ..Default::default()
         }
     }
     fn compose(&self) -> &serde_json::Value {
-        &self.compose
+        &self.system.compose
     }
 }
 
@@ -215,7 +215,7 @@ mod tests {
             .route(
                 "/compose",
                 post(|input: ComposeInput<CompileRequest>| async move {
-                    format!("{}|{}", input.request.name, input.text)
+                    format!("{}|{}", input.request.system.name, input.text)
                 }),
             )
             .route(

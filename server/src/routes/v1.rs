@@ -49,24 +49,8 @@ pub async fn start(
     caller: Caller,
     ComposeInput { text, request: req }: ComposeInput<StartRequest>,
 ) -> Result<Response, ApiError> {
-    let (started, diagnostics) = ops::start(
-        &state,
-        &text,
-        ops::Request {
-            name: req.name,
-            guid: String::new(),
-            username: caller.username.clone(),
-            env: req.env,
-            client_cidrs: req.client_cidrs,
-            primary: None,
-            profiles: req.profiles,
-            files: ops::Bundle {
-                files: req.files,
-                override_files: req.override_files,
-            },
-        },
-    )
-    .await?;
+    let request = ops_request(req, String::new(), &caller);
+    let (started, diagnostics) = ops::start(&state, &text, request).await?;
     let location = format!("/api/v1/systems/{}", started.guid);
     let answer = StartResponse {
         guid: started.guid,
@@ -214,27 +198,29 @@ fn compile_options(
     caller: &Caller,
     ComposeInput { text, request: req }: ComposeInput<CompileRequest>,
 ) -> (String, ops::Bundle, tycho_compiler::CompileOptions) {
-    let mut options = ops::options(
-        state,
-        &ops::Request {
-            name: req.name,
-            guid: req.guid,
-            username: caller.username.clone(),
-            env: req.env,
-            client_cidrs: req.client_cidrs,
-            primary: None,
-            profiles: req.profiles,
-            files: Default::default(),
-        },
-    );
+    let mut request = ops_request(req.system, req.guid, caller);
+    let mut options = ops::options(state, &request);
     if options.guid.is_empty() {
         options.guid = tycho_compiler::content_guid(&text, &options.name);
     }
-    let bundle = ops::Bundle {
-        files: req.files,
-        override_files: req.override_files,
-    };
-    (text, bundle, options)
+    (text, std::mem::take(&mut request.files), options)
+}
+
+/// What a start or compile request asks of the compiler, for `caller`.
+fn ops_request(req: StartRequest, guid: String, caller: &Caller) -> ops::Request {
+    ops::Request {
+        name: req.name,
+        guid,
+        username: caller.username.clone(),
+        env: req.env,
+        client_cidrs: req.client_cidrs,
+        primary: None,
+        profiles: req.profiles,
+        files: ops::Bundle {
+            files: req.files,
+            override_files: req.override_files,
+        },
+    }
 }
 
 /// Validate a compose file: every diagnostic, with the server's policy. Always 200.

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tycho_client::api::CompileRequest;
+use tycho_client::api::{CompileRequest, StartRequest};
 use tycho_server::Settings;
 use tycho_test_server::*;
 
@@ -31,7 +31,10 @@ async fn no_cluster_answers_503_but_compiles() {
     assert_eq!(code, StatusCode::OK);
     let alice = s.client(ALICE);
     let request = CompileRequest {
-        compose: compose(IMAGE).into(),
+        system: StartRequest {
+            compose: compose(IMAGE).into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     assert!(alice.validate(&request).await.unwrap().valid);

@@ -4,7 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tycho_client::api::CompileRequest;
+use tycho_client::api::{CompileRequest, StartRequest};
 use tycho_server::Settings;
 use tycho_test_server::*;
 
@@ -35,7 +35,10 @@ async fn invalid_compose_is_422_with_diagnostics() {
     let alice = s.client(ALICE);
     let v = alice
         .validate(&CompileRequest {
-            compose: bad.into(),
+            system: StartRequest {
+                compose: bad.into(),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -45,10 +48,12 @@ async fn invalid_compose_is_422_with_diagnostics() {
 
     let c = alice
         .compile(&CompileRequest {
-            compose: compose(IMAGE).into(),
-            name: "web".into(),
+            system: StartRequest {
+                compose: compose(IMAGE).into(),
+                name: "web".into(),
+                ..Default::default()
+            },
             guid: "abc123".into(),
-            ..Default::default()
         })
         .await
         .unwrap();
