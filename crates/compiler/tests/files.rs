@@ -366,3 +366,146 @@ fn referenced_files_are_exactly_what_the_compile_reads() {
         );
     }
 }
+
+/// A small deterministic generator (xorshift), so the property below runs the same cases
+/// every time without a property-testing crate.
+struct Cases(u64);
+
+impl Cases {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % below as u64) as usize
+    }
+
+    /// A project path of one to three segments.
+    fn path(&mut self, i: usize) -> String {
+        let dirs = ["conf", "etc", "a.b", "deep/er", "x-y"];
+        match self.next(3) {
+            0 => format!("f{i}.txt"),
+            1 => format!("{}/f{i}.conf", dirs[self.next(dirs.len())]),
+            _ => format!("{}/sub/f{i}", dirs[self.next(dirs.len())]),
+        }
+    }
+}
+
+/// For generated compose files naming files in every way (env_file, bind-mounted files and
+/// folders, configs, secrets, with `./` or not): `referenced_files` lists exactly the paths
+/// named; with exactly those files sent the file compiles; files nobody names change nothing;
+/// and every stored key holds the bytes of one file that was named.
+#[test]
+fn every_path_named_is_listed_and_read_and_nothing_else() {
+    let mut cases = Cases(0x9e37_79b9_7f4a_7c15);
+    for case in 0..200 {
+        let mut text = String::from("services:\n  web:\n    image: a\n");
+        let (mut env_files, mut mounts, mut configs, mut secrets) =
+            (vec![], vec![], vec![], vec![]);
+        let mut named: std::collections::BTreeSet<String> = Default::default();
+        let mut sent = Files::new();
+        for i in 0..1 + cases.next(6) {
+            let path = cases.path(case * 10 + i);
+            let written = if cases.next(2) == 0 {
+                format!("./{path}")
+            } else {
+                path.clone()
+            };
+            match cases.next(5) {
+                0 => {
+                    env_files.push(written);
+                    sent.insert(path.clone(), format!("V{i}=x\n").into_bytes());
+                }
+                1 => {
+                    let target = format!("/m/{i}");
+                    mounts.push(format!("./{}:{target}", written.trim_start_matches("./")));
+                    sent.insert(path.clone(), vec![i as u8; 3]);
+                }
+                2 => {
+                    // A folder: two files below it.
+                    let folder = format!("dir{i}-{case}");
+                    mounts.push(format!("./{folder}:/d/{i}"));
+                    sent.insert(format!("{folder}/one"), b"1".to_vec());
+                    sent.insert(format!("{folder}/two/deeper"), b"2".to_vec());
+                    named.insert(folder);
+                    continue;
+                }
+                3 => {
+                    configs.push((format!("c{i}"), written));
+                    sent.insert(path.clone(), b"config".to_vec());
+                }
+                _ => {
+                    secrets.push((format!("s{i}"), written));
+                    sent.insert(path.clone(), b"secret".to_vec());
+                }
+            }
+            named.insert(path);
+        }
+        let list = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| format!("\"{i}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !env_files.is_empty() {
+            text.push_str(&format!("    env_file: [{}]\n", list(&env_files)));
+        }
+        if !mounts.is_empty() {
+            text.push_str(&format!("    volumes: [{}]\n", list(&mounts)));
+        }
+        let names =
+            |items: &[(String, String)]| items.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        if !configs.is_empty() {
+            text.push_str(&format!("    configs: [{}]\n", names(&configs).join(", ")));
+        }
+        if !secrets.is_empty() {
+            text.push_str(&format!("    secrets: [{}]\n", names(&secrets).join(", ")));
+        }
+        for (section, items) in [("configs", &configs), ("secrets", &secrets)] {
+            if !items.is_empty() {
+                text.push_str(&format!("{section}:\n"));
+                for (name, file) in items.iter() {
+                    text.push_str(&format!("  {name}:\n    file: \"{file}\"\n"));
+                }
+            }
+        }
+        let listed: std::collections::BTreeSet<String> = referenced_files(&text, &options())
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(listed, named, "case {case}:\n{text}");
+        let compiled = compile_with_files(&text, &sent, &options());
+        assert!(
+            !compiled.has_errors(),
+            "case {case}:\n{text}\n{:#?}",
+            compiled.diagnostics
+        );
+        let mut noisy = sent.clone();
+        noisy.insert("unnamed.txt".into(), b"n".to_vec());
+        noisy.insert(format!("conf/noise-{case}"), b"n".to_vec());
+        let with_noise = compile_with_files(&text, &noisy, &options());
+        assert_eq!(
+            compiled.plan, with_noise.plan,
+            "case {case}: a file nobody names changed the plan"
+        );
+        let plan = compiled.plan.expect("compiles");
+        let stored: usize = plan
+            .config_map
+            .iter()
+            .map(|c| {
+                c.data.as_ref().map_or(0, |d| d.len())
+                    + c.binary_data.as_ref().map_or(0, |d| d.len())
+            })
+            .sum::<usize>()
+            + plan
+                .secret
+                .iter()
+                .map(|s| s.data.as_ref().map_or(0, |d| d.len()))
+                .sum::<usize>();
+        let mounted = sent.len() - env_files.len();
+        assert_eq!(
+            stored, mounted,
+            "case {case}: every stored key is one named file\n{text}"
+        );
+    }
+}
