@@ -26,6 +26,7 @@ mod gc;
 mod harness;
 mod kinds;
 mod kubelet;
+mod logs;
 mod ops;
 mod patch;
 mod portforward;
@@ -124,6 +125,21 @@ impl FakeKube {
             .insert(port, addr);
     }
 
+    /// Appends `lines` to the log of every container named `container` (in any pod, now or
+    /// later): what `GET pods/{name}/log?container=…` answers (honouring `tailLines` and
+    /// `sinceSeconds`), and what open `follow=true` answers send next. A container nobody
+    /// wrote to has an empty log.
+    pub fn append_logs(&self, container: &str, lines: &[&str]) {
+        self.shared.logs.append(container, lines);
+    }
+
+    /// The log of the previous (terminated) instance of every container named `container`:
+    /// what `previous=true` answers. Without it, `previous=true` answers 400 as the real API
+    /// server does for a container that never restarted.
+    pub fn set_previous_logs(&self, container: &str, lines: &[&str]) {
+        self.shared.logs.set_previous(container, lines);
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -204,7 +220,7 @@ preferences: {{}}
 
     /// Answers `verb` ("get", "list", "create", "delete", "deletecollection", "patch",
     /// "update", "watch") on `plural` with 403 Forbidden and the RBAC message of the real
-    /// server, as for a Role without that permission.
+    /// server, as for a Role without that permission (`"pods/log"` for the log subresource).
     pub fn forbid(&self, verb: &str, plural: &str) {
         self.shared
             .lock()

@@ -167,6 +167,9 @@ fn dispatch(shared: &Arc<Shared>, path: &str, r: &Req) -> Result<Response, ApiEr
         ["api"] => read_only(json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
         ["apis"] => read_only(api_groups()),
+        ["api", "v1", "namespaces", ns, "pods", pod, "log"] => {
+            crate::logs::serve(shared, &r.method, ns, pod, &r.query)
+        }
         ["api", "v1"] => read_only(resource_list("", "v1")),
         ["apis", g, v] => read_only(resource_list(g, v)),
         ["api", "v1", rest @ ..] => resource(shared, r, target("", "v1", rest)?),

@@ -86,6 +86,9 @@ pub(crate) struct Shared {
     inner: Mutex<Inner>,
     /// Where `pods/portforward` leads (see `portforward`).
     pub(crate) forwards: crate::portforward::Targets,
+    /// What `pods/{name}/log` answers (see `logs`); apart from `inner` so an open follow
+    /// stream does not hold the store's lock.
+    pub(crate) logs: crate::logs::Store,
 }
 
 impl Shared {
@@ -106,6 +109,7 @@ impl Shared {
                 history_floor: 0,
             }),
             forwards: Default::default(),
+            logs: Default::default(),
         })
     }
 
