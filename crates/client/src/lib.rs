@@ -145,6 +145,64 @@ impl Default for WaitOptions {
     }
 }
 
+/// Which log [`Client::logs`] and [`Client::follow_logs`] read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The container (a compose service); `None`: the server's default (the primary
+    /// service's container, else the first app container).
+    pub container: Option<String>,
+    /// Only the last lines (the server answers at most 10000; 1000 when not given).
+    pub tail: Option<u32>,
+    /// Only lines written in the last this many seconds.
+    pub since_seconds: Option<u32>,
+    /// The previous (terminated, e.g. crashed) instance of the container.
+    pub previous: bool,
+}
+
+impl LogOptions {
+    fn query(&self, follow: bool) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(c) = &self.container {
+            query.push(("container", c.clone()));
+        }
+        if let Some(n) = self.tail {
+            query.push(("tail", n.to_string()));
+        }
+        if let Some(s) = self.since_seconds {
+            query.push(("since", s.to_string()));
+        }
+        if self.previous {
+            query.push(("previous", "true".into()));
+        }
+        if follow {
+            query.push(("follow", "true".into()));
+        }
+        query
+    }
+}
+
+/// A followed log ([`Client::follow_logs`]): chunks of text as the container writes them.
+#[derive(Debug)]
+pub struct LogFollow {
+    response: reqwest::Response,
+    client: Client,
+}
+
+impl LogFollow {
+    /// The next chunk (whole lines, unless the container wrote half a one), `None` once the
+    /// container ended (or the system was deleted).
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        match self.response.chunk().await {
+            Ok(chunk) => Ok(chunk.map(|c| c.to_vec())),
+            Err(e) => Err(self.client.transport(&e)),
+        }
+    }
+}
+
+/// How long a followed log may stay open: the client's timeout is for one answer, and a
+/// followed log is an answer that lasts as long as the container runs.
+const FOLLOW_TIMEOUT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// Configures a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -283,6 +341,39 @@ impl Client {
         Ok(list.items)
     }
 
+    /// `GET /api/v1/systems/{guid}/logs`: the log of one container of the system, as text.
+    /// A container the system does not have is a 404 whose detail names those it has.
+    pub async fn logs(&self, guid: &str, options: &LogOptions) -> Result<String, Error> {
+        let response = self.open_logs(guid, options, false).await?;
+        response.text().await.map_err(|e| self.transport(&e))
+    }
+
+    /// Like [`Client::logs`] with `follow=true`: the log so far, then lines as they are
+    /// written, until the container ends or the value is dropped.
+    pub async fn follow_logs(&self, guid: &str, options: &LogOptions) -> Result<LogFollow, Error> {
+        let response = self.open_logs(guid, options, true).await?;
+        Ok(LogFollow {
+            response,
+            client: self.clone(),
+        })
+    }
+
+    async fn open_logs(
+        &self,
+        guid: &str,
+        options: &LogOptions,
+        follow: bool,
+    ) -> Result<reqwest::Response, Error> {
+        let query = options.query(follow);
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let url = self.endpoint(&["api", "v1", "systems", guid, "logs"], &pairs);
+        let mut request = self.http.get(url);
+        if follow {
+            request = request.timeout(FOLLOW_TIMEOUT);
+        }
+        self.dispatch(request).await
+    }
+
     /// `GET /api/v1/policy`: the operator's policy the server compiles with, as JSON.
     pub async fn policy(&self) -> Result<serde_json::Value, Error> {
         let answer: PolicyResponse = self
@@ -375,12 +466,20 @@ impl Client {
         body: Option<&B>,
     ) -> Result<reqwest::Response, Error> {
         let url = self.endpoint(segments, query);
-        let mut request = self.http.request(method, url.clone());
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+        let mut request = self.http.request(method, url);
         if let Some(body) = body {
             request = request.json(body);
+        }
+        self.dispatch(request).await
+    }
+
+    /// Sends `request` with the token: the answer when it is a success, else its problem.
+    async fn dispatch(
+        &self,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Error> {
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
         }
         let response = request.send().await.map_err(|e| self.transport(&e))?;
         if response.status().is_success() {
