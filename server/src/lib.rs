@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/systems/{guid}/kube-events",
             get(routes::v1::kube_events),
         )
+        .route("/api/v1/systems/{guid}/logs", get(routes::v1::logs))
         .route("/api/v1/events", get(routes::events::all))
         .route("/api/v1/validate", post(routes::v1::validate))
         .route("/api/v1/compile", post(routes::v1::compile))

@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 #[openapi(
     info(title = "Tycho", description = "Compile docker-compose systems to Kubernetes and run them."),
     paths(
-        v1::start, v1::list, v1::get, v1::kube_events, v1::delete, v1::validate, v1::compile,
+        v1::start, v1::list, v1::get, v1::kube_events, v1::logs, v1::delete, v1::validate, v1::compile,
         v1::whoami, v1::sign_in, v1::sign_out, v1::policy,
         events::all, events::one,
         compat::start, compat::status, compat::delete,

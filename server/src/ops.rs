@@ -3,7 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::executor::{Deleted, ExecError, Executor, Filter, Started};
+use crate::executor::{Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Started};
 use crate::state::AppState;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -292,6 +292,37 @@ pub async fn kube_events(
 ) -> Result<Vec<KubeEvent>, ApiError> {
     let system = get(state, caller, guid).await?;
     Ok(executor(state)?.kube_events(&system.object_name).await?)
+}
+
+/// The log of one container of a system `caller` may see (404 otherwise, as for [`get`]).
+/// A container the system does not have is 404 naming those it has; without one, the
+/// primary service's container (the connect target's), else the pod's first app container.
+pub async fn logs(
+    state: &AppState,
+    caller: &Caller,
+    guid: &str,
+    mut request: LogRequest,
+) -> Result<LogStream, ApiError> {
+    let system = get(state, caller, guid).await?;
+    let has = |name: &str| system.containers.iter().any(|c| c.name == name);
+    match &request.container {
+        Some(asked) if !has(asked) => {
+            let names: Vec<&str> = system.containers.iter().map(|c| c.name.as_str()).collect();
+            return Err(ApiError::NotFound(format!(
+                "system {guid} has no container {asked:?}; its containers: {}",
+                names.join(", ")
+            )));
+        }
+        Some(_) => {}
+        None => {
+            request.container = system
+                .connect
+                .as_ref()
+                .map(|target| target.service.clone())
+                .filter(|service| has(service));
+        }
+    }
+    Ok(executor(state)?.logs(&system.object_name, &request).await?)
 }
 
 /// Deletes a system `caller` may see; deleting what is already gone succeeds.

@@ -3,14 +3,17 @@
 
 use super::status::{Objects, compute};
 use super::view;
-use super::{Deleted, ExecError, Executor, Filter, Started};
+use super::{Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Started};
+use axum::body::Bytes;
 use futures::future::BoxFuture;
+use futures::{AsyncBufRead, AsyncReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, PersistentVolumeClaim, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, PostParams,
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, LogParams,
+    PostParams,
 };
 use kube::{Client, Resource};
 use serde::Serialize;
@@ -442,12 +445,7 @@ impl KubeExecutor {
         if object_name.is_empty() {
             return Ok(Vec::new());
         }
-        let lp = ListParams::default().labels(&format!(
-            "{}={},{}={object_name}",
-            labels::EXECUTOR,
-            labels::EXECUTOR_VALUE,
-            labels::INSTANCE
-        ));
+        let lp = ListParams::default().labels(&instance_selector(object_name));
         let (rs_api, pods_api, claims_api) = (
             self.api::<ReplicaSet>(),
             self.api::<Pod>(),
@@ -482,6 +480,57 @@ impl KubeExecutor {
         Ok(super::kube_events::newest(
             per_object.into_iter().flatten().collect(),
         ))
+    }
+
+    /// The pod whose log to read: of the system's pods (a rollout may briefly have two), the
+    /// newest that is not terminating, else the newest terminating one.
+    async fn log_pod(&self, object_name: &str) -> Result<Pod, ExecError> {
+        let lp = ListParams::default().labels(&instance_selector(object_name));
+        let pods = self.api::<Pod>().list(&lp).await.map_err(exec_error)?;
+        pods.items
+            .into_iter()
+            .max_by_key(|p| {
+                (
+                    p.metadata.deletion_timestamp.is_none(),
+                    p.metadata.creation_timestamp.clone(),
+                )
+            })
+            .ok_or_else(|| ExecError::Refused {
+                code: 404,
+                reason: "NotFound".into(),
+                message: "the system has no pod yet".into(),
+            })
+    }
+
+    /// Opens the log; only finding the pod and opening the stream are bound by the
+    /// deadline, not reading it (a followed log stays open as long as the container runs).
+    async fn pod_logs(
+        &self,
+        object_name: &str,
+        request: &LogRequest,
+    ) -> Result<LogStream, ExecError> {
+        let pod = self.log_pod(object_name).await?;
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let container = request.container.clone().or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.clone())
+        });
+        let lp = LogParams {
+            container,
+            follow: request.follow,
+            previous: request.previous,
+            since_seconds: request.since_seconds,
+            tail_lines: request.tail_lines,
+            ..Default::default()
+        };
+        let reader = self
+            .api::<Pod>()
+            .log_stream(&name, &lp)
+            .await
+            .map_err(exec_error)?;
+        Ok(chunks(reader))
     }
 
     /// Lists the API server can answer, then the namespace: a 403 says which permission is
@@ -701,6 +750,14 @@ impl Executor for KubeExecutor {
         Box::pin(self.within("read events", self.system_events(object_name)))
     }
 
+    fn logs<'a>(
+        &'a self,
+        object_name: &'a str,
+        request: &'a LogRequest,
+    ) -> BoxFuture<'a, Result<LogStream, ExecError>> {
+        Box::pin(self.within("open the log", self.pod_logs(object_name, request)))
+    }
+
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>> {
         Box::pin(self.within("delete", self.delete_system(guid)))
     }
@@ -763,6 +820,38 @@ async fn edge_kind<T>(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The selector of every pod (and other object) of the system named `object_name`.
+fn instance_selector(object_name: &str) -> String {
+    format!(
+        "{}={},{}={object_name}",
+        labels::EXECUTOR,
+        labels::EXECUTOR_VALUE,
+        labels::INSTANCE
+    )
+}
+
+/// A log body as chunks as they arrive (bytes, not lines: a line without its newline yet is
+/// sent as it is); after a failure the stream ends.
+fn chunks(reader: impl AsyncBufRead + Send + 'static) -> LogStream {
+    const CHUNK: usize = 16 * 1024;
+    futures::stream::unfold(Some(Box::pin(reader)), |reader| async move {
+        let mut reader = reader?;
+        let mut buf = vec![0u8; CHUNK];
+        match reader.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), Some(reader)))
+            }
+            Err(e) => {
+                let kind = ExecError::Unreachable(format!("the log stream broke: {e}"));
+                Some((Err(ExecError::caused(kind, e)), None))
+            }
+        }
+    })
+    .boxed()
 }
 
 fn guid_of(meta: &view::Meta) -> Option<String> {

@@ -6,7 +6,9 @@ pub mod kubernetes;
 pub mod status;
 pub mod view;
 
+use axum::body::Bytes;
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,6 +99,24 @@ pub struct Started {
     pub connect: Option<tycho_api::ConnectTarget>,
 }
 
+/// Which log of a system's pod to read (`GET /api/v1/systems/{guid}/logs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogRequest {
+    /// The container; `None`: the pod's first app container (not an init container or sidecar).
+    pub container: Option<String>,
+    /// Only the last lines, at most this many.
+    pub tail_lines: Option<i64>,
+    /// Only lines written in the last this many seconds.
+    pub since_seconds: Option<i64>,
+    /// Keep the stream open and send lines as they are written, until the container ends.
+    pub follow: bool,
+    /// The previous (terminated, e.g. crashed) instance of the container.
+    pub previous: bool,
+}
+
+/// A log as it arrives: chunks of UTF-8 text (whole lines).
+pub type LogStream = BoxStream<'static, Result<Bytes, ExecError>>;
+
 /// Result of a delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {
@@ -178,6 +198,13 @@ pub trait Executor: Send + Sync + 'static {
         &'a self,
         object_name: &'a str,
     ) -> BoxFuture<'a, Result<Vec<KubeEvent>, ExecError>>;
+    /// The log of one container of the pod of the system whose objects are named
+    /// `object_name`. `Refused` 404 when the system has no pod (yet).
+    fn logs<'a>(
+        &'a self,
+        object_name: &'a str,
+        request: &'a LogRequest,
+    ) -> BoxFuture<'a, Result<LogStream, ExecError>>;
     /// Removes every object of the system. Deleting what is already gone is not an error.
     fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>>;
     /// Writes when the system whose Deployment is `object_name` last saw a request through the

@@ -3,10 +3,11 @@
 use super::input::{ComposeInput, NameQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::executor::Deleted;
+use crate::executor::{Deleted, LogRequest};
 use crate::ops;
 use crate::state::AppState;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -164,6 +165,69 @@ pub async fn kube_events(
 ) -> Result<Json<KubeEventList>, ApiError> {
     let items = ops::kube_events(&state, &caller, &guid).await?;
     Ok(Json(KubeEventList { items }))
+}
+
+/// Lines `GET …/logs` answers when `tail` is not given.
+pub const DEFAULT_LOG_TAIL: u32 = 1_000;
+/// The most lines one `GET …/logs` answers (a larger `tail` is cut to it), so that nobody
+/// pulls gigabytes through the server.
+pub const MAX_LOG_TAIL: u32 = 10_000;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct LogQuery {
+    /// The container (a compose service); default: the primary service's, else the first app
+    /// container's.
+    pub container: Option<String>,
+    /// Only the last lines: at most this many (default 1000, at most 10000).
+    pub tail: Option<u32>,
+    /// Only lines written in the last this many seconds.
+    pub since: Option<u32>,
+    /// Keep the answer open and send lines as they are written, until the container ends.
+    #[serde(default)]
+    pub follow: bool,
+    /// The previous (terminated, e.g. crashed) instance of the container.
+    #[serde(default)]
+    pub previous: bool,
+}
+
+/// The log of one container of a system's pod, as plain text; with `follow=true` the answer
+/// streams until the container ends or the client goes away.
+#[utoipa::path(get, path = "/api/v1/systems/{guid}/logs", tag = "systems",
+    params(("guid" = String, Path, description = "The system's GUID"), LogQuery),
+    responses((status = 200, description = "The log", body = String, content_type = "text/plain"),
+              (status = 400, description = "The cluster cannot give this log (e.g. `previous` of a container that never restarted, a container still waiting to start)", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such system, or no such container (the message names the system's containers), or no pod yet", body = Problem, content_type = "application/problem+json"),
+              (status = 503, body = Problem, content_type = "application/problem+json")))]
+pub async fn logs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(guid): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Response, ApiError> {
+    let tail = query.tail.unwrap_or(DEFAULT_LOG_TAIL).min(MAX_LOG_TAIL);
+    let request = LogRequest {
+        container: query.container.filter(|c| !c.is_empty()),
+        tail_lines: Some(i64::from(tail)),
+        since_seconds: query.since.filter(|s| *s > 0).map(i64::from),
+        follow: query.follow,
+        previous: query.previous,
+    };
+    let stream = ops::logs(&state, &caller, &guid, request).await?;
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if query.follow {
+        // The compression layer would hold lines back until its buffer fills.
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+    }
+    Ok(response)
 }
 
 /// Delete a system: 204 when nothing of yours is left under this GUID (also when it was already
