@@ -9,7 +9,7 @@ mod input;
 mod render;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use commands::{api, compile, completions, down, status, up, validate};
+use commands::{api, compile, completions, down, logs, status, up, validate};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -53,6 +53,11 @@ enum Command {
         after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all\n  tycho down $(tycho status --terse)\n\nExit status: 0 when every GUID was deleted or is terminating, and when there was nothing to\ndelete (no GUIDs given, or --all with nothing running). 1 when a GUID names no system of yours\n(a typo, one already gone, or someone else's: the server does not say which), unless\n--ignore-missing; with --all a system gone meanwhile is not a failure. 1 on any other error."
     )]
     Down(down::DownArgs),
+    /// Print the log of one container of a system; -f follows it as it is written.
+    #[command(
+        after_help = "Examples:\n  tycho logs 0f3c9a…\n  tycho logs 0f3c9a… -c db --tail 100\n  tycho logs 0f3c9a… -f\n  tycho logs 0f3c9a… -c web --previous   # the instance that crashed"
+    )]
+    Logs(logs::LogsArgs),
     /// Write shell completions to standard output.
     #[command(
         after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish"
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Up(args) => up::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Down(args) => down::run(&args),
+        Command::Logs(args) => logs::run(&args),
         Command::Completions(args) => completions::run(&args, Cli::command()),
     };
     match result {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod compile;
 pub mod completions;
 pub mod down;
+pub mod logs;
 mod runtime;
 pub mod status;
 pub mod up;
