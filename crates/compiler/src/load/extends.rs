@@ -195,11 +195,16 @@ impl Origins {
 }
 
 /// The services with every `extends` applied, in file order, and where their parts came from.
-pub(super) fn apply(
-    services: &[(Node, Node)],
+pub(super) fn apply<'s>(
+    services: &'s [(Node, Node)],
     env: &BTreeMap<String, String>,
     r: &mut Reader,
-) -> (Vec<(Node, Node)>, Origins) {
+) -> (std::borrow::Cow<'s, [(Node, Node)]>, Origins) {
+    let extends = |value: &Node| matches!(&value.value, Value::Map(fields) if fields.iter().any(|(k, _)| k.text() == "extends"));
+    // Most files extend nothing: their services are read as written, without a copy.
+    if !services.iter().any(|(_, value)| extends(value)) {
+        return (std::borrow::Cow::Borrowed(services), Origins::default());
+    }
     let mut resolver = Resolver {
         main: services,
         env,
@@ -210,8 +215,7 @@ pub(super) fn apply(
     let mut origins = Origins::default();
     let mut out = Vec::with_capacity(services.len());
     for (key, value) in services {
-        let extends = matches!(&value.value, Value::Map(fields) if fields.iter().any(|(k, _)| k.text() == "extends"));
-        if !extends {
+        if !extends(value) {
             out.push((key.clone(), value.clone()));
             continue;
         }
@@ -228,7 +232,7 @@ pub(super) fn apply(
             .unwrap_or_else(|| value.clone());
         out.push((key.clone(), merged));
     }
-    (out, origins)
+    (std::borrow::Cow::Owned(out), origins)
 }
 
 struct Resolver<'a> {

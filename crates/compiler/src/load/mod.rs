@@ -297,7 +297,7 @@ fn load_system(
     }
     let (service_entries, merged_from) = extends::apply(written_services, context.env, r);
     *origins = merged_from;
-    let service_entries = service_entries.as_slice();
+    let service_entries = &*service_entries;
     // Each Kubernetes name with the name the file wrote, to name both sides of a collision.
     let mut written: Vec<(String, String)> = Vec::new();
     let mut disabled: Vec<profiles::Disabled> = Vec::new();

@@ -25,8 +25,12 @@ pub(super) fn assemble(
     r: &mut Reader,
 ) -> (Node, Origins) {
     let top_level = Origin::new("", "");
-    if !matches!(root.value, Value::Map(_)) {
+    let Value::Map(entries) = &root.value else {
         // Said by the loader, which reads the root.
+        return (root, Origins::default());
+    };
+    // One file that includes nothing is the project as written: no copy to trace.
+    if overrides.is_empty() && !entries.iter().any(|(k, _)| k.text() == "include") {
         return (root, Origins::default());
     }
     let mut merged = Traced::new(&root, top_level.clone());
