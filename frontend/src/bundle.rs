@@ -4,7 +4,7 @@
 //! Pure, so it is tested natively; the browser only reads the bytes.
 
 use std::collections::BTreeMap;
-use tycho_compiler::{CompileOptions, Files, Reference, ReferenceKind};
+use tycho_compiler::{Files, Reference, ReferenceKind};
 
 /// The names Compose looks for in a project folder, in its order.
 const COMPOSE_NAMES: [&str; 4] = [
@@ -84,10 +84,11 @@ pub struct Missing {
     pub may_be_folder: bool,
 }
 
-/// The files `text` names that `files` does not hold, in the order named.
-pub fn missing(text: &str, options: &CompileOptions, files: &Files) -> Vec<Missing> {
-    tycho_compiler::referenced_files_with_files(text, files, options)
-        .into_iter()
+/// The `references` of a compile (what the text names) that `files` does not hold, in the
+/// order named.
+pub fn missing(references: &[Reference], files: &Files) -> Vec<Missing> {
+    references
+        .iter()
         .filter(|r| !sent(r, files))
         .map(|r| Missing {
             what: match r.kind {
@@ -99,7 +100,7 @@ pub fn missing(text: &str, options: &CompileOptions, files: &Files) -> Vec<Missi
             },
             may_be_folder: r.kind.may_be_folder(),
             line: r.line,
-            path: r.path,
+            path: r.path.clone(),
         })
         .collect()
 }
@@ -166,8 +167,12 @@ mod tests {
     #[test]
     fn missing_lists_what_is_named_and_not_sent() {
         let text = "services:\n  web:\n    image: a\n    env_file: ./web.env\n    volumes:\n      - ./site:/site\n      - ./conf/a.conf:/a.conf\n";
-        let options = CompileOptions::default();
-        let all = missing(text, &options, &Files::new());
+        let options = tycho_compiler::CompileOptions::default();
+        let missing = |files: &Files| {
+            let references = tycho_compiler::referenced_files_with_files(text, files, &options);
+            missing(&references, files)
+        };
+        let all = missing(&Files::new());
         let paths: Vec<(&str, &str, usize)> = all
             .iter()
             .map(|m| (m.path.as_str(), m.what, m.line))
@@ -184,10 +189,7 @@ mod tests {
             ("web.env".to_string(), b"A=1".to_vec()),
             ("site/index.html".to_string(), b"i".to_vec()),
         ]);
-        let left: Vec<String> = missing(text, &options, &files)
-            .into_iter()
-            .map(|m| m.path)
-            .collect();
+        let left: Vec<String> = missing(&files).into_iter().map(|m| m.path).collect();
         assert_eq!(left, ["conf/a.conf"]);
     }
 

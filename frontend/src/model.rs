@@ -198,7 +198,7 @@ pub fn analyze(
     let compiled = tycho_compiler::compile_with_files(text, files, &options);
     let resources = resource_rows(&compiled.resources);
     let diagnostics = compiled.diagnostics;
-    let missing = crate::bundle::missing(text, &options, files);
+    let missing = crate::bundle::missing(&compiled.references, files);
     let Some(plan) = compiled.plan else {
         return Analysis {
             diagnostics,

@@ -10,31 +10,9 @@ use tycho_api::Phase;
 use tycho_client::LogOptions;
 use tycho_test_server::*;
 
-/// `logger` prints three lines and sleeps; `ticker` prints `tick` every second.
-fn two_containers() -> String {
-    "services:
-  logger:
-    image: busybox:1.36
-    user: \"1000\"
-    command: [\"sh\", \"-c\", \"echo one; echo two; echo three; trap 'exit 0' TERM; while true; do sleep 1; done\"]
-  ticker:
-    image: busybox:1.36
-    user: \"1000\"
-    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; echo tick; done\"]
-"
-    .to_string()
-}
-
-/// On the fake, the lines the real containers of [`two_containers`] print.
-fn write_logger_lines(cluster: &TestCluster) {
-    if let Some(fake) = &cluster.fake {
-        fake.append_logs("logger", &["one", "two", "three"]);
-    }
-}
-
 async fn running_system(cluster: &TestCluster, server: &TestServer, name: &str) -> String {
     write_logger_lines(cluster);
-    let guid = server.start_system(ALICE, &two_containers(), name).await;
+    let guid = server.start_system(ALICE, LOGGING_COMPOSE, name).await;
     server
         .wait_until(ALICE, &guid, ready_timeout(cluster), |s| {
             s.phase == Phase::Running

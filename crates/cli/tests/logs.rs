@@ -7,18 +7,6 @@ use std::time::Duration;
 use tycho_client::api::Phase;
 use tycho_test_server::*;
 
-/// `logger` prints three lines, then sleeps; `ticker` prints `tick` every second.
-const COMPOSE: &str = "services:
-  logger:
-    image: busybox:1.36
-    user: \"1000\"
-    command: [\"sh\", \"-c\", \"echo one; echo two; echo three; trap 'exit 0' TERM; while true; do sleep 1; done\"]
-  ticker:
-    image: busybox:1.36
-    user: \"1000\"
-    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; echo tick; done\"]
-";
-
 fn command(server: &TestServer, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tycho"));
     cmd.args(args)
@@ -43,10 +31,10 @@ async fn tycho(server: &TestServer, args: &[&str]) -> Output {
 async fn logs_prints_the_tail_names_the_containers_and_follows() {
     let cluster = TestCluster::start("cli-logs").await;
     let server = TestServer::on(&cluster).await;
-    if let Some(fake) = &cluster.fake {
-        fake.append_logs("logger", &["one", "two", "three"]);
-    }
-    let guid = server.start_system(ALICE, COMPOSE, "cli-logs").await;
+    write_logger_lines(&cluster);
+    let guid = server
+        .start_system(ALICE, LOGGING_COMPOSE, "cli-logs")
+        .await;
     server
         .wait_until(ALICE, &guid, ready_timeout(&cluster), |s| {
             s.phase == Phase::Running

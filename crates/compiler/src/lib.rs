@@ -58,6 +58,9 @@ pub struct Compiled {
     /// What each service asks for against the policy's maxima, also when a cap refuses the
     /// file (empty only when the text is not read far enough to know its services).
     pub resources: ResourcesReport,
+    /// The files the text (and the files sent) name: what [`referenced_files_with_overrides`]
+    /// lists, from the same pass, so an editor learns what is missing without a second one.
+    pub references: Vec<Reference>,
 }
 
 impl Compiled {
@@ -117,6 +120,7 @@ pub fn compile_with_overrides(
         plan,
         diagnostics,
         resources,
+        references: each_once(loaded.references),
     }
 }
 
@@ -167,7 +171,11 @@ pub fn referenced_files_with_overrides(
     files: &Files,
     options: &CompileOptions,
 ) -> Vec<Reference> {
-    let mut references = load(text, overrides, files, options).references;
+    each_once(load(text, overrides, files, options).references)
+}
+
+/// Each (path, kind) once, where first named.
+fn each_once(mut references: Vec<Reference>) -> Vec<Reference> {
     let mut seen = std::collections::BTreeSet::new();
     references.retain(|r| seen.insert((r.path.clone(), r.kind)));
     references

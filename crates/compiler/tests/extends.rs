@@ -4,27 +4,12 @@
 
 mod common;
 
-use common::options;
+use common::{files, options, pod};
 use serde_json::{Value, json};
 use tycho_compiler::{
     Compiled, Diagnostic, Files, ReferenceKind, codes, compile, compile_with_files, diagnostic,
     referenced_files, referenced_files_with_files,
 };
-
-fn files(entries: &[(&str, &str)]) -> Files {
-    entries
-        .iter()
-        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-        .collect()
-}
-
-/// The pod template of a plan that must compile.
-#[track_caller]
-fn pod(compiled: Compiled) -> Value {
-    assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
-    let plan = compiled.plan.expect("compiles");
-    serde_json::to_value(&plan.deployment).unwrap()["spec"]["template"].clone()
-}
 
 fn errors(compiled: &Compiled) -> Vec<&Diagnostic> {
     compiled
@@ -223,7 +208,7 @@ fn merge_rules() -> Vec<(
 #[test]
 fn each_merge_rule() {
     for (rule, base, web, pointer, expected) in merge_rules() {
-        let pod = pod(extended(base, web));
+        let pod = pod(&extended(base, web));
         assert_eq!(pod.pointer(pointer), Some(&expected), "{rule}");
     }
 }
@@ -231,7 +216,7 @@ fn each_merge_rule() {
 #[test]
 fn same_file_extends_in_short_and_long_form() {
     let text = "services:\n  base:\n    image: nginx\n    working_dir: /w\n    environment: [A=1]\n  web:\n    extends: base\n    environment: [B=2]\n  api:\n    extends: {service: base}\n    image: nginx:2\n";
-    let pod = pod(compile(text, &options()));
+    let pod = pod(&compile(text, &options()));
     let containers = pod["spec"]["containers"].as_array().unwrap();
     let container = |name: &str| containers.iter().find(|c| c["name"] == name).unwrap();
     assert_eq!(
@@ -250,7 +235,7 @@ fn same_file_extends_in_short_and_long_form() {
 #[test]
 fn a_chain_takes_every_link() {
     let text = "services:\n  a:\n    extends: b\n    environment: [A=a]\n  b:\n    extends: c\n    environment: [B=b]\n  c:\n    image: nginx\n    environment: [C=c]\n";
-    let pod = pod(compile(text, &options()));
+    let pod = pod(&compile(text, &options()));
     let a = pod["spec"]["containers"]
         .as_array()
         .unwrap()
@@ -317,7 +302,7 @@ fn relative_paths_in_another_files_service_are_relative_to_that_file() {
         data.keys().collect::<Vec<_>>(),
         ["common_lib_conf_app.conf"]
     );
-    let pod = pod(compiled);
+    let pod = pod(&compiled);
     assert_eq!(
         pod.pointer("/spec/containers/0/env/0"),
         Some(&json!({"name": "MID", "value": "1"}))
@@ -414,7 +399,7 @@ fn the_other_file_is_interpolated_with_the_same_variables() {
     let files = files(&[("base.yaml", "services:\n  base:\n    image: nginx:${TAG}\n")]);
     let mut options = options();
     options.env.insert("TAG".into(), "1.27".into());
-    let pod = pod(compile_with_files(text, &files, &options));
+    let pod = pod(&compile_with_files(text, &files, &options));
     assert_eq!(pod["spec"]["containers"][0]["image"], "nginx:1.27");
 }
 

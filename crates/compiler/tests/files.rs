@@ -4,18 +4,11 @@
 
 mod common;
 
-use common::options;
+use common::{files, options};
 use tycho_compiler::{
     CompileOptions, Files, KubeObject, Plan, ReferenceKind, codes, compile_with_files,
     referenced_files,
 };
-
-fn files(entries: &[(&str, &str)]) -> Files {
-    entries
-        .iter()
-        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-        .collect()
-}
 
 fn plan(text: &str, files: &Files) -> Plan {
     let compiled = compile_with_files(text, files, &options());

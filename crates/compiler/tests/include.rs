@@ -5,26 +5,12 @@
 
 mod common;
 
-use common::options;
-use serde_json::{Value, json};
+use common::{files, options, pod};
+use serde_json::json;
 use tycho_compiler::{
     Compiled, Diagnostic, Files, ReferenceKind, codes, compile_with_files, diagnostic,
     referenced_files, referenced_files_with_files,
 };
-
-fn files(entries: &[(&str, &str)]) -> Files {
-    entries
-        .iter()
-        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-        .collect()
-}
-
-#[track_caller]
-fn pod(compiled: &Compiled) -> Value {
-    assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
-    let plan = compiled.plan.as_ref().expect("compiles");
-    serde_json::to_value(&plan.deployment).unwrap()["spec"]["template"].clone()
-}
 
 /// The containers' names and images, in order.
 fn containers(compiled: &Compiled) -> Vec<(String, String)> {

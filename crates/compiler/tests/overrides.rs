@@ -4,29 +4,15 @@
 
 mod common;
 
-use common::options;
+use common::{files, options, pod};
 use serde_json::{Value, json};
 use tycho_compiler::{
-    Compiled, Files, ReferenceKind, codes, compile_with_overrides, diagnostic,
+    Files, ReferenceKind, codes, compile_with_overrides, diagnostic,
     referenced_files_with_overrides,
 };
 
-fn files(entries: &[(&str, &str)]) -> Files {
-    entries
-        .iter()
-        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-        .collect()
-}
-
 fn overrides(paths: &[&str]) -> Vec<String> {
     paths.iter().map(|p| p.to_string()).collect()
-}
-
-#[track_caller]
-fn pod(compiled: &Compiled) -> Value {
-    assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
-    let plan = compiled.plan.as_ref().expect("compiles");
-    serde_json::to_value(&plan.deployment).unwrap()["spec"]["template"].clone()
 }
 
 const MAIN: &str = "services:\n  web:\n    image: nginx:1\n    ports: ['8080:80']\n    environment:\n      A: '1'\n      B: '1'\n";

@@ -19,6 +19,26 @@ pub fn compose(image: &str) -> String {
     format!("services:\n  web:\n    image: {image}\n    ports:\n      - \"8080:8080\"\n")
 }
 
+/// Two containers that log: `logger` prints `one`, `two`, `three` and sleeps; `ticker` prints
+/// `tick` every second (busybox, as a numeric user; both stop on SIGTERM).
+pub const LOGGING_COMPOSE: &str = "services:
+  logger:
+    image: busybox:1.36
+    user: \"1000\"
+    command: [\"sh\", \"-c\", \"echo one; echo two; echo three; trap 'exit 0' TERM; while true; do sleep 1; done\"]
+  ticker:
+    image: busybox:1.36
+    user: \"1000\"
+    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; echo tick; done\"]
+";
+
+/// On the fake, the lines `logger` of [`LOGGING_COMPOSE`] prints on a cluster.
+pub fn write_logger_lines(cluster: &TestCluster) {
+    if let Some(fake) = &cluster.fake {
+        fake.append_logs("logger", &["one", "two", "three"]);
+    }
+}
+
 /// On the fake, images like [`BAD_IMAGE`] go to `ImagePullBackOff`; a real cluster needs no
 /// telling (the registry does not resolve).
 pub fn make_bad_image_fail(cluster: &TestCluster) {

@@ -28,7 +28,8 @@ pub mod users;
 pub mod waits;
 
 pub use fixtures::{
-    BAD_IMAGE, IMAGE, TEST_CPU, compose, dist_dir, make_bad_image_fail, test_policy,
+    BAD_IMAGE, IMAGE, LOGGING_COMPOSE, TEST_CPU, compose, dist_dir, make_bad_image_fail,
+    test_policy, write_logger_lines,
 };
 pub use requests::guids;
 pub use server::{NO_CLUSTER_REASON, TestServer, settings};

@@ -2,7 +2,7 @@
 //! the errors, each as (code, line, column, message).
 #![allow(dead_code)]
 
-use tycho_compiler::{CompileOptions, Diagnostic, compile};
+use tycho_compiler::{CompileOptions, Compiled, Diagnostic, Files, compile};
 
 pub fn options() -> CompileOptions {
     CompileOptions {
@@ -29,4 +29,20 @@ pub fn only_error(text: &str, code: &str, line: usize, column: usize, says: &str
         matches!(errors.as_slice(), [(c, l, col, m)] if c == code && (*l, *col) == (line, column) && m.contains(says)),
         "expected only {code} at {line}:{column} saying {says:?}, got {errors:#?}"
     );
+}
+
+/// Files sent with a compose file, from (project path, text) pairs.
+pub fn files(entries: &[(&str, &str)]) -> Files {
+    entries
+        .iter()
+        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+        .collect()
+}
+
+/// The pod template of a plan that must compile, as JSON.
+#[track_caller]
+pub fn pod(compiled: &Compiled) -> serde_json::Value {
+    assert!(!compiled.has_errors(), "{:#?}", compiled.diagnostics);
+    let plan = compiled.plan.as_ref().expect("compiles");
+    serde_json::to_value(&plan.deployment).unwrap()["spec"]["template"].clone()
 }
