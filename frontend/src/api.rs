@@ -58,19 +58,15 @@ fn js_problem(e: JsValue) -> Problem {
     Problem::new(0, "network", "The server cannot be reached").with_detail(text)
 }
 
-/// One request; the status and body text.
-pub async fn call(
-    method: &str,
-    path: &str,
-    body: Option<String>,
-) -> Result<(u16, String), Problem> {
+/// A request to the server with the stored bearer token (and a JSON body, if any).
+fn request(method: &str, path: &str, body: Option<&str>) -> Result<Request, Problem> {
     let init = RequestInit::new();
     init.set_method(method);
     let headers = Headers::new().map_err(js_problem)?;
     headers
         .set("Accept", "application/json, application/problem+json")
         .map_err(js_problem)?;
-    if let Some(b) = &body {
+    if let Some(b) = body {
         headers
             .set("Content-Type", "application/json")
             .map_err(js_problem)?;
@@ -82,20 +78,82 @@ pub async fn call(
             .map_err(js_problem)?;
     }
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(path, &init).map_err(js_problem)?;
+    Request::new_with_str_and_init(path, &init).map_err(js_problem)
+}
+
+async fn send(request: &Request) -> Result<Response, Problem> {
     let window = web_sys::window().ok_or_else(|| js_problem("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    JsFuture::from(window.fetch_with_request(request))
         .await
         .map_err(js_problem)?
         .dyn_into()
-        .map_err(js_problem)?;
-    let status = response.status();
-    let text = JsFuture::from(response.text().map_err(js_problem)?)
+        .map_err(js_problem)
+}
+
+async fn body_text(response: &Response) -> Result<String, Problem> {
+    Ok(JsFuture::from(response.text().map_err(js_problem)?)
         .await
         .map_err(js_problem)?
         .as_string()
-        .unwrap_or_default();
-    Ok((status, text))
+        .unwrap_or_default())
+}
+
+/// One request; the status and body text.
+pub async fn call(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, String), Problem> {
+    let response = send(&request(method, path, body.as_deref())?).await?;
+    Ok((response.status(), body_text(&response).await?))
+}
+
+/// A body read as it arrives (a followed log), chunk by chunk with [`next_chunk`].
+pub struct Stream(web_sys::ReadableStreamDefaultReader);
+
+/// `GET path` as a stream; `abort` ends it (and the request) early. A failure status is read
+/// whole and answered as its problem.
+pub async fn open_stream(path: &str, abort: &web_sys::AbortSignal) -> Result<Stream, Problem> {
+    let request = request("GET", path, None)?;
+    let init = RequestInit::new();
+    init.set_signal(Some(abort));
+    let request = Request::new_with_request_and_init(&request, &init).map_err(js_problem)?;
+    let response = send(&request).await?;
+    let status = response.status();
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &body_text(&response).await?));
+    }
+    let body = response
+        .body()
+        .ok_or_else(|| problem(status, "the answer has no body"))?;
+    Ok(Stream(body.get_reader().unchecked_into()))
+}
+
+/// The next bytes of the stream; `None` at its end.
+pub async fn next_chunk(stream: &Stream) -> Result<Option<Vec<u8>>, Problem> {
+    let result: web_sys::ReadableStreamReadResult = JsFuture::from(stream.0.read())
+        .await
+        .map_err(js_problem)?
+        .unchecked_into();
+    if result.get_done().unwrap_or(false) {
+        return Ok(None);
+    }
+    Ok(Some(
+        result
+            .get_value()
+            .dyn_into::<js_sys::Uint8Array>()
+            .map_err(js_problem)?
+            .to_vec(),
+    ))
+}
+
+/// `GET path` as text on 2xx, the problem otherwise.
+pub async fn text(path: &str) -> Result<String, Problem> {
+    let (status, text) = call("GET", path, None).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &text));
+    }
+    Ok(text)
 }
 
 /// A JSON answer on 2xx, the problem otherwise.

@@ -9,9 +9,11 @@
 mod account;
 mod catalog;
 mod diagnostics;
+mod download;
 mod editor;
 mod feed;
 mod files;
+mod logs;
 mod preview;
 mod system_page;
 mod systems;

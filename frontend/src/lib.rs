@@ -4,11 +4,13 @@
 //!   operator's policy), routes, formatting; pure and tested natively.
 //! - [`bundle`]: the files sent with the compose file (a folder upload, what is still missing);
 //!   pure too.
+//! - [`logs`]: the log pane's rules (first container, route, lines kept, refusals in words).
 //! - `api` (wasm32 only): every call to the server.
 //! - `app` (wasm32 only): the shell and state, one module per component (catalog, editor,
 //!   preview, systems table, system page) and the live feed.
 
 pub mod bundle;
+pub mod logs;
 pub mod model;
 
 #[cfg(target_arch = "wasm32")]

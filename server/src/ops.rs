@@ -5,6 +5,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::executor::{Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Started};
 use crate::state::AppState;
+use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
@@ -322,7 +323,31 @@ pub async fn logs(
                 .filter(|service| has(service));
         }
     }
-    Ok(executor(state)?.logs(&system.object_name, &request).await?)
+    let executor = executor(state)?;
+    let stream = executor.logs(&system.object_name, &request).await?;
+    if !request.follow {
+        return Ok(stream);
+    }
+    // A followed log says why it ended, so a reader can tell a stop from a dropped connection.
+    let guid = guid.to_string();
+    let ending = futures::stream::once(async move {
+        let gone = match executor.status(&guid).await {
+            Ok(Some(s)) => s.phase == tycho_api::Phase::Terminating,
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        Ok(axum::body::Bytes::from(followed_log_end(gone)))
+    });
+    Ok(stream.chain(ending).boxed())
+}
+
+/// The last line of a followed log: the system was deleted, or its container stopped.
+pub fn followed_log_end(system_gone: bool) -> &'static str {
+    if system_gone {
+        "[tycho] the system was deleted; the log ends here.\n"
+    } else {
+        "[tycho] the container stopped or restarted; the log ends here.\n"
+    }
 }
 
 /// Deletes a system `caller` may see; deleting what is already gone succeeds.

@@ -102,6 +102,38 @@ async fn an_unknown_container_is_404_naming_the_real_ones() {
     cluster.cleanup().await;
 }
 
+/// A container whose image cannot be pulled has never run: the cluster's 400 says it is
+/// waiting to start (the dashboard explains that in words), rather than an empty log.
+#[tokio::test]
+async fn a_container_that_never_started_is_400_waiting_to_start() {
+    let cluster = TestCluster::start("logs-waiting").await;
+    make_bad_image_fail(&cluster);
+    let server = TestServer::on(&cluster).await;
+    let guid = server
+        .start_system(ALICE, &compose(BAD_IMAGE), "logs-waiting")
+        .await;
+    server
+        .wait_until(ALICE, &guid, ready_timeout(&cluster), |s| {
+            s.phase == Phase::Failed
+        })
+        .await;
+
+    let (status, body) = server
+        .json(
+            Method::GET,
+            &format!("/api/v1/systems/{guid}/logs"),
+            Some(ALICE),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let detail = body["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("is waiting to start"), "{detail}");
+
+    server.delete_gone(ALICE, &guid).await;
+    cluster.cleanup().await;
+}
+
 /// The problem document with the GUID taken out, to compare two answers about two GUIDs.
 fn without_guid(body: &Value, guid: &str) -> String {
     body.to_string().replace(guid, "GUID")
@@ -174,12 +206,18 @@ async fn follow_sends_later_lines_and_ends_with_the_system() {
     client.delete(&guid).await.expect("delete");
     // The stream ends once the pod is gone (on a real cluster: once its container exits).
     let ended = tokio::time::timeout(Duration::from_secs(90), async {
-        while let Ok(Some(_)) = follow.next_chunk().await {}
+        let mut last = Vec::new();
+        while let Ok(Some(chunk)) = follow.next_chunk().await {
+            last = chunk.to_vec();
+        }
+        String::from_utf8_lossy(&last).into_owned()
     })
     .await;
+    let last = ended.expect("the followed log did not end with the system");
+    // Its last line says why.
     assert!(
-        ended.is_ok(),
-        "the followed log did not end with the system"
+        last.ends_with(tycho_server::ops::followed_log_end(true)),
+        "{last:?}"
     );
 
     server.delete_gone(ALICE, &guid).await;
@@ -218,6 +256,40 @@ async fn previous_gives_the_crashed_instances_log() {
         e.to_string().contains("previous terminated container"),
         "{e}"
     );
+
+    server.delete_gone(ALICE, &guid).await;
+    cluster.cleanup().await;
+}
+
+/// A browser asks for gzip: the compressed log reads to its end (the compression layer polls
+/// the log stream once more after its end, which used to panic and cut the connection).
+#[tokio::test]
+async fn a_compressed_log_reads_to_its_end() {
+    let cluster = TestCluster::start("logs-gzip").await;
+    let server = TestServer::on(&cluster).await;
+    let guid = running_system(&cluster, &server, "logs-gzip").await;
+    write_logger_lines(&cluster);
+
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/systems/{guid}/logs?container=logger",
+            server.base
+        ))
+        .bearer_auth(ALICE)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .expect("the log");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let body = response.bytes().await.expect("the whole compressed body");
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
 
     server.delete_gone(ALICE, &guid).await;
     cluster.cleanup().await;

@@ -152,6 +152,26 @@ fn chosen_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<Stri
     }
 }
 
+/// Why `container` has not started yet, as the kubelet words it in a log request's 400 (a
+/// container that never ran has no log to give), `None` once it has run.
+fn waiting_reason(pod: &Value, container: &str) -> Option<String> {
+    let status = ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .filter_map(|k| pod["status"][k].as_array())
+        .flatten()
+        .find(|c| c["name"] == container)?;
+    if status["restartCount"].as_i64().unwrap_or(0) > 0
+        || !status["lastState"]["terminated"].is_null()
+    {
+        return None;
+    }
+    let reason = status["state"]["waiting"]["reason"].as_str()?;
+    Some(match reason {
+        "ErrImagePull" | "ImagePullBackOff" => "image can't be pulled".to_string(),
+        other => other.to_string(),
+    })
+}
+
 /// The pod's uid while it is stored, `None` once it is gone.
 fn pod_uid(shared: &Arc<Shared>, ns: &str, name: &str) -> Option<String> {
     let kind = kinds::lookup("", "v1", "pods")?;
@@ -203,6 +223,13 @@ pub(crate) fn serve(
             .ok_or_else(|| ApiError::not_found(kind, name))?
     };
     let container = chosen_container(&pod, name, q.container)?;
+    if !q.previous
+        && let Some(reason) = waiting_reason(&pod, &container)
+    {
+        return Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+        )));
+    }
     let logs = shared.logs.clone();
 
     if q.previous {

@@ -4,7 +4,7 @@
 use super::State;
 use leptos::prelude::*;
 use std::time::Duration;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 
 #[component]
 pub(super) fn PreviewPane() -> impl IntoView {
@@ -32,7 +32,7 @@ pub(super) fn PreviewPane() -> impl IntoView {
         let (yaml, name) = state
             .analysis
             .with_untracked(|a| (a.yaml.clone(), a.name.clone()));
-        let _ = save_file(&format!("{name}.yaml"), &yaml);
+        let _ = super::download::save_file(&format!("{name}.yaml"), &yaml, "application/yaml");
     };
     let tabs = move || {
         state.analysis.with(|a| {
@@ -117,21 +117,4 @@ pub(super) fn PreviewPane() -> impl IntoView {
             }}
         </div>
     }
-}
-
-/// Offers `content` as a download named `name`.
-fn save_file(name: &str, content: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(content));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/yaml");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let a: web_sys::HtmlAnchorElement = document()
-        .create_element("a")?
-        .dyn_into()
-        .map_err(JsValue::from)?;
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    web_sys::Url::revoke_object_url(&url)
 }

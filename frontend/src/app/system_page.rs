@@ -1,7 +1,9 @@
 //! One system (`#/systems/<guid>`): its status in plain words, Open, containers, ports, resources,
-//! age, its Kubernetes events (refreshed while the page is open) and delete with confirmation.
+//! age, its logs (followed live), its Kubernetes events (refreshed while the page is open) and
+//! delete with confirmation.
 
 use super::State;
+use super::logs::LogPane;
 use super::systems::{
     DeleteControl, age_of, open_control, open_memo, phase_of, resources_of, system_memo,
 };
@@ -99,6 +101,7 @@ pub(super) fn SystemPage(guid: String) -> impl IntoView {
                 {move || system.get().map(|s| status_view(state, s))}
                 <PageActions guid=guid.clone() system />
                 {move || system.get().map(details_view)}
+                <LogPane guid=guid.clone() system />
             }
         }
     };

@@ -833,7 +833,8 @@ fn instance_selector(object_name: &str) -> String {
 }
 
 /// A log body as chunks as they arrive (bytes, not lines: a line without its newline yet is
-/// sent as it is); after a failure the stream ends.
+/// sent as it is); after a failure the stream ends. Fused: the compression layer polls a body
+/// once more after its end, which an unfused `unfold` answers with a panic.
 fn chunks(reader: impl AsyncBufRead + Send + 'static) -> LogStream {
     const CHUNK: usize = 16 * 1024;
     futures::stream::unfold(Some(Box::pin(reader)), |reader| async move {
@@ -851,6 +852,7 @@ fn chunks(reader: impl AsyncBufRead + Send + 'static) -> LogStream {
             }
         }
     })
+    .fuse()
     .boxed()
 }
 
