@@ -75,7 +75,7 @@ async fn the_system_page_follows_and_downloads_a_log() {
         )
         .await;
         b.scroll_to("section.logs").await;
-        b.screenshot("50-log-pane-following").await;
+        b.screenshot("55-log-pane-following").await;
 
         // Download: the file is named after the system and container and holds the log.
         b.js("window.__saved = null;
@@ -111,7 +111,7 @@ async fn the_system_page_follows_and_downloads_a_log() {
             .await;
         assert_eq!(shown, serde_json::json!(false));
         b.scroll_to("section.logs").await;
-        b.screenshot("51-log-pane-not-started").await;
+        b.screenshot("56-log-pane-not-started").await;
 
         // Phone width: the controls wrap, nothing overflows sideways.
         b.client.set_window_size(390, 844).await.expect("resize");
@@ -120,7 +120,7 @@ async fn the_system_page_follows_and_downloads_a_log() {
             .await;
         assert_eq!(overflow, serde_json::json!(false), "horizontal overflow");
         b.scroll_to("section.logs").await;
-        b.screenshot("52-log-pane-phone").await;
+        b.screenshot("57-log-pane-phone").await;
     })
     .await;
 
