@@ -286,7 +286,8 @@ fn follow_hash(state: State) {
     state.route.set(next.clone());
     if let (Route::System(guid), Route::Workbench) = (previous, next) {
         request_animation_frame(move || {
-            let selector = format!("a[href='#/systems/{guid}']");
+            // The row's link: the launch outcome may link to the same page.
+            let selector = format!("tr[data-guid='{guid}'] a[href='#/systems/{guid}']");
             if let Ok(Some(link)) = document().query_selector(&selector)
                 && let Ok(link) = link.dyn_into::<web_sys::HtmlElement>()
             {

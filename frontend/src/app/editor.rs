@@ -6,7 +6,7 @@ use super::{Launch, PolicySource, State};
 use crate::{api, model};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tycho_api::{Severity, StartRequest};
+use tycho_api::{Phase, Severity, StartRequest};
 
 #[component]
 pub(super) fn EditorPane() -> impl IntoView {
@@ -75,7 +75,8 @@ pub(super) fn EditorPane() -> impl IntoView {
             <div class="pane-head">
                 <h2 id="editor-h">"Compose file"</h2>
                 <span class="summary" id="summary" aria-live="polite"
-                    class:bad=move || state.analysis.with(|a| a.errors() > 0)>
+                    class:bad=move || state.analysis.with(|a| a.errors() > 0)
+                    class:warn=move || state.analysis.with(|a| a.errors() == 0 && !a.diagnostics.is_empty())>
                     {summary}
                 </span>
             </div>
@@ -279,20 +280,13 @@ fn LaunchBar() -> impl IntoView {
             }
         });
     };
-    let outcome = move || {
-        match state.launch.get() {
+    let outcome = move || match state.launch.get() {
         Launch::Idle => None,
-        Launch::Sending => Some(view! { <p class="outcome" role="status">"Launching…"</p> }.into_any()),
-        Launch::Started { name, guid } => Some(
-            view! {
-                <p class="outcome ok" role="status" id="launched">
-                    "Launched " <b>{name}</b> " (" <code>{guid}</code> "). It appears under Running systems."
-                </p>
-            }
-            .into_any(),
-        ),
+        Launch::Sending => {
+            Some(view! { <p class="outcome" role="status">"Launching…"</p> }.into_any())
+        }
+        Launch::Started { name, guid } => Some(launched_view(state, name, guid).into_any()),
         Launch::Failed(p) => Some(problem_view(state, p, "launch-problem").into_any()),
-    }
     };
     view! {
         <div class="launch">
@@ -306,5 +300,40 @@ fn LaunchBar() -> impl IntoView {
             </button>
         </div>
         {outcome}
+    }
+}
+
+/// A started system as its phase goes: "Starting…" until it is ready (then a link to open it)
+/// or has failed (then why, and its page): a created object is not yet a working system.
+fn launched_view(state: State, name: String, guid: String) -> impl IntoView {
+    let system = super::systems::system_memo(state, guid.clone());
+    let page = format!("#/systems/{guid}");
+    move || {
+        let (name, page) = (name.clone(), page.clone());
+        let phase = system.with(|s| {
+            s.as_ref()
+                .map(|s| (s.phase, super::systems::phase_of(state, s).1))
+        });
+        match phase {
+            Some((Phase::Running, _)) => view! {
+                <p class="outcome ok" role="status" id="launched" data-phase="running">
+                    <b>{name}</b> " is ready. " <a href=page>"Open it from its page"</a> " or from My systems below."
+                </p>
+            }
+            .into_any(),
+            Some((Phase::Failed, why)) => view! {
+                <p class="outcome bad" role="status" id="launched" data-phase="failed">
+                    <b>{name}</b> " failed: " {why} " " <a href=page>"See its page, with its logs"</a>
+                </p>
+            }
+            .into_any(),
+            _ => view! {
+                <p class="outcome" role="status" id="launched" data-phase="starting">
+                    "Starting " <b>{name}</b> "… It is listed under My systems below; Open becomes available once it is ready. "
+                    <a href=page>"Follow it on its page"</a>
+                </p>
+            }
+            .into_any(),
+        }
     }
 }

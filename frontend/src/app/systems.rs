@@ -207,7 +207,7 @@ pub(super) fn Systems() -> impl IntoView {
     view! {
         <section class="systems" aria-labelledby="systems-h">
             <div class="pane-head">
-                <h2 id="systems-h">"Running systems"</h2>
+                <h2 id="systems-h">"My systems"</h2>
                 <span class="feed muted" id="feed">{feed}</span>
             </div>
             {move || state.list_problem.get().map(|p| problem_view(state, p, "list-problem"))}

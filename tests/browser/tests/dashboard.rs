@@ -124,7 +124,8 @@ async fn launch_watch_and_delete_from_the_browser() {
         b.type_into("#system-name", "browser-demo").await;
         b.click("#launch").await;
         let launched = b.wait_text("#launched", WAIT).await;
-        assert!(launched.contains("browser-demo"), "{launched}");
+        // Created is not ready: it says "Starting" until the system is.
+        assert!(launched.starts_with("Starting browser-demo"), "{launched}");
         b.wait_text("tr[data-guid]", WAIT).await;
         b.scroll_to(".launch").await;
         b.screenshot("04-launched").await;
@@ -136,6 +137,13 @@ async fn launch_watch_and_delete_from_the_browser() {
         .await;
         let row = b.wait_text("tr[data-guid]", WAIT).await;
         assert!(row.contains("browser-demo"), "row: {row}");
+        b.wait_js(
+            "return document.getElementById('launched').dataset.phase === 'running'",
+            WAIT,
+        )
+        .await;
+        let ready = b.wait_text("#launched", WAIT).await;
+        assert!(ready.starts_with("browser-demo is ready."), "{ready}");
         // Its page: status in plain words, the container, the port, and the Kubernetes events.
         b.click("tr[data-guid] a.name").await;
         let status = b.wait_text("#plain-status", WAIT).await;
@@ -272,6 +280,31 @@ async fn a_failing_system_explains_itself_on_its_page() {
         let status = b.wait_text("#plain-status", WAIT).await;
         assert!(!status.starts_with("Running"), "status: {status}");
         b.screenshot("12-failing-system-page").await;
+
+        // Launched from the editor, the same file is reported failed where it was launched,
+        // with the reason in words and the way to its page.
+        b.click("a.back").await;
+        b.js("const t = document.getElementById('compose');
+              t.value = 'services:\\n  app:\\n    image: registry.invalid/does-not-exist:1\\n';
+              t.dispatchEvent(new Event('input', {bubbles: true})); return true")
+            .await;
+        b.type_into("#system-name", "broken-again").await;
+        b.wait_js("return !document.getElementById('launch').disabled", WAIT)
+            .await;
+        b.click("#launch").await;
+        b.wait_js(
+            "const l = document.getElementById('launched');
+             return l !== null && l.dataset.phase === 'failed'",
+            Duration::from_secs(120),
+        )
+        .await;
+        let outcome = b.wait_text("#launched", WAIT).await;
+        assert!(
+            outcome.starts_with("broken-again failed: ") && outcome.contains("cannot be pulled"),
+            "{outcome}"
+        );
+        b.scroll_to(".launch").await;
+        b.screenshot("13-launch-failed").await;
     })
     .await;
     cluster.cleanup().await;
