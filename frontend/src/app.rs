@@ -98,6 +98,8 @@ struct State {
     cluster: RwSignal<Option<(bool, bool, String)>>,
     auth_required: RwSignal<bool>,
     user: RwSignal<Option<String>>,
+    /// The signed-in user is an admin: the list holds everyone's systems.
+    admin: RwSignal<bool>,
     systems: RwSignal<Vec<SystemStatus>>,
     /// Whether `systems` has been filled once (so "not found" is not said while loading).
     systems_known: RwSignal<bool>,
@@ -148,6 +150,7 @@ impl State {
             cluster: RwSignal::new(None),
             auth_required: RwSignal::new(false),
             user: RwSignal::new(None),
+            admin: RwSignal::new(false),
             systems: RwSignal::new(Vec::new()),
             systems_known: RwSignal::new(false),
             terminating: RwSignal::new(BTreeSet::new()),

@@ -316,6 +316,65 @@ pub fn table_order(systems: &[SystemStatus]) -> Vec<String> {
     rows.into_iter().map(|s| s.guid.clone()).collect()
 }
 
+/// Which systems the table shows: every one, or those in one state. Pending counts as
+/// starting (neither can be opened yet, both should become ready by themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PhaseFilter {
+    #[default]
+    All,
+    Running,
+    Starting,
+    Failed,
+}
+
+impl PhaseFilter {
+    pub const EACH: [PhaseFilter; 4] = [
+        PhaseFilter::All,
+        PhaseFilter::Running,
+        PhaseFilter::Starting,
+        PhaseFilter::Failed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PhaseFilter::All => "All",
+            PhaseFilter::Running => "Running",
+            PhaseFilter::Starting => "Starting",
+            PhaseFilter::Failed => "Failed",
+        }
+    }
+
+    pub fn admits(self, phase: Phase) -> bool {
+        match self {
+            PhaseFilter::All => true,
+            PhaseFilter::Running => phase == Phase::Running,
+            PhaseFilter::Starting => matches!(phase, Phase::Pending | Phase::Starting),
+            PhaseFilter::Failed => phase == Phase::Failed,
+        }
+    }
+}
+
+/// [`table_order`] of the systems in `phase` and (when given) of `owner`.
+pub fn filtered_order(
+    systems: &[SystemStatus],
+    phase: PhaseFilter,
+    owner: Option<&str>,
+) -> Vec<String> {
+    let shown: Vec<SystemStatus> = systems
+        .iter()
+        .filter(|s| phase.admits(s.phase) && owner.is_none_or(|o| s.username == o))
+        .cloned()
+        .collect();
+    table_order(&shown)
+}
+
+/// The owners of `systems`, each once, sorted: the choices of an admin's owner filter.
+pub fn owners(systems: &[SystemStatus]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> =
+        systems.iter().map(|s| s.username.as_str()).collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
 /// `42s`, `5m`, `3h`, `2d`.
 pub fn age(seconds: u64) -> String {
     match seconds {
@@ -603,6 +662,28 @@ mod table_order_tests {
         let mut reversed = systems.to_vec();
         reversed.reverse();
         assert_eq!(table_order(&reversed), table_order(&systems));
+    }
+
+    #[test]
+    fn filters_keep_one_state_and_one_owner() {
+        let mut systems = vec![
+            system("a1", "web", "2026-01-01T10:00:00Z"),
+            system("b2", "db", "2026-01-01T11:00:00Z"),
+            system("c3", "api", "2026-01-01T12:00:00Z"),
+            system("d4", "lab", "2026-01-01T13:00:00Z"),
+        ];
+        systems[1].phase = Phase::Pending;
+        systems[2].phase = Phase::Failed;
+        systems[3].phase = Phase::Starting;
+        systems[3].username = "bob".into();
+        let order = |phase, owner| filtered_order(&systems, phase, owner);
+        assert_eq!(order(PhaseFilter::All, None), ["d4", "c3", "b2", "a1"]);
+        assert_eq!(order(PhaseFilter::Running, None), ["a1"]);
+        assert_eq!(order(PhaseFilter::Starting, None), ["d4", "b2"]);
+        assert_eq!(order(PhaseFilter::Failed, None), ["c3"]);
+        assert_eq!(order(PhaseFilter::Starting, Some("alice")), ["b2"]);
+        assert_eq!(order(PhaseFilter::All, Some("carol")), Vec::<String>::new());
+        assert_eq!(owners(&systems), ["alice", "bob"]);
     }
 }
 

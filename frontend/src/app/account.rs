@@ -18,6 +18,7 @@ pub(super) fn Account() -> impl IntoView {
     };
     let sign_out = move |_| {
         state.user.set(None);
+        state.admin.set(false);
         // What this user may see is not for whoever signs in next.
         state.systems.set(Vec::new());
         state.systems_known.set(false);

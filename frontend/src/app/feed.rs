@@ -49,10 +49,12 @@ pub(super) async fn connect(state: State) {
         Ok(me) => {
             state.auth_required.set(false);
             state.user.set(Some(me.username));
+            state.admin.set(me.admin);
         }
         Err(p) if p.status == 401 => {
             state.auth_required.set(true);
             state.user.set(None);
+            state.admin.set(false);
             use_default_policy(state, "sign in to get the server's");
             return;
         }

@@ -6,7 +6,7 @@
 
 use super::diagnostics::problem_view;
 use super::{Feed, State};
-use crate::model;
+use crate::model::{self, PhaseFilter};
 use leptos::prelude::*;
 use tycho_api::{Phase, SystemStatus};
 
@@ -164,10 +164,20 @@ fn SystemRow(guid: String) -> impl IntoView {
     // A system keeps its name for life.
     let name = system.with_untracked(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     let phase_class = move || phase.with(|(p, _)| p.to_lowercase());
+    // A failed system cannot be opened: its row offers the way to why, not a dead button.
+    let failed = Memo::new(move |_| phase.with(|(p, _)| p == "Failed"));
     let connect = {
-        let name = name.clone();
-        move || open.get().map(|target| open_control(&name, target, false))
+        let (name, page) = (name.clone(), format!("#/systems/{guid}"));
+        move || {
+            if failed.get() {
+                let page = page.clone();
+                return Some(view! { <a class="why" href=page>"See why"</a> }.into_any());
+            }
+            open.get().map(|target| open_control(&name, target, false))
+        }
     };
+    let owner =
+        system.with_untracked(|s| s.as_ref().map(|s| s.username.clone()).unwrap_or_default());
     view! {
         <tr data-guid=guid.clone() data-phase=phase_class
             class:terminating=move || phase.with(|(p, _)| p == "Terminating")>
@@ -176,6 +186,9 @@ fn SystemRow(guid: String) -> impl IntoView {
                     <b>{name.clone()}</b>
                 </a>
             </td>
+            <Show when=move || state.admin.get()>
+                <td data-label="Owner" class="owner">{owner.clone()}</td>
+            </Show>
             <td data-label="GUID"><code title=guid.clone()>{guid.chars().take(8).collect::<String>()}</code></td>
             <td data-label="Status">
                 <span class=move || format!("phase {}", phase_class())>{move || phase.with(|(p, _)| p.clone())}</span>
@@ -197,7 +210,52 @@ fn SystemRow(guid: String) -> impl IntoView {
 pub(super) fn Systems() -> impl IntoView {
     let state = expect_context::<State>();
     // Keyed by GUID: a refresh adds and removes rows, and updates the cells of the others.
-    let order = Memo::new(move |_| state.systems.with(|list| model::table_order(list)));
+    let phase = RwSignal::new(PhaseFilter::All);
+    // An admin's choice of owner; empty: everyone.
+    let owner = RwSignal::new(String::new());
+    let order = Memo::new(move |_| {
+        let who = owner.get();
+        let who = (!who.is_empty()).then_some(who.as_str());
+        state
+            .systems
+            .with(|list| model::filtered_order(list, phase.get(), who))
+    });
+    let owners = Memo::new(move |_| state.systems.with(|list| model::owners(list)));
+    let filters = move || {
+        PhaseFilter::EACH
+            .into_iter()
+            .map(|f| {
+                let count = move || {
+                    state
+                        .systems
+                        .with(|list| list.iter().filter(|s| f.admits(s.phase)).count())
+                };
+                view! {
+                    <button type="button" class="filter" data-filter=f.label().to_lowercase()
+                        aria-pressed=move || (phase.get() == f).to_string()
+                        on:click=move |_| phase.set(f)>
+                        {f.label()} " " <span class="count">{count}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+    let owner_filter = move || {
+        state.admin.get().then(|| {
+            view! {
+                <label class="owner-filter">
+                    "Owner "
+                    <select id="owner-filter" on:change=move |ev| owner.set(event_target_value(&ev))>
+                        <option value="">"everyone"</option>
+                        {move || owners.get().into_iter().map(|o| {
+                            let selected = owner.get_untracked() == o;
+                            view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+    };
     let feed = move || match state.feed.get() {
         Feed::Off => "",
         Feed::Live => "live",
@@ -207,9 +265,15 @@ pub(super) fn Systems() -> impl IntoView {
     view! {
         <section class="systems" aria-labelledby="systems-h">
             <div class="pane-head">
-                <h2 id="systems-h">"My systems"</h2>
+                <h2 id="systems-h">{move || if state.admin.get() { "All systems" } else { "My systems" }}</h2>
                 <span class="feed muted" id="feed">{feed}</span>
             </div>
+            <Show when=move || state.systems.with(|s| !s.is_empty())>
+                <div class="filters" role="group" aria-label="Show systems">
+                    {filters}
+                    {owner_filter}
+                </div>
+            </Show>
             {move || state.list_problem.get().map(|p| problem_view(state, p, "list-problem"))}
             <Show
                 when=move || state.systems.with(|s| !s.is_empty())
@@ -226,6 +290,9 @@ pub(super) fn Systems() -> impl IntoView {
                     <thead>
                         <tr>
                             <th scope="col">"Name"</th>
+                            <Show when=move || state.admin.get()>
+                                <th scope="col">"Owner"</th>
+                            </Show>
                             <th scope="col">"GUID"</th>
                             <th scope="col">"Status"</th>
                             <th scope="col">"Ready"</th>
@@ -241,6 +308,11 @@ pub(super) fn Systems() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
+                <Show when=move || order.with(Vec::is_empty)>
+                    <p class="empty" id="none-shown">"No system matches this filter. "
+                        <button class="link" on:click=move |_| { phase.set(PhaseFilter::All); owner.set(String::new()); }>"Show all"</button>
+                    </p>
+                </Show>
             </Show>
         </section>
     }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 use tycho_browser_tests::{Browser, settings, with_browser};
-use tycho_test_server::{ALICE, TestCluster, TestServer, make_bad_image_fail, tokens};
+use tycho_test_server::{
+    ADMIN, ALICE, BAD_IMAGE, BOB, TestCluster, TestServer, compose, make_bad_image_fail, tokens,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// For a pod to become ready or go away: seconds on the fake, longer on a real cluster (image
@@ -659,4 +661,73 @@ async fn start_through_the_api(b: &Browser, name: &str) -> String {
         "start answered: {answer}"
     );
     guid
+}
+
+/// An admin sees everyone's systems with their owners, and narrows the list by state and by
+/// owner; a filter that matches nothing says so and offers the whole list back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_filters_everyones_systems_by_state_and_owner() {
+    let cluster = TestCluster::start("browser-filters").await;
+    make_bad_image_fail(&cluster);
+    let mut settings = settings(&cluster.namespace);
+    settings.auth = tokens();
+    let server = TestServer::start(&cluster, settings).await;
+    let base = server.base.clone();
+    let alices = server.start_system(ALICE, GOOD, "alices-web").await;
+    let bobs = server
+        .start_system(BOB, &compose(BAD_IMAGE), "bobs-broken")
+        .await;
+    server
+        .wait_until(BOB, &bobs, POD_WAIT, |s| {
+            s.phase == tycho_api::Phase::Failed
+        })
+        .await;
+    with_browser(async |b: &Browser| {
+        b.open(&base).await;
+        b.type_into("#token", ADMIN).await;
+        b.click("form.sign-in button[type=submit]").await;
+        b.wait_js(
+            "return document.querySelectorAll('tr[data-guid]').length === 2
+                 && document.getElementById('systems-h').textContent === 'All systems'",
+            WAIT,
+        )
+        .await;
+        let owners = b
+            .js("return [...document.querySelectorAll('tr[data-guid] td.owner')].map(c => c.textContent).sort()")
+            .await;
+        assert_eq!(owners, serde_json::json!(["alice", "bob"]));
+
+        b.click("button.filter[data-filter=failed]").await;
+        b.wait_js(
+            &format!(
+                "const rows = [...document.querySelectorAll('tr[data-guid]')];
+                 return rows.length === 1 && rows[0].dataset.guid === '{bobs}'"
+            ),
+            WAIT,
+        )
+        .await;
+        let pressed = b
+            .js("return document.querySelector('button.filter[data-filter=failed]').getAttribute('aria-pressed')")
+            .await;
+        assert_eq!(pressed, serde_json::json!("true"));
+        b.scroll_to(".systems").await;
+        b.screenshot("14-admin-failed-filter").await;
+
+        // Failed and alice's: nothing; the page says so and gives the list back.
+        b.js("const s = document.getElementById('owner-filter');
+              s.value = 'alice'; s.dispatchEvent(new Event('change')); return true")
+            .await;
+        b.wait_text("#none-shown", WAIT).await;
+        b.click("#none-shown button").await;
+        b.wait_js(
+            "return document.querySelectorAll('tr[data-guid]').length === 2
+                 && document.getElementById('none-shown') === null",
+            WAIT,
+        )
+        .await;
+    })
+    .await;
+    server.delete_gone(ALICE, &alices).await;
+    server.delete_gone(BOB, &bobs).await;
+    cluster.cleanup().await;
 }
