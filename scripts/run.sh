@@ -7,4 +7,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 scripts/install.sh dashboard
 scripts/build-frontend.sh
-exec cargo run --release --locked -p tycho-cli -- api --dist dist --insecure-no-auth "$@"
+# The server in the profile scripts/test.sh builds it (debug, not incremental, same cache), so
+# after one test run it starts at once instead of after a release build of many minutes.
+# TYCHO_RELEASE=1 builds an optimised server instead (for measuring, or many users).
+if [[ "${TYCHO_RELEASE:-}" == 1 ]]; then
+    profile=(--release)
+else
+    export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+    profile=()
+fi
+exec cargo run "${profile[@]}" --locked -p tycho-cli -- api --dist dist --insecure-no-auth "$@"

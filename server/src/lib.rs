@@ -30,6 +30,7 @@ pub use state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -274,9 +275,34 @@ pub async fn spawn_local(
     Ok((addr, handle))
 }
 
+/// Where a browser on this machine opens the server: a wildcard address is reached on loopback.
+fn local_url(addr: std::net::SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_string(),
+        ip if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+#[cfg(test)]
+mod local_url_tests {
+    #[test]
+    fn a_wildcard_address_opens_on_loopback() {
+        let url = |a: &str| super::local_url(a.parse().expect("an address"));
+        assert_eq!(url("0.0.0.0:8099"), "http://127.0.0.1:8099");
+        assert_eq!(url("127.0.0.1:8099"), "http://127.0.0.1:8099");
+        assert_eq!(url("[::]:8099"), "http://[::1]:8099");
+        assert_eq!(url("10.1.2.3:80"), "http://10.1.2.3:80");
+    }
+}
+
 /// `tycho api`: logs, state, listen, serve until Ctrl-C / SIGTERM.
 pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
     let _ = tracing_subscriber::fmt()
+        // Colour codes only for a person at a terminal, never into a log file or a pipe.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -299,6 +325,11 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
         connect = %state.proxy().map(|p| p.describe()).unwrap_or_else(|| "off (no cluster)".into()),
         "tycho api listening"
     );
+    if settings.dist.is_some()
+        && let Ok(addr) = listener.local_addr()
+    {
+        println!("Tycho is ready: open {}", local_url(addr));
+    }
     serve(listener, state).await
 }
 
