@@ -65,14 +65,18 @@ pub(super) fn Banner() -> impl IntoView {
                 <div class="banner" role="status" id="no-cluster">
                     <b>"No cluster configured."</b>
                     " Editing, validation and preview work; launching needs a Kubernetes cluster. "
-                    <span class="muted">{message}</span>
+                    "To launch, restart the server with one: "
+                    <code>"scripts/run.sh --kubeconfig ~/.kube/config --namespace NS"</code>
+                    ", or install it in the cluster (kubernetes/README.md)."
+                    <details><summary>"Details"</summary><p class="muted">{message}</p></details>
                 </div>
             }.into_any()),
             Some((true, false, message)) => Some(view! {
                 <div class="banner" role="status" id="no-cluster">
                     <b>"The cluster does not answer."</b>
-                    " Editing and preview work; launching will fail until it is back. "
-                    <span class="muted">{message}</span>
+                    " Editing and preview work; launching fails until it is back. Check that the cluster "
+                    "is up and that the server's credentials are still valid; this page checks again by itself."
+                    <details><summary>"Details"</summary><p class="muted">{message}</p></details>
                 </div>
             }.into_any()),
             _ => None,

@@ -253,6 +253,22 @@ fn LaunchBar() -> impl IntoView {
             && state.launch.with(|l| *l != Launch::Sending)
             && state.cluster.with(|c| c.as_ref().is_none_or(|c| c.0))
     };
+    // Why Launch is disabled, said beside it.
+    let blocked = move || {
+        let (errors, empty) = state
+            .analysis
+            .with(|a| (a.errors(), a.documents.is_empty()));
+        if errors > 0 {
+            let s = if errors == 1 { "" } else { "s" };
+            Some(format!("Fix the {errors} error{s} above to launch."))
+        } else if empty {
+            Some("Nothing to launch yet: the file has no services.".to_string())
+        } else if state.cluster.with(|c| c.as_ref().is_some_and(|c| !c.0)) {
+            Some("Launching needs a cluster: see the note at the top.".to_string())
+        } else {
+            None
+        }
+    };
     let launch = move |_| {
         if !can_launch() {
             return;
@@ -295,9 +311,11 @@ fn LaunchBar() -> impl IntoView {
                 placeholder=move || state.analysis.with(|a| if a.name.is_empty() { "from the file".to_string() } else { a.name.clone() })
                 prop:value=move || state.name.get()
                 on:input=move |ev| state.name.set(event_target_value(&ev)) />
-            <button id="launch" class="primary" on:click=launch disabled=move || !can_launch()>
+            <button id="launch" class="primary" on:click=launch disabled=move || !can_launch()
+                aria-describedby="launch-why">
                 "Launch"
             </button>
+            <span class="muted launch-why" id="launch-why">{blocked}</span>
         </div>
         {outcome}
     }

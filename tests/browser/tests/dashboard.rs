@@ -391,6 +391,13 @@ async fn no_cluster_banner_and_offline_editor() {
         b.open(&base).await;
         let banner = b.wait_text("#no-cluster", WAIT).await;
         assert!(banner.contains("No cluster configured"), "{banner}");
+        // The next step in words; the server's own reason folded away under "Details".
+        assert!(banner.contains("--kubeconfig"), "{banner}");
+        let folded = b
+            .js("const d = document.querySelector('#no-cluster details');
+                 return d !== null && !d.open && d.textContent.includes('no cluster in this test')")
+            .await;
+        assert_eq!(folded, serde_json::json!(true), "{banner}");
         b.click("button.card[data-slug=jupyter-datascience]").await;
         b.wait_js(
             "return [...document.querySelectorAll('[role=tab]')].some(t => t.textContent.startsWith('PVC'))",
@@ -423,6 +430,8 @@ async fn no_cluster_banner_and_offline_editor() {
                 .unwrap_or(false),
             "launch must be disabled without a cluster"
         );
+        let why = b.wait_text("#launch-why", WAIT).await;
+        assert_eq!(why, "Launching needs a cluster: see the note at the top.");
         // A value in the env table reaches the preview.
         b.type_into("input[data-var=POSTGRES_PASSWORD]", "s3cret-xyz").await;
         b.wait_js(
@@ -462,6 +471,14 @@ async fn no_cluster_banner_and_offline_editor() {
             .js("const d = document.documentElement; return d.scrollWidth <= d.clientWidth")
             .await;
         assert_eq!(overflow, serde_json::json!(true), "horizontal scroll when narrow");
+        // On a phone the banner leaves the page its room (its details stay folded).
+        let banner_height = b
+            .js("return document.getElementById('no-cluster').offsetHeight")
+            .await;
+        assert!(
+            banner_height.as_f64().is_some_and(|h| h <= 240.0),
+            "banner height {banner_height}"
+        );
         b.screenshot("21-narrow").await;
     })
     .await;
