@@ -120,3 +120,18 @@ x-tycho:
         "services `front_end` and `front-end` are both `front-end` in Kubernetes",
     );
 }
+
+#[test]
+fn an_image_key_with_nothing_after_it_is_one_error() {
+    // The blank catalog entry's text: no image yet is one problem, not also a type error.
+    only_error(
+        "services:\n  app:\n    image:\n",
+        codes::INVALID_VALUE,
+        3,
+        10,
+        "has an empty `image`",
+    );
+    // Not a string at all: the type error alone.
+    let errors = errors("services:\n  app:\n    image: {a: 1}\n");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+}

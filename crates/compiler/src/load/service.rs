@@ -41,8 +41,12 @@ pub fn load_service(
         match kname.as_str() {
             "image" => {
                 image_seen = true;
-                service.image = r.string(v, &kpath).unwrap_or_default();
-                if service.image.trim().is_empty() {
+                // `image:` with nothing after it is one problem (no image), not also a type error.
+                let image = match v.value {
+                    Value::Null => Some(String::new()),
+                    _ => r.string(v, &kpath),
+                };
+                if image.as_deref().is_some_and(|i| i.trim().is_empty()) {
                     r.error(
                         codes::INVALID_VALUE,
                         format!("service `{name}` has an empty `image`"),
@@ -50,6 +54,7 @@ pub fn load_service(
                         &kpath,
                     );
                 }
+                service.image = image.unwrap_or_default();
             }
             "command" => service.command = command(v, &kpath, r),
             "entrypoint" => service.entrypoint = command(v, &kpath, r),
