@@ -9,7 +9,8 @@ use web_sys::{Headers, Request, RequestInit, Response};
 
 const TOKEN_KEY: &str = "tycho.token";
 
-fn storage() -> Option<web_sys::Storage> {
+/// The browser's local storage (the token, the editor's drafts).
+pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

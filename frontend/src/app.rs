@@ -10,6 +10,7 @@ mod account;
 mod catalog;
 mod diagnostics;
 mod download;
+mod drafts;
 mod editor;
 mod feed;
 mod files;
@@ -119,7 +120,10 @@ impl State {
         let catalog = model::catalog();
         let first = catalog.iter().find(|e| e.slug == "nginx");
         let selected = RwSignal::new(first.map(|e| e.slug));
-        let text = RwSignal::new(first.map_or(BLANK, |e| e.text).to_string());
+        let slug = first.map(|e| e.slug);
+        let original = first.map_or(BLANK, |e| e.text);
+        // Edits of the last visit are kept (see `drafts`).
+        let text = RwSignal::new(drafts::load(slug).unwrap_or_else(|| original.to_string()));
         let name = RwSignal::new(String::new());
         let env = RwSignal::new(BTreeMap::new());
         let policy = RwSignal::new(Policy::default());
@@ -210,6 +214,28 @@ impl State {
         });
     }
 
+    /// The catalog's own text of an entry (`None`: the blank file; an upload: none).
+    fn original_text(&self, slug: Option<&str>) -> Option<String> {
+        match slug {
+            None => Some(BLANK.to_string()),
+            Some(slug) => self.catalog.with_value(|entries| {
+                entries
+                    .iter()
+                    .find(|e| e.slug == slug)
+                    .map(|e| e.text.to_string())
+            }),
+        }
+    }
+
+    /// Whether the editor holds edits of the chosen entry (kept as its draft).
+    fn edited(&self) -> bool {
+        let slug = self.selected.get();
+        drafts::kept(slug)
+            && self
+                .original_text(slug)
+                .is_some_and(|original| self.text.with(|t| *t != original))
+    }
+
     /// Puts the caret at a line and column of the editor and focuses it.
     fn go_to(&self, line: usize, column: usize) {
         let Some(area) = self.textarea.get() else {
@@ -250,6 +276,13 @@ fn App() -> impl IntoView {
         Duration::from_secs(5),
     );
     let _ = window_event_listener(leptos::ev::hashchange, move |_| follow_hash(state));
+    // Every edit of a catalog entry (or the blank file) is kept as its draft.
+    Effect::new(move |_| {
+        let slug = state.selected.get_untracked();
+        if let Some(original) = state.original_text(slug) {
+            state.text.with(|t| drafts::save(slug, t, &original));
+        }
+    });
     // Tell tests and people measuring: the editor is on screen and answering.
     request_animation_frame(mark_interactive);
     let on_workbench = move || state.route.with(|r| *r == Route::Workbench);

@@ -9,15 +9,24 @@ use std::collections::BTreeMap;
 #[component]
 pub(super) fn Catalog() -> impl IntoView {
     let state = expect_context::<State>();
+    // Switching keeps the edits of the card left (its draft) and brings back the chosen card's.
     let pick = move |entry: Option<&CatalogEntry>| {
-        state.selected.set(entry.map(|e| e.slug));
-        state
-            .text
-            .set(entry.map_or(BLANK.to_string(), |e| e.text.to_string()));
+        let slug = entry.map(|e| e.slug);
+        state.selected.set(slug);
+        state.text.set(
+            super::drafts::load(slug)
+                .unwrap_or_else(|| entry.map_or(BLANK.to_string(), |e| e.text.to_string())),
+        );
         state.name.set(String::new());
         state.env.set(BTreeMap::new());
         state.files.set(Default::default());
         state.launch.set(Launch::Idle);
+        // The next step in view: the editor at the top of the window, Launch below it.
+        if let Some(editor) = document().get_element_by_id("editor-h") {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Start);
+            editor.scroll_into_view_with_scroll_into_view_options(&options);
+        }
     };
     let upload = move |ev: leptos::ev::Event| {
         let Some(input) = super::files::input_of(&ev) else {

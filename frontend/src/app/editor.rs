@@ -74,6 +74,16 @@ pub(super) fn EditorPane() -> impl IntoView {
         <div class="pane editor-pane">
             <div class="pane-head">
                 <h2 id="editor-h">"Compose file"</h2>
+                {move || state.edited().then(|| view! {
+                    <span class="draft" id="draft">
+                        "Your edits are kept. "
+                        <button class="link" id="revert" on:click=move |_| {
+                            if let Some(original) = state.original_text(state.selected.get_untracked()) {
+                                state.text.set(original);
+                            }
+                        }>"Revert to the original"</button>
+                    </span>
+                })}
                 <span class="summary" id="summary" aria-live="polite"
                     class:bad=move || state.analysis.with(|a| a.errors() > 0)
                     class:warn=move || state.analysis.with(|a| a.errors() == 0 && !a.diagnostics.is_empty())>

@@ -46,6 +46,9 @@ fn free_port() -> u16 {
 /// How often a session start is tried before the test fails. A start can fail for reasons that
 /// have nothing to do with the product: another process took the port between `free_port` and
 /// chromedriver's bind, or a probe connected to itself (Linux's TCP self-connect).
+/// How long `click` and `type_into` wait for their element to appear.
+const APPEAR: Duration = Duration::from_secs(20);
+
 const START_ATTEMPTS: usize = 3;
 
 impl Browser {
@@ -192,7 +195,19 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Waits (up to [`APPEAR`]) for an element matching `css`: the page renders after its
+    /// answers arrive, so an element a step needs may not be there yet.
+    async fn appeared(&self, css: &str) {
+        let selector = serde_json::to_string(css).unwrap_or_default();
+        self.wait_js(
+            &format!("return document.querySelector({selector}) !== null"),
+            APPEAR,
+        )
+        .await;
+    }
+
     pub async fn click(&self, css: &str) {
+        self.appeared(css).await;
         self.client
             .find(Locator::Css(css))
             .await
@@ -204,6 +219,7 @@ impl Browser {
 
     /// Types into an element like a person, after clearing it.
     pub async fn type_into(&self, css: &str, text: &str) {
+        self.appeared(css).await;
         let e = self
             .client
             .find(Locator::Css(css))

@@ -748,3 +748,83 @@ async fn an_admin_filters_everyones_systems_by_state_and_owner() {
     server.delete_gone(BOB, &bobs).await;
     cluster.cleanup().await;
 }
+
+/// Edits survive switching cards and reloading the page (a draft per entry), and can be
+/// reverted to the catalog's text; choosing a card brings the editor into view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_are_kept_per_card_and_across_reloads() {
+    let server = TestServer::without_cluster(settings("default")).await;
+    let base = server.base.clone();
+    with_browser(async |b: &Browser| {
+        let text = "return document.getElementById('compose').value";
+        b.open(&base).await;
+        b.client.set_window_size(1280, 800).await.expect("resize");
+        b.click("button.card[data-slug=nginx]").await;
+        b.wait_js(
+            "return document.getElementById('compose').value.includes('nginx-unprivileged')",
+            WAIT,
+        )
+        .await;
+        assert_eq!(
+            b.js("return document.getElementById('draft')").await,
+            serde_json::Value::Null,
+            "no draft before an edit"
+        );
+        b.js("const t = document.getElementById('compose');
+              t.value = t.value + '# my own note\\n';
+              t.dispatchEvent(new Event('input', {bubbles: true})); return true")
+            .await;
+        b.wait_text("#draft", WAIT).await;
+
+        // Another card, and back: the edit is there again; the other card has its own text.
+        b.click("button.card[data-slug=blank]").await;
+        b.wait_js(
+            "return !document.getElementById('compose').value.includes('my own note')",
+            WAIT,
+        )
+        .await;
+        b.click("button.card[data-slug=nginx]").await;
+        b.wait_js(
+            "return document.getElementById('compose').value.endsWith('# my own note\\n')",
+            WAIT,
+        )
+        .await;
+        // The editor comes into view after choosing a card.
+        b.wait_js(
+            "const r = document.getElementById('editor-h').getBoundingClientRect();
+             return r.top >= 0 && r.top < 60",
+            WAIT,
+        )
+        .await;
+        b.screenshot("15-draft-kept").await;
+
+        // A reload keeps it too.
+        b.open(&base).await;
+        b.wait_js(
+            "return document.getElementById('compose').value.endsWith('# my own note\\n')",
+            WAIT,
+        )
+        .await;
+
+        // Revert: the catalog's text, no draft, and so after the next reload too.
+        b.click("#revert").await;
+        b.wait_js(
+            "return !document.getElementById('compose').value.includes('my own note')
+                 && document.getElementById('draft') === null",
+            WAIT,
+        )
+        .await;
+        b.open(&base).await;
+        b.wait_js(
+            "return document.getElementById('compose').value.includes('nginx-unprivileged')",
+            WAIT,
+        )
+        .await;
+        let after = b.js(text).await;
+        assert!(
+            !after.as_str().unwrap_or("").contains("my own note"),
+            "{after}"
+        );
+    })
+    .await;
+}
