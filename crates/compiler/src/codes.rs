@@ -78,3 +78,5 @@ pub const FOLDER_BECOMES_VOLUME: &str = "TY0322";
 pub const FILES_TOO_LARGE: &str = "TY0414";
 /// An `external:` config or secret: another system's objects are not the file's to mount.
 pub const EXTERNAL_REFUSED: &str = "TY0415";
+/// The file asks for a home (`x-tycho.home`) and the policy offers none.
+pub const HOME_NOT_OFFERED: &str = "TY0416";

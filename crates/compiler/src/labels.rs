@@ -32,6 +32,36 @@ pub const ANNOTATION_CONNECT: &str = "tycho.io/connect";
 /// (see [`tycho_api::Resources::to_annotation`]).
 pub const ANNOTATION_RESOURCES: &str = "tycho.io/resources";
 
+/// What a claim outlives (label on every claim Tycho makes; values [`CLAIM_SYSTEM`],
+/// [`CLAIM_REUSE`], [`CLAIM_HOME`]). None of them is deleted with its system unless asked.
+pub const CLAIM_KIND: &str = "tycho.io/claim";
+/// A named volume's claim of one system, `<volume>-<guid>`: carries the system's GUID label, so
+/// a failed start's rollback removes it; kept by a delete unless `volumes=delete`.
+pub const CLAIM_SYSTEM: &str = "system";
+/// A named volume with `x-tycho: {reuse: true}`: one claim per user, system name and volume,
+/// mounted again by the next start of that system name. No GUID label (no rollback or delete
+/// by GUID reaches it); [`LAST_SYSTEM`] names the system that mounted it last.
+pub const CLAIM_REUSE: &str = "reuse";
+/// The user's home (policy `home`): one claim per user, never deleted with a system.
+pub const CLAIM_HOME: &str = "home";
+/// Label on a reused claim: the GUID of the system that mounted it last (written at its start),
+/// so a delete of that system with `volumes=delete` finds it.
+pub const LAST_SYSTEM: &str = "tycho.io/last-system";
+/// Annotation on a claim: the compose volume it was made for (`home` for the home).
+pub const ANNOTATION_VOLUME: &str = "tycho.io/volume";
+/// Annotation on a claim: RFC 3339 time its system was deleted (the claim was kept); the
+/// policy's `volume_ttl` counts from here. Removed when a start mounts it again.
+pub const ANNOTATION_RELEASED_AT: &str = "tycho.io/released-at";
+
+/// Selector of every claim Tycho made, or of one user's (by the sanitised label: ownership is
+/// decided exactly from the owner hash after).
+pub fn claim_selector(username: Option<&str>) -> String {
+    match username {
+        Some(user) => format!("{},{CLAIM_KIND}", user_selector(user)),
+        None => format!("{},{CLAIM_KIND}", all_systems_selector()),
+    }
+}
+
 /// Selector that matches every object of every system Tycho made.
 pub fn all_systems_selector() -> String {
     format!("{EXECUTOR}={EXECUTOR_VALUE}")

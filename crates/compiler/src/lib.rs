@@ -40,8 +40,9 @@ pub use names::{MAX_GUID, MAX_SYSTEM_NAME, check_username, content_guid, is_guid
 pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{
-    CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions, GatewayParent,
-    IngressOptions, Policy, PrimaryPort, Resources, SecurityProfile, ServerPods, ServiceType,
+    AccessMode, CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions,
+    GatewayParent, HomePolicy, IngressOptions, Period, Policy, PrimaryPort, Resources,
+    SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 pub use resources_report::{ResourcesReport, resources_report};

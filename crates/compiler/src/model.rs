@@ -27,6 +27,18 @@ pub struct System {
     pub needs_baseline: Option<Pos>,
     /// Files sent with the compose file that services mount or read as configs and secrets.
     pub stored: StoredFiles,
+    /// `x-tycho: {home: …}`: the user's home claim, mounted in every service.
+    pub home: Option<HomeRequest>,
+}
+
+/// The top-level `x-tycho: {home: PATH}` (or `home: true`: at the policy's `home.mount_path`).
+/// Top level rather than per service: a system is one pod of one user, and every container of
+/// it sees the same home, as every process of a login does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeRequest {
+    /// The absolute path asked for; `None`: the policy's.
+    pub path: Option<String>,
+    pub pos: Pos,
 }
 
 /// Where a file sent with the compose file is kept on the cluster: the system's ConfigMap, or
@@ -248,6 +260,9 @@ pub struct VolumeDecl {
     pub size: Option<(String, Pos)>,
     /// The claim's annotations.
     pub labels: Vec<Annotation>,
+    /// `x-tycho: {reuse: true}`: the next start of the same system name by the same user mounts
+    /// this claim again (named for user, system and volume instead of the GUID); where written.
+    pub reuse: Option<Pos>,
     pub pos: Pos,
 }
 

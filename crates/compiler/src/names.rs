@@ -28,6 +28,19 @@ pub fn content_guid(text: &str, name: &str) -> String {
     )
 }
 
+/// A short stable hash of `parts` (10 hex digits of FNV-1a over them, each ended by a 0 byte)
+/// for names that must be the same on every compile of the same inputs and differ between
+/// inputs that clean to the same text (`a_b` and `a-b`). Not for security: whoever relies on a
+/// name it made also checks the object's owner.
+pub fn name_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{:010x}", h >> 24)
+}
+
 /// Longest username Tycho accepts, in bytes (it is copied into an annotation and into paths).
 pub const MAX_USERNAME_BYTES: usize = 256;
 

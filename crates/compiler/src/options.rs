@@ -135,6 +135,13 @@ pub struct Policy {
     pub storage_class: String,
     /// Size of a claim for a named volume that does not say (`x-tycho-size` or `driver_opts.size`).
     pub default_volume_size: String,
+    /// Each user's home claim, mounted where a file asks (`x-tycho: {home: /home/jovyan}`);
+    /// absent (the default): no homes, and a file that asks for one is an error.
+    pub home: Option<HomePolicy>,
+    /// How long a claim kept by a delete (a system's volume, a reused one) lives on after its
+    /// system was deleted, e.g. `30d`; the server's sweep removes it then (a claim a system
+    /// mounts again is kept). Absent (the default): forever. Homes never expire.
+    pub volume_ttl: Option<Period>,
 }
 
 impl Default for Policy {
@@ -181,6 +188,8 @@ impl Default for Policy {
             image_template: String::new(),
             storage_class: String::new(),
             default_volume_size: "1Gi".into(),
+            home: None,
+            volume_ttl: None,
         }
     }
 }
@@ -198,6 +207,126 @@ impl Policy {
             ConnectMode::Proxy if self.ambassador.enabled => ConnectMode::Ambassador,
             mode => mode,
         }
+    }
+}
+
+/// `home: {size, storage_class, mount_path, access_mode}`: one claim per user, created by the
+/// first start that asks for it, mounted by every later one, never deleted with a system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HomePolicy {
+    /// The claim's size (a Kubernetes quantity).
+    pub size: String,
+    /// Its storage class; empty: the policy's `storage_class` (else the cluster's default).
+    pub storage_class: String,
+    /// Where `x-tycho: {home: true}` mounts it; empty: a file must name the path.
+    pub mount_path: String,
+    /// `ReadWriteOnce` (the default): one running system of the user mounts it at a time, a
+    /// second start is refused; `ReadWriteMany` (a shared file system) lets several.
+    pub access_mode: AccessMode,
+}
+
+impl Default for HomePolicy {
+    fn default() -> Self {
+        HomePolicy {
+            size: "10Gi".into(),
+            storage_class: String::new(),
+            mount_path: String::new(),
+            access_mode: AccessMode::ReadWriteOnce,
+        }
+    }
+}
+
+/// A claim's access mode, as Kubernetes spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AccessMode {
+    #[default]
+    ReadWriteOnce,
+    ReadWriteOncePod,
+    ReadWriteMany,
+}
+
+impl AccessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+        }
+    }
+
+    /// Whether one system at a time may mount a claim of this mode (Tycho holds RWO to that,
+    /// although Kubernetes lets pods on one node share it).
+    pub fn single_system(mode: &str) -> bool {
+        mode == "ReadWriteOnce" || mode == "ReadWriteOncePod"
+    }
+}
+
+/// A length of time written as whole units, e.g. `30d`, `12h`, `1d12h`, `90m`, `45s`; read
+/// and shown as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    text: String,
+    seconds: u64,
+}
+
+impl Period {
+    /// `30d`, `12h`, `1d12h`, …: digits then `d`, `h`, `m` or `s`, repeated; more than zero.
+    pub fn parse(text: &str) -> Result<Period, String> {
+        let refuse = || {
+            format!(
+                "`{text}` is not a period: write whole days, hours, minutes or seconds, e.g. `30d`, `12h`, `1d12h`"
+            )
+        };
+        let mut seconds: u64 = 0;
+        let mut digits = String::new();
+        for c in text.trim().chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            let unit = match c {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return Err(refuse()),
+            };
+            let n: u64 = digits.parse().map_err(|_| refuse())?;
+            seconds = n
+                .checked_mul(unit)
+                .and_then(|s| seconds.checked_add(s))
+                .ok_or_else(refuse)?;
+            digits.clear();
+        }
+        if !digits.is_empty() || seconds == 0 {
+            return Err(refuse());
+        }
+        Ok(Period {
+            text: text.trim().to_string(),
+            seconds,
+        })
+    }
+
+    pub fn seconds(&self) -> u64 {
+        self.seconds
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Period::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -429,5 +558,29 @@ mod tests {
         assert_eq!(policy.max_resources.gpus, 3);
         // The keys left out keep their defaults (the block's own `Default`, not the policy's).
         assert_eq!(policy.max_resources.cpu, "");
+    }
+
+    #[test]
+    fn home_and_volume_ttl_are_read_strictly() {
+        let policy = crate::parse_policy(
+            "home:\n  size: 5Gi\n  mount_path: /home/jovyan\n  access_mode: ReadWriteMany\nvolume_ttl: 1d12h\n",
+        )
+        .unwrap();
+        let home = policy.home.expect("home");
+        assert_eq!(home.size, "5Gi");
+        assert_eq!(home.mount_path, "/home/jovyan");
+        assert_eq!(home.access_mode, AccessMode::ReadWriteMany);
+        assert_eq!(policy.volume_ttl.map(|t| t.seconds()), Some(129_600));
+        assert_eq!(Policy::default().home, None);
+        assert_eq!(Policy::default().volume_ttl, None);
+        let error = crate::parse_policy("home:\n  mountpath: /home\n").unwrap_err();
+        assert!(error.contains("unknown field `mountpath`"), "{error}");
+        for bad in ["30", "0d", "thirty days", "1w", "", "d"] {
+            let error = crate::parse_policy(&format!("volume_ttl: \"{bad}\"\n")).unwrap_err();
+            assert!(error.contains("is not a period"), "{bad}: {error}");
+        }
+        // Shown as written (`GET /api/v1/policy`).
+        let json = serde_json::to_value(crate::parse_policy("volume_ttl: 30d\n").unwrap()).unwrap();
+        assert_eq!(json["volume_ttl"], "30d");
     }
 }

@@ -22,6 +22,12 @@ const fn case(code: &'static str, text: &'static str, line: usize, column: usize
 
 const CASES: &[Case] = &[
     case(
+        codes::HOME_NOT_OFFERED,
+        "x-tycho:\n  home: /home/jovyan\nservices:\n  web:\n    image: a\n",
+        2,
+        9,
+    ),
+    case(
         codes::UNDECLARED,
         "services:\n  web:\n    image: a\n    networks: [front]\n",
         4,

@@ -90,6 +90,7 @@ fn json(value: &impl serde::Serialize) -> serde_json::Value {
 fn samples() -> Vec<(&'static str, serde_json::Value)> {
     let mut policy = Policy::default();
     policy.connect.gateway.parent_refs = vec![GatewayParent::default()];
+    policy.home = Some(tycho_compiler::HomePolicy::default());
     let options = CompileOptions {
         primary: Some(PrimaryPort {
             service: "web".into(),
@@ -137,6 +138,7 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
             policy["connect"]["gateway"]["parent_refs"][0].clone(),
         ),
         ("AmbassadorOptions", policy["ambassador"].clone()),
+        ("HomePolicy", policy["home"].clone()),
         ("Policy", policy.clone()),
         ("CompileOptions", json(&options)),
         ("PrimaryPort", json(&options.primary)),

@@ -164,6 +164,21 @@ export interface Policy {
   image_template?: string;
   storage_class?: string;
   default_volume_size?: string;
+  /** Each user's home claim (`x-tycho: {home: PATH}` mounts it); null: no homes. */
+  home?: HomePolicy | null;
+  /** How long a claim kept by a delete lives on, e.g. "30d"; null: forever. */
+  volume_ttl?: string | null;
+}
+
+/** One claim per user, created on first use, never deleted with a system. */
+export interface HomePolicy {
+  /** The claim's size, a Kubernetes quantity (default "10Gi"). */
+  size?: string;
+  /** Empty: the policy's `storage_class`. */
+  storage_class?: string;
+  /** Where `home: true` mounts it; empty: a file must name the path. */
+  mount_path?: string;
+  access_mode?: "ReadWriteOnce" | "ReadWriteOncePod" | "ReadWriteMany";
 }
 
 /** What the caller decides. Every key is optional; unknown keys are an error. */

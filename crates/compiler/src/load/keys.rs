@@ -25,7 +25,11 @@ pub const X_TYCHO: &[(&str, &str)] = &[
     ("description", ""),
     ("connect", ""),
     ("profile", ""),
+    ("home", ""),
 ];
+
+/// A volume's `x-tycho:`: whether the next start of the same system mounts it again.
+pub const X_TYCHO_VOLUME: &[(&str, &str)] = &[("reuse", "")];
 
 /// `x-tycho: {connect: …}`: which port Tycho's proxy serves and how it rewrites the path.
 pub const X_TYCHO_CONNECT: &[(&str, &str)] = &[("service", ""), ("port", ""), ("rewrite", "")];

@@ -261,7 +261,7 @@ fn load_system(
                     files::declarations(value, &path, Store::Secret, r, &mut top_not_translated)
             }
             // Other `x-` extensions are ignored (as compose does); Tycho reads its own.
-            "x-tycho" => (system.connect, system.needs_baseline) = x_tycho(value, &path, r),
+            "x-tycho" => x_tycho(value, &path, r, &mut system),
             _ => r.other_key(key, &path, keys::TOP_LEVEL, &mut top_not_translated),
         }
     }
@@ -370,7 +370,8 @@ fn version_one_services(entries: &[(Node, Node)]) -> Vec<String> {
 /// The top-level `x-tycho:` block: `title` and `description` (for catalogs), `connect:
 /// {service, port, rewrite}`, and `profile` (`baseline` when the images start as root; where
 /// it is written). Unknown keys are errors, as everywhere else.
-fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> (ConnectSpec, Option<crate::model::Pos>) {
+/// The top-level `x-tycho:` block into `system`: `connect`, `profile`, `home`.
+fn x_tycho(node: &Node, path: &str, r: &mut Reader, system: &mut System) {
     let mut spec = ConnectSpec::default();
     let mut needs_baseline = None;
     for (key, value) in r.map(node, path).unwrap_or(&[]) {
@@ -391,10 +392,63 @@ fn x_tycho(node: &Node, path: &str, r: &mut Reader) -> (ConnectSpec, Option<crat
                     &kpath,
                 ),
             },
+            "home" => system.home = home_request(value, &kpath, r),
             _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO)),
         }
     }
-    (spec, needs_baseline)
+    system.connect = spec;
+    system.needs_baseline = needs_baseline;
+}
+
+/// `home: /absolute/path` or `home: true` (the policy's path); `false` asks for none.
+fn home_request(node: &Node, path: &str, r: &mut Reader) -> Option<crate::model::HomeRequest> {
+    let pos = r.pos(node, path);
+    let asked = match &node.value {
+        Value::Bool(b) => Some(*b),
+        // What interpolation gives for `home: ${HOME_ON}`.
+        Value::Str(s) if s == "true" || s == "false" => Some(s == "true"),
+        _ => None,
+    };
+    if let Some(asked) = asked {
+        return asked.then_some(crate::model::HomeRequest { path: None, pos });
+    }
+    let text = r.string(node, path)?;
+    match home_path_problem(&text) {
+        None => Some(crate::model::HomeRequest {
+            path: Some(text),
+            pos,
+        }),
+        Some(problem) => {
+            r.error(
+                codes::INVALID_VALUE,
+                format!("`home` is an absolute path in the containers (like `/home/jovyan`) or `true`, but `{text}` {problem}"),
+                node,
+                path,
+            );
+            None
+        }
+    }
+}
+
+/// What is wrong with `path` as a mount target for the home, if anything.
+pub(crate) fn home_path_problem(path: &str) -> Option<&'static str> {
+    if !path.starts_with('/') {
+        return Some("is not absolute");
+    }
+    if path == "/" {
+        return Some("is the root of the container's file system");
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Some("has an empty, `.` or `..` segment");
+    }
+    if path.contains(':') || path.chars().any(char::is_control) {
+        return Some("holds `:` or a control character");
+    }
+    None
 }
 
 fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {
@@ -509,15 +563,41 @@ fn volume_declarations(
                     }
                 }
                 "x-tycho-size" => decl.size = r.string(v, &kpath).map(|s| (s, r.pos(v, &kpath))),
+                "x-tycho" => decl.reuse = volume_x_tycho(v, &kpath, r),
                 _ => r.other_key(k, &kpath, keys::VOLUME, not_translated),
             }
         }
         if external {
             decl.external = Some(external_name.unwrap_or_else(|| name.clone()));
+            if let Some(pos) = decl.reuse.take() {
+                r.at(
+                    Severity::Error,
+                    codes::CONFLICTING_KEYS,
+                    format!("volume `{name}` is `external:` (an existing claim, which outlives every system anyway), so it cannot also be `reuse: true`"),
+                    &pos,
+                );
+            }
         }
         declarations.push(decl);
     }
     declarations
+}
+
+/// A volume's `x-tycho: {reuse: true}`: where it was written, when true.
+fn volume_x_tycho(node: &Node, path: &str, r: &mut Reader) -> Option<crate::model::Pos> {
+    let mut reuse = None;
+    for (key, value) in r.map(node, path).unwrap_or(&[]) {
+        let kpath = child(path, &key.text());
+        match key.text().as_str() {
+            "reuse" => {
+                if r.bool(value, &kpath).unwrap_or(false) {
+                    reuse = Some(r.pos(key, &kpath));
+                }
+            }
+            _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO_VOLUME)),
+        }
+    }
+    reuse
 }
 
 /// Checks that need the whole file: named volumes declared, depends_on targets defined (and

@@ -8,6 +8,7 @@
 //! [`super::pod_volumes`].
 
 use super::PublishedPort;
+use super::claim::home_mount;
 use super::container::{container, startup_probe};
 use super::identity::{Identity, annotation_map};
 use super::pod_volumes::PodVolumes;
@@ -37,7 +38,7 @@ pub(crate) fn deployment(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Deployment {
     let policy = &options.policy;
-    let mut volumes = PodVolumes::default();
+    let mut volumes = PodVolumes::with_home(home_mount(system, identity, policy));
     let mut built: Vec<Option<Container>> = system
         .services
         .iter()

@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 pub(crate) struct Identity {
     pub name: String,
     pub guid: String,
+    /// The owner exactly as given (names of the claims that follow the user derive from it).
+    pub username: String,
     pub object_name: String,
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
@@ -88,6 +90,7 @@ pub(crate) fn identity(
     Identity {
         name,
         guid,
+        username: options.username.clone(),
         object_name,
         namespace,
         labels,

@@ -34,6 +34,7 @@ mod service;
 mod startup;
 mod stored;
 
+pub use claim::{home_claim_name, reuse_claim_name};
 pub use gateway::HttpRoute;
 // The facts a plan reports beside its objects are wire types (crates/api): the server, the
 // dashboard and the wasm package carry them as they are.
@@ -61,7 +62,8 @@ pub struct Plan {
     pub ingress: Option<Ingress>,
     /// `connect.mode: gateway`: a Gateway API route to the Service.
     pub http_route: Option<HttpRoute>,
-    /// One claim per named volume.
+    /// One claim per named volume, and the user's home when the file asks for it; each says
+    /// what it outlives in its `tycho.io/claim` label (see [`crate::labels::CLAIM_KIND`]).
     pub claims: Vec<PersistentVolumeClaim>,
     /// The files sent with the compose file that services mount (bind mounts, configs).
     pub config_map: Option<ConfigMap>,

@@ -5,7 +5,7 @@
 //! Containers of one pod share its volume list, so a volume is added once however many
 //! services mount it; the claim objects themselves are built in [`super::claim`].
 
-use super::claim::claim_name;
+use super::claim::{HomeMount, claim_name};
 use super::identity::Identity;
 use super::stored::store_name;
 use crate::model::{MountSource, Service, Store, StoredMount, System};
@@ -20,9 +20,18 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 #[derive(Default)]
 pub(crate) struct PodVolumes {
     pub list: Vec<Volume>,
+    /// The user's home, mounted in every container.
+    pub home: Option<HomeMount>,
 }
 
 impl PodVolumes {
+    pub fn with_home(home: Option<HomeMount>) -> Self {
+        PodVolumes {
+            list: Vec::new(),
+            home,
+        }
+    }
+
     fn add(&mut self, name: String, make: impl FnOnce(&mut Volume)) -> String {
         if !self.list.iter().any(|v| v.name == name) {
             let mut volume = Volume {
@@ -53,12 +62,15 @@ pub(crate) fn volume_mounts(
                 });
             }),
             MountSource::Named(volume) => {
-                let claim_name = system
-                    .volumes
-                    .iter()
-                    .find(|d| &d.name == volume)
-                    .and_then(|d| d.external.clone())
-                    .unwrap_or_else(|| claim_name(volume, identity));
+                let decl = system.volumes.iter().find(|d| &d.name == volume);
+                let claim_name = match decl {
+                    Some(d) => d
+                        .external
+                        .clone()
+                        .unwrap_or_else(|| claim_name(d, identity)),
+                    // Refused by the loader (an undeclared volume); named as before for the plan.
+                    None => format!("{volume}-{}", identity.guid),
+                };
                 volumes.add(volume_name("volume", volume), |v| {
                     v.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
                         claim_name,
@@ -107,6 +119,20 @@ pub(crate) fn volume_mounts(
             mount_path: mount.target.clone(),
             read_only,
             sub_path,
+            ..Default::default()
+        });
+    }
+    if let Some(home) = &volumes.home {
+        let (claim, path) = (home.claim.clone(), home.path.clone());
+        let name = volumes.add("home".into(), |v| {
+            v.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim,
+                ..Default::default()
+            });
+        });
+        mounts.push(VolumeMount {
+            name,
+            mount_path: path,
             ..Default::default()
         });
     }
