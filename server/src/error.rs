@@ -85,6 +85,7 @@ impl ApiError {
                     400..=499 => StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_GATEWAY),
                     _ => StatusCode::BAD_GATEWAY,
                 },
+                ExecError::Conflict(_) => StatusCode::CONFLICT,
                 _ => StatusCode::BAD_GATEWAY,
             },
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -126,6 +127,7 @@ impl ApiError {
                     ("cluster-unreachable", "The cluster cannot be reached")
                 }
                 ExecError::Refused { .. } => ("cluster-refused", "The cluster refused the request"),
+                ExecError::Conflict(_) => ("in-use", "In use"),
                 _ => ("cluster-error", "Cluster error"),
             },
             ApiError::Internal(_) => ("internal", "Internal server error"),

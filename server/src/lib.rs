@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod routes;
 pub mod state;
+pub mod volumes;
 
 pub use config::{ApiArgs, DEFAULT_LISTEN, Settings};
 pub use error::{ApiError, ServerError};
@@ -29,7 +30,7 @@ pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router {
             post(routes::v1::sign_in).delete(routes::v1::sign_out),
         )
         .route("/api/v1/policy", get(routes::v1::policy))
+        .route("/api/v1/volumes", get(routes::volumes::list))
+        .route("/api/v1/volumes/{name}", delete(routes::volumes::delete))
         .route("/system/start", post(routes::compat::start))
         .route("/system/status", post(routes::compat::status))
         .route("/system/delete", post(routes::compat::delete))
@@ -180,12 +183,11 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
         let streams = client_with_timeouts(c, None)?;
         Ok((calls, streams, namespace))
     });
-    let (executor, namespace, reason): (Option<Arc<dyn Executor>>, String, String) = match clients {
+    let (executor, namespace, reason): (Option<KubeExecutor>, String, String) = match clients {
         Ok((kube, streams, default_ns)) => {
             let ns = args.namespace.clone().unwrap_or(default_ns);
             client = Some(streams);
-            let executor = KubeExecutor::new(kube, ns.clone());
-            (Some(Arc::new(executor)), ns, String::new())
+            (Some(KubeExecutor::new(kube, ns.clone())), ns, String::new())
         }
         Err(reason) => {
             tracing::warn!(%reason, "no Kubernetes cluster: validate and compile work, starting systems answers 503");
@@ -202,6 +204,13 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
             "--insecure-no-auth: every caller is the admin \"anonymous\"; do not expose this server"
         );
     }
+    // The policy's volume TTL is the executor's to apply (its sweep removes expired claims).
+    let volume_ttl = settings
+        .policy
+        .volume_ttl
+        .as_ref()
+        .map(|ttl| Duration::from_secs(ttl.seconds()));
+    let executor = executor.map(|e| Arc::new(e.with_volume_ttl(volume_ttl)) as Arc<dyn Executor>);
     Ok(AppState::new(settings, executor, reason))
 }
 

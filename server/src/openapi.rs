@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations; served at `/openapi.json`
 //! with Swagger UI (vendored, works offline) at `/apidocs`.
 
-use crate::routes::{compat, events, health, v1};
+use crate::routes::{compat, events, health, v1, volumes};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -11,6 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     paths(
         v1::start, v1::list, v1::get, v1::kube_events, v1::logs, v1::delete, v1::validate, v1::compile,
         v1::whoami, v1::sign_in, v1::sign_out, v1::policy,
+        volumes::list, volumes::delete,
         events::all, events::one,
         compat::start, compat::status, compat::delete,
         health::healthz, health::readyz, health::metrics,
@@ -19,6 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     security(("bearer" = [])),
     tags(
         (name = "systems", description = "Start, list and delete systems"),
+        (name = "volumes", description = "Claims that outlive systems: kept by a delete, reused, homes"),
         (name = "compiler", description = "Validate and compile compose files"),
         (name = "session", description = "Browser sign-in: the cookie the connect proxy and the event streams accept"),
         (name = "events", description = "Server-Sent Events"),

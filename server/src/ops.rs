@@ -3,7 +3,9 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::executor::{Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Started};
+use crate::executor::{
+    Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Removal, Started, VolumeChoice,
+};
 use crate::state::AppState;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -350,22 +352,51 @@ pub fn followed_log_end(system_gone: bool) -> &'static str {
     }
 }
 
-/// Deletes a system `caller` may see; deleting what is already gone succeeds.
+/// Deletes a system `caller` may see, keeping its volumes; deleting what is already gone
+/// succeeds.
 pub async fn delete(state: &AppState, caller: &Caller, guid: &str) -> Result<Deleted, ApiError> {
+    Ok(delete_with(state, caller, guid, VolumeChoice::Keep)
+        .await?
+        .deleted)
+}
+
+/// Deletes a system `caller` may see, its volumes as `volumes` says; deleting what is
+/// already gone succeeds.
+pub async fn delete_with(
+    state: &AppState,
+    caller: &Caller,
+    guid: &str,
+    volumes: VolumeChoice,
+) -> Result<Removal, ApiError> {
     check_guid(guid)?;
     let executor = executor(state)?;
     // Someone else's system answers like one that does not exist (nothing of the caller's is
     // left under this GUID), so a DELETE cannot be used to find out which GUIDs are in use.
-    if let Some(s) = executor.status(guid).await?
-        && !caller.may_access(&s.username)
+    // With its workloads gone, the owner of what is left is its kept volumes' owner.
+    let owner = match executor.status(guid).await? {
+        Some(s) => Some(s.username),
+        None => executor
+            .volumes(&Filter::guid(guid))
+            .await?
+            .into_iter()
+            .map(|v| v.username)
+            .next(),
+    };
+    if let Some(owner) = owner
+        && !caller.may_access(&owner)
     {
         tracing::info!(guid, user = %caller.username, "delete of another user's system: nothing done");
-        return Ok(Deleted::Gone);
+        return Ok(Removal {
+            deleted: Deleted::Gone,
+            kept: Vec::new(),
+            removed: Vec::new(),
+        });
     }
-    let deleted = executor.delete(guid).await?;
+    let removal = executor.delete_system(guid, volumes).await?;
     state.metrics().deleted.fetch_add(1, Ordering::Relaxed);
-    tracing::info!(guid, user = %caller.username, ?deleted, "system deleted");
-    Ok(deleted)
+    let names = |v: &[tycho_api::VolumeRef]| v.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    tracing::info!(guid, user = %caller.username, deleted = ?removal.deleted, kept = ?names(&removal.kept), removed = ?names(&removal.removed), "system deleted");
+    Ok(removal)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@
 //! - [`events`]: the Server-Sent Events payloads.
 //! - [`connect`]: where a system's proxy prefix leads.
 //! - [`cluster`]: Kubernetes Events about a system, and the operator's policy.
+//! - [`volumes`]: the claims that outlive a system, and what a delete did with them.
 
 pub mod cluster;
 pub mod compat;
@@ -39,6 +40,7 @@ pub mod files;
 pub mod problem;
 pub mod resources_report;
 pub mod systems;
+pub mod volumes;
 
 pub use cluster::{KubeEvent, KubeEventList, PolicyResponse};
 pub use compiled::{NotTranslated, PublishedPort, Resources};
@@ -49,6 +51,7 @@ pub use events::SystemEvent;
 pub use problem::Problem;
 pub use resources_report::{ResourcesReport, ServiceUsage, SystemUsage, Total, Usage};
 pub use systems::*;
+pub use volumes::{Volume, VolumeKind, VolumeList, VolumeRef, VolumeUser};
 
 /// Media type of problem bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";

@@ -231,12 +231,21 @@ pub struct SystemList {
     pub systems: Vec<SystemStatus>,
 }
 
-/// `DELETE /api/v1/systems/{guid}`: 202 with this body while objects are terminating.
+/// `DELETE /api/v1/systems/{guid}`: 202 with this body while objects are terminating, 200 when
+/// nothing is left but volumes were kept or deleted (204, no body, when there were none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteResponse {
     pub guid: String,
-    pub phase: Phase,
+    /// `Terminating` while objects terminate; absent once nothing is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// The system's volumes that were kept (the default; `tycho volumes` lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<crate::volumes::VolumeRef>,
+    /// The system's volumes that were deleted (`?volumes=delete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<crate::volumes::VolumeRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -45,6 +45,8 @@ pub use options::{
     SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
+/// Bytes of a Kubernetes quantity (`10Gi`, `500M`): how the server sums claim sizes.
+pub use quantity::parse_kube_bytes;
 pub use resources_report::{ResourcesReport, resources_report};
 use tycho_yaml as yaml;
 pub use variables::{Variable, variables};

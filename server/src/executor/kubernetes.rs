@@ -3,7 +3,10 @@
 
 use super::status::{Objects, compute};
 use super::view;
-use super::{Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Started};
+use super::{
+    Clock, Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Removal, Started,
+    VolumeChoice,
+};
 use axum::body::Bytes;
 use futures::future::BoxFuture;
 use futures::{AsyncBufRead, AsyncReadExt, StreamExt};
@@ -25,7 +28,7 @@ use tycho_api::{KubeEvent, SystemStatus};
 use tycho_compiler::plan::gateway;
 use tycho_compiler::{Plan, labels};
 
-const FIELD_MANAGER: &str = "tycho";
+pub(super) const FIELD_MANAGER: &str = "tycho";
 
 /// Deadline of the `/readyz` probe.
 const PROBE_DEADLINE: Duration = Duration::from_secs(3);
@@ -67,6 +70,10 @@ pub struct KubeExecutor {
     pub deadline: Duration,
     /// See [`DEFAULT_SWEEP_GRACE`].
     pub sweep_grace: Duration,
+    /// The policy's `volume_ttl`: how long a kept claim lives on after its system's delete.
+    pub volume_ttl: Option<Duration>,
+    /// When it is now (kept claims' release times, their expiry).
+    pub(super) clock: Clock,
 }
 
 impl KubeExecutor {
@@ -76,7 +83,21 @@ impl KubeExecutor {
             namespace: namespace.into(),
             deadline: DEFAULT_DEADLINE,
             sweep_grace: DEFAULT_SWEEP_GRACE,
+            volume_ttl: None,
+            clock: super::system_clock(),
         }
+    }
+
+    /// Kept claims are removed by the sweep this long after their system was deleted.
+    pub fn with_volume_ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.volume_ttl = ttl;
+        self
+    }
+
+    /// Another clock (tests move time on instead of sleeping).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
@@ -93,7 +114,7 @@ impl KubeExecutor {
         &self.namespace
     }
 
-    fn api<K>(&self) -> Api<K>
+    pub(super) fn api<K>(&self) -> Api<K>
     where
         K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
         <K as Resource>::DynamicType: Default,
@@ -107,7 +128,7 @@ impl KubeExecutor {
 
     /// Runs `operation` within [`KubeExecutor::deadline`]; past it, the operation is dropped
     /// (its requests cancelled) and the caller gets `Unreachable` saying what timed out.
-    async fn within<T>(
+    pub(super) async fn within<T>(
         &self,
         what: &str,
         operation: impl std::future::Future<Output = Result<T, ExecError>>,
@@ -186,6 +207,7 @@ impl KubeExecutor {
         if plan.http_route.is_some() {
             self.check_http_route_kind().await?;
         }
+        self.check_claims_free(plan).await?;
         let pp = PostParams {
             field_manager: Some(FIELD_MANAGER.into()),
             ..Default::default()
@@ -227,9 +249,8 @@ impl KubeExecutor {
         if let Some(policy) = &plan.network_policy {
             self.create_owned(&pp, policy, plan, &owner).await?;
         }
-        for claim in &plan.claims {
-            self.create_owned(&pp, claim, plan, &owner).await?;
-        }
+        // Claims are not owned by the Deployment: a delete keeps them unless asked.
+        self.create_claims(&pp, plan).await?;
         if let Some(files) = &plan.config_map {
             self.create_owned(&pp, files, plan, &owner).await?;
         }
@@ -283,14 +304,33 @@ impl KubeExecutor {
         <K as Resource>::DynamicType: Default,
     {
         let mut owned = object.clone();
-        owned.meta_mut().namespace = Some(self.namespace.clone());
-        stamp(owned.meta_mut(), plan);
         owned
             .meta_mut()
             .owner_references
             .get_or_insert_with(Vec::new)
             .push(owner.clone());
-        create_once(&self.api::<K>(), pp, &owned, &plan.guid)
+        self.create_stamped(pp, &owned, plan).await
+    }
+
+    /// Creates `object` in the namespace with the owner's marks.
+    pub(super) async fn create_stamped<K>(
+        &self,
+        pp: &PostParams,
+        object: &K,
+        plan: &Plan,
+    ) -> Result<K, ExecError>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + Serialize
+            + DeserializeOwned
+            + Debug,
+        <K as Resource>::DynamicType: Default,
+    {
+        let mut stamped = object.clone();
+        stamped.meta_mut().namespace = Some(self.namespace.clone());
+        stamp(stamped.meta_mut(), plan);
+        create_once(&self.api::<K>(), pp, &stamped, &plan.guid)
             .await
             .map_err(exec_error)
     }
@@ -391,15 +431,26 @@ impl KubeExecutor {
         Ok(list.items)
     }
 
-    /// Deletes every object labelled with this GUID, kind by kind, the Deployment first so its
-    /// pods stop early.
+    /// Deletes every object labelled with this GUID, its fresh claims included: what a failed
+    /// start's rollback and the sweep of interrupted starts do (reused and home claims carry no
+    /// GUID label, so they stay).
     async fn remove(&self, guid: &str) -> Result<(), ExecError> {
         let lp = ListParams::default().labels(&labels::system_selector(guid));
-        let (deployments, services, policies, claims, files, secrets, ingresses, routes) = (
+        let claims = self.api::<PersistentVolumeClaim>();
+        futures::try_join!(self.remove_workloads(guid), async {
+            delete_all(&claims, &lp).await.map_err(exec_error)
+        },)?;
+        Ok(())
+    }
+
+    /// Deletes every object labelled with this GUID but its claims, kind by kind, the
+    /// Deployment first so its pods stop early.
+    async fn remove_workloads(&self, guid: &str) -> Result<(), ExecError> {
+        let lp = ListParams::default().labels(&labels::system_selector(guid));
+        let (deployments, services, policies, files, secrets, ingresses, routes) = (
             self.api::<Deployment>(),
             self.api::<Service>(),
             self.api::<NetworkPolicy>(),
-            self.api::<PersistentVolumeClaim>(),
             self.api::<ConfigMap>(),
             self.api::<Secret>(),
             self.api::<Ingress>(),
@@ -409,7 +460,6 @@ impl KubeExecutor {
             delete_all(&deployments, &lp),
             delete_all(&services, &lp),
             delete_all(&policies, &lp),
-            delete_all(&claims, &lp),
             delete_all(&files, &lp),
             delete_all(&secrets, &lp),
             // Only edge modes have these, and they are owned by the Deployment (collected with
@@ -422,8 +472,12 @@ impl KubeExecutor {
         Ok(())
     }
 
-    async fn delete_system(&self, guid: &str) -> Result<Deleted, ExecError> {
-        self.remove(guid).await?;
+    /// Deletes the system's workloads and does with its claims what `volumes` says (the claims
+    /// are read first: the GUID's own, and the reused ones it mounted last).
+    async fn delete_whole(&self, guid: &str, volumes: VolumeChoice) -> Result<Removal, ExecError> {
+        let claims = self.system_claims(guid).await?;
+        self.remove_workloads(guid).await?;
+        let (kept, removed) = self.settle_claims(claims, volumes).await?;
         let lp = ListParams::default().labels(&labels::system_selector(guid));
         let (deployments_api, pods_api) = (self.api::<Deployment>(), self.api::<Pod>());
         let (deployments, pods) = futures::try_join!(
@@ -431,11 +485,16 @@ impl KubeExecutor {
             pods_api.list_metadata(&lp),
         )
         .map_err(exec_error)?;
-        if deployments.items.is_empty() && pods.items.is_empty() {
-            Ok(Deleted::Gone)
+        let deleted = if deployments.items.is_empty() && pods.items.is_empty() {
+            Deleted::Gone
         } else {
-            Ok(Deleted::Terminating)
-        }
+            Deleted::Terminating
+        };
+        Ok(Removal {
+            deleted,
+            kept,
+            removed,
+        })
     }
 
     /// The events of every object of the system named `object_name` (Deployment, ReplicaSets,
@@ -564,6 +623,13 @@ impl KubeExecutor {
         }
     }
 
+    /// Removes systems whose start did not finish, then kept claims past their TTL.
+    async fn sweep_all(&self) -> Result<Vec<String>, ExecError> {
+        let removed = self.sweep_incomplete().await?;
+        self.expire_volumes().await?;
+        Ok(removed)
+    }
+
     /// Removes systems whose start did not finish (the incomplete mark is older than
     /// [`KubeExecutor::sweep_grace`]) and logs each.
     async fn sweep_incomplete(&self) -> Result<Vec<String>, ExecError> {
@@ -607,7 +673,7 @@ impl KubeExecutor {
 /// The exact owner on every object of the plan: the username annotation, and its injective
 /// hash as a label, so ownership is known exactly while the Deployment (which had the
 /// annotation before) is gone and pods or Services are still there.
-fn stamp(meta: &mut ObjectMeta, plan: &Plan) {
+pub(super) fn stamp(meta: &mut ObjectMeta, plan: &Plan) {
     meta.labels.get_or_insert_with(Default::default).insert(
         super::LABEL_OWNER_HASH.into(),
         super::owner_hash(&plan.username),
@@ -643,7 +709,7 @@ fn owned_by(system: &mut SystemStatus, objects: &Objects<'_>, user: &str) -> boo
 /// Creates `object`. A create whose answer is lost (504, a broken connection) may have been
 /// stored: it is sent once more, and an `AlreadyExists` then is ours when the stored object
 /// carries this system's GUID label.
-async fn create_once<K>(
+pub(super) async fn create_once<K>(
     api: &Api<K>,
     pp: &PostParams,
     object: &K,
@@ -680,7 +746,7 @@ where
 }
 
 /// The request may have been carried out although its answer did not arrive.
-fn answer_lost(e: &kube::Error) -> bool {
+pub(super) fn answer_lost(e: &kube::Error) -> bool {
     match e {
         kube::Error::Api(s) => s.code == 504,
         kube::Error::HyperError(_) | kube::Error::Service(_) => true,
@@ -758,8 +824,23 @@ impl Executor for KubeExecutor {
         Box::pin(self.within("open the log", self.pod_logs(object_name, request)))
     }
 
-    fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>> {
-        Box::pin(self.within("delete", self.delete_system(guid)))
+    fn delete_system<'a>(
+        &'a self,
+        guid: &'a str,
+        volumes: VolumeChoice,
+    ) -> BoxFuture<'a, Result<Removal, ExecError>> {
+        Box::pin(self.within("delete", self.delete_whole(guid, volumes)))
+    }
+
+    fn volumes<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> BoxFuture<'a, Result<Vec<tycho_api::Volume>, ExecError>> {
+        Box::pin(self.within("list volumes", self.list_volumes(filter)))
+    }
+
+    fn delete_volume<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), ExecError>> {
+        Box::pin(self.within("delete a volume", self.remove_claim(name)))
     }
 
     fn record_activity<'a>(
@@ -797,7 +878,7 @@ impl Executor for KubeExecutor {
     }
 
     fn sweep(&self) -> BoxFuture<'_, Result<Vec<String>, ExecError>> {
-        Box::pin(self.within("sweep", self.sweep_incomplete()))
+        Box::pin(self.within("sweep", self.sweep_all()))
     }
 
     fn location(&self) -> &str {

@@ -5,6 +5,7 @@ pub mod kube_events;
 pub mod kubernetes;
 pub mod status;
 pub mod view;
+pub mod volumes;
 
 use axum::body::Bytes;
 use futures::future::BoxFuture;
@@ -117,6 +118,36 @@ pub struct LogRequest {
 /// A log as it arrives: chunks of UTF-8 text (whole lines).
 pub type LogStream = BoxStream<'static, Result<Bytes, ExecError>>;
 
+/// What a system's delete does with its volumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VolumeChoice {
+    /// Keep them all, as `docker compose down` does (the default).
+    #[default]
+    Keep,
+    /// Delete its own claims and the reused ones it mounted last (`volumes=delete`,
+    /// `docker compose down -v`). Never the home.
+    Delete,
+    /// Delete its own (per-GUID) claims, keep reused ones: the original Tycho API's delete,
+    /// whose clients cannot list or remove kept claims, and whose files opted into reuse.
+    DeleteUnlessReused,
+}
+
+/// What a delete did: the system's state, and its volumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub deleted: Deleted,
+    pub kept: Vec<tycho_api::VolumeRef>,
+    pub removed: Vec<tycho_api::VolumeRef>,
+}
+
+/// The time as the executor sees it: the wall clock, or a test's.
+pub type Clock = Arc<dyn Fn() -> k8s_openapi::jiff::Timestamp + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(k8s_openapi::jiff::Timestamp::now)
+}
+
 /// Result of a delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {
@@ -140,6 +171,10 @@ pub enum ExecError {
     },
     #[error("{0}")]
     Other(String),
+    /// The request conflicts with what runs (a ReadWriteOnce claim another system mounts, a
+    /// volume in use): 409 with the reason.
+    #[error("{0}")]
+    Conflict(String),
     /// A failure that has a cause of its own (a kube error, mostly): `kind`, one of the variants
     /// above, is what answers and logs say and what decides the answer's status; the cause
     /// stays reachable through `source()`.
@@ -205,8 +240,34 @@ pub trait Executor: Send + Sync + 'static {
         object_name: &'a str,
         request: &'a LogRequest,
     ) -> BoxFuture<'a, Result<LogStream, ExecError>>;
-    /// Removes every object of the system. Deleting what is already gone is not an error.
-    fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>>;
+    /// Removes every object of the system but its volumes, which it keeps. Deleting what is
+    /// already gone is not an error.
+    fn delete<'a>(&'a self, guid: &'a str) -> BoxFuture<'a, Result<Deleted, ExecError>> {
+        Box::pin(async move {
+            let removal = self.delete_system(guid, VolumeChoice::Keep).await?;
+            Ok(removal.deleted)
+        })
+    }
+    /// Removes every object of the system, its volumes as `volumes` says.
+    fn delete_system<'a>(
+        &'a self,
+        guid: &'a str,
+        volumes: VolumeChoice,
+    ) -> BoxFuture<'a, Result<Removal, ExecError>>;
+    /// The claims Tycho made that outlive systems (kept, reused, homes, and those of running
+    /// systems) of the filter's user (exactly), or everyone's; oldest first.
+    fn volumes<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> BoxFuture<'a, Result<Vec<tycho_api::Volume>, ExecError>> {
+        let _ = filter;
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// Deletes one claim by name (the caller checked owner and use). Gone already is fine.
+    fn delete_volume<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), ExecError>> {
+        let _ = name;
+        Box::pin(async { Err(ExecError::Other("this backend keeps no volumes".into())) })
+    }
     /// Writes when the system whose Deployment is `object_name` last saw a request through the
     /// proxy (RFC 3339), for culling and other replicas.
     fn record_activity<'a>(
@@ -218,7 +279,8 @@ pub trait Executor: Send + Sync + 'static {
     /// answer, `Refused` when it answers but will not serve us (no permission, no namespace).
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>>;
     /// Removes systems whose start was interrupted (see [`ANNOTATION_COMPLETE`]) and returns
-    /// their GUIDs. Backends that start atomically have nothing to sweep.
+    /// their GUIDs; also removes kept claims past the policy's `volume_ttl` (logged). Backends
+    /// that start atomically have nothing to sweep.
     fn sweep(&self) -> BoxFuture<'_, Result<Vec<String>, ExecError>> {
         Box::pin(async { Ok(Vec::new()) })
     }

@@ -214,6 +214,11 @@ pub async fn status(
 }
 
 /// Tycho-compatible delete: `{"name": GUID}`. Deleting what is gone succeeds.
+///
+/// Unlike `DELETE /api/v1/systems/{guid}`, it removes the system's own (per-GUID) claims, as
+/// the original Tycho did: its clients (portals built on it) cannot list or delete kept claims,
+/// so keeping them would only fill the storage unseen. Reused volumes and the home stay: a file
+/// asks for those (`x-tycho`) because its data must outlive the system.
 #[utoipa::path(post, path = "/system/delete", tag = "compat", request_body = DeleteRequest,
     responses((status = 200, body = Envelope<Object>),
               (status = 404, body = Envelope<ErrorResult>)))]
@@ -228,7 +233,13 @@ pub async fn delete(
         if req.name.is_empty() {
             return Err(ApiError::BadRequest("name (the GUID) is required".into()));
         }
-        ops::delete(&state, &caller, &req.name).await?;
+        ops::delete_with(
+            &state,
+            &caller,
+            &req.name,
+            crate::executor::VolumeChoice::DeleteUnlessReused,
+        )
+        .await?;
         Ok(Envelope::success(
             serde_json::Map::new(),
             format!("Deleted system {}", req.name),

@@ -5,6 +5,7 @@ pub mod events;
 pub mod health;
 pub mod input;
 pub mod v1;
+pub mod volumes;
 pub mod web;
 
 use crate::error::ApiError;

@@ -3,7 +3,7 @@
 use super::input::{ComposeInput, NameQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::executor::{Deleted, LogRequest};
+use crate::executor::{Deleted, LogRequest, VolumeChoice};
 use crate::ops;
 use crate::state::AppState;
 use axum::Json;
@@ -230,30 +230,55 @@ pub async fn logs(
     Ok(response)
 }
 
-/// Delete a system: 204 when nothing of yours is left under this GUID (also when it was already
-/// gone, never existed, or is someone else's, which is left alone), 202 while its objects
-/// terminate.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct DeleteQuery {
+    /// `keep` (the default, as `docker compose down`): the system's volumes stay, listed by
+    /// `GET /api/v1/volumes`; `delete`: its own volumes and the reused ones it mounted last go
+    /// too (`docker compose down -v`). The home is never deleted with a system.
+    pub volumes: Option<String>,
+}
+
+/// Delete a system: 204 when nothing of yours is left under this GUID and it had no volumes
+/// (also when it was already gone, never existed, or is someone else's, which is left alone),
+/// 200 when nothing is left and the body says which volumes were kept or deleted, 202 while
+/// its objects terminate (with the same lists).
 #[utoipa::path(delete, path = "/api/v1/systems/{guid}", tag = "systems",
-    params(("guid" = String, Path, description = "The system's GUID")),
-    responses((status = 202, description = "Terminating", body = DeleteResponse),
-              (status = 204, description = "Nothing of yours left under this GUID"),
+    params(("guid" = String, Path, description = "The system's GUID"), DeleteQuery),
+    responses((status = 200, description = "Gone; `kept` and `deleted` name its volumes", body = DeleteResponse),
+              (status = 202, description = "Terminating", body = DeleteResponse),
+              (status = 204, description = "Nothing of yours left under this GUID, and no volumes"),
+              (status = 400, description = "`volumes` is neither `keep` nor `delete`", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Not a GUID (lowercase letters and digits, at most 32)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(guid): Path<String>,
+    Query(query): Query<DeleteQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(match ops::delete(&state, &caller, &guid).await? {
-        Deleted::Gone => StatusCode::NO_CONTENT.into_response(),
-        Deleted::Terminating => (
-            StatusCode::ACCEPTED,
-            Json(DeleteResponse {
-                guid,
-                phase: Phase::Terminating,
-            }),
-        )
-            .into_response(),
-    })
+    let choice = match query.volumes.as_deref() {
+        None | Some("keep") => VolumeChoice::Keep,
+        Some("delete") => VolumeChoice::Delete,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "volumes={other:?}: say `keep` (the default) or `delete`"
+            )));
+        }
+    };
+    let removal = ops::delete_with(&state, &caller, &guid, choice).await?;
+    let (status, phase) = match removal.deleted {
+        Deleted::Terminating => (StatusCode::ACCEPTED, Some(Phase::Terminating)),
+        Deleted::Gone if removal.kept.is_empty() && removal.removed.is_empty() => {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        Deleted::Gone => (StatusCode::OK, None),
+    };
+    let body = DeleteResponse {
+        guid,
+        phase,
+        kept: removal.kept,
+        deleted: removal.removed,
+    };
+    Ok((status, Json(body)).into_response())
 }
 
 /// The compiler's options for a validate or compile request, with the server's policy.

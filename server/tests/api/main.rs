@@ -9,3 +9,4 @@ mod lifecycle;
 mod no_cluster;
 mod ownership;
 mod validation;
+mod volumes;
