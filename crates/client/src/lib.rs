@@ -46,8 +46,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use tycho_api::{
-    CompileRequest, CompileResponse, Health, KubeEvent, KubeEventList, Phase, PolicyResponse,
-    Problem, StartRequest, StartResponse, SystemList, SystemStatus, ValidateResponse, WhoAmI,
+    CompileRequest, CompileResponse, DeleteResponse, Health, KubeEvent, KubeEventList, Phase,
+    PolicyResponse, Problem, StartRequest, StartResponse, SystemList, SystemStatus,
+    ValidateResponse, Volume, VolumeList, WhoAmI,
 };
 
 /// Port `tycho api` listens on by default.
@@ -127,6 +128,16 @@ pub enum Deletion {
     Gone,
     /// Deleted; its objects are still terminating.
     Terminating,
+}
+
+/// What [`Client::delete_system`] did: the system's state and its volumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub deletion: Deletion,
+    /// The system's volumes that were kept (`tycho volumes` lists them).
+    pub kept: Vec<api::VolumeRef>,
+    /// Those that were deleted (`volumes: true`).
+    pub deleted: Vec<api::VolumeRef>,
 }
 
 /// How [`Client::wait_until_running`] polls.
@@ -382,15 +393,77 @@ impl Client {
         Ok(answer.policy)
     }
 
-    /// `DELETE /api/v1/systems/{guid}`: idempotent (a gone system is [`Deletion::Gone`]).
+    /// `DELETE /api/v1/systems/{guid}`: idempotent (a gone system is [`Deletion::Gone`]); its
+    /// volumes are kept.
     pub async fn delete(&self, guid: &str) -> Result<Deletion, Error> {
+        Ok(self.delete_system(guid, false).await?.deletion)
+    }
+
+    /// `DELETE /api/v1/systems/{guid}[?volumes=delete]`: with `volumes`, its volumes go too
+    /// (`tycho down -v`); the answer says which were kept or deleted.
+    pub async fn delete_system(&self, guid: &str, volumes: bool) -> Result<Removal, Error> {
+        let query: &[(&str, &str)] = if volumes {
+            &[("volumes", "delete")]
+        } else {
+            &[]
+        };
         let response = self
-            .send::<()>(Method::DELETE, &["api", "v1", "systems", guid], &[], None)
+            .send::<()>(Method::DELETE, &["api", "v1", "systems", guid], query, None)
             .await?;
-        match response.status() {
-            StatusCode::NO_CONTENT => Ok(Deletion::Gone),
-            _ => Ok(Deletion::Terminating),
+        let status = response.status();
+        let url = response.url().to_string();
+        if status == StatusCode::NO_CONTENT {
+            return Ok(Removal {
+                deletion: Deletion::Gone,
+                kept: Vec::new(),
+                deleted: Vec::new(),
+            });
         }
+        let bytes = response.bytes().await.map_err(|e| self.transport(&e))?;
+        let body: DeleteResponse = serde_json::from_slice(&bytes).map_err(|e| Error::Protocol {
+            url,
+            reason: e.to_string(),
+        })?;
+        Ok(Removal {
+            deletion: match body.phase {
+                Some(_) => Deletion::Terminating,
+                None => Deletion::Gone,
+            },
+            kept: body.kept,
+            deleted: body.deleted,
+        })
+    }
+
+    /// `GET /api/v1/volumes`: the caller's volumes (kept by deletes, reused, the home, and
+    /// those of running systems), oldest first.
+    pub async fn volumes(&self) -> Result<Vec<Volume>, Error> {
+        self.volumes_where(&[]).await
+    }
+
+    /// `GET /api/v1/volumes?user=…`: one user's volumes (admins, or yourself).
+    pub async fn volumes_of_user(&self, user: &str) -> Result<Vec<Volume>, Error> {
+        self.volumes_where(&[("user", user)]).await
+    }
+
+    /// `GET /api/v1/volumes?guid=…`: the volumes a delete of that system with its volumes
+    /// would remove.
+    pub async fn volumes_of_system(&self, guid: &str) -> Result<Vec<Volume>, Error> {
+        self.volumes_where(&[("guid", guid)]).await
+    }
+
+    async fn volumes_where(&self, query: &[(&str, &str)]) -> Result<Vec<Volume>, Error> {
+        let list: VolumeList = self
+            .call::<(), _>(Method::GET, &["api", "v1", "volumes"], query, None)
+            .await?;
+        Ok(list.volumes)
+    }
+
+    /// `DELETE /api/v1/volumes/{name}`: deletes one of your volumes and its data (404 when it
+    /// is not yours, 409 naming the system that mounts it).
+    pub async fn delete_volume(&self, name: &str) -> Result<(), Error> {
+        self.send::<()>(Method::DELETE, &["api", "v1", "volumes", name], &[], None)
+            .await?;
+        Ok(())
     }
 
     /// `POST /api/v1/validate`: every diagnostic under the server's policy.
