@@ -9,7 +9,7 @@ mod input;
 mod render;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use commands::{api, compile, completions, down, logs, status, up, validate};
+use commands::{api, compile, completions, down, logs, status, up, validate, volumes};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -48,9 +48,9 @@ enum Command {
         after_help = "Examples:\n  tycho status\n  tycho status 0f3c9a… -o yaml\n  tycho down $(tycho status --terse)"
     )]
     Status(status::StatusArgs),
-    /// Delete systems (their Deployment, Service, NetworkPolicy and claims).
+    /// Delete systems (their Deployment, Service and NetworkPolicy; -v: their volumes too).
     #[command(
-        after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down --all\n  tycho down $(tycho status --terse)\n\nExit status: 0 when every GUID was deleted or is terminating, and when there was nothing to\ndelete (no GUIDs given, or --all with nothing running). 1 when a GUID names no system of yours\n(a typo, one already gone, or someone else's: the server does not say which), unless\n--ignore-missing; with --all a system gone meanwhile is not a failure. 1 on any other error."
+        after_help = "Examples:\n  tycho down 0f3c9a…\n  tycho down -v 0f3c9a…      # its volumes too\n  tycho down --all\n  tycho down $(tycho status --terse)\n\nVolumes are kept unless -v is given, as with `docker compose down`; `tycho volumes` lists them.\n\nExit status: 0 when every GUID was deleted or is terminating, and when there was nothing to\ndelete (no GUIDs given, or --all with nothing running). 1 when a GUID names no system of yours\n(a typo, one already gone, or someone else's: the server does not say which), unless\n--ignore-missing; with --all a system gone meanwhile is not a failure. 1 on any other error."
     )]
     Down(down::DownArgs),
     /// Print the log of one container of a system; -f follows it as it is written.
@@ -58,6 +58,11 @@ enum Command {
         after_help = "Examples:\n  tycho logs 0f3c9a…\n  tycho logs 0f3c9a… -c db --tail 100\n  tycho logs 0f3c9a… -f\n  tycho logs 0f3c9a… -c web --previous   # the instance that crashed"
     )]
     Logs(logs::LogsArgs),
+    /// List your volumes (kept by `down`, reused, your home, in use); `rm NAME` deletes one.
+    #[command(
+        after_help = "Examples:\n  tycho volumes\n  tycho volumes --system 0f3c9a…   # what `tycho down -v 0f3c9a…` would delete\n  tycho volumes rm data-0f3c9a…\n\nA kept volume past the operator's volume_ttl is deleted by the server; EXPIRES says when, and a warning\nfollows the table shortly before."
+    )]
+    Volumes(volumes::VolumesArgs),
     /// Write shell completions to standard output.
     #[command(
         after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish"
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(&args),
         Command::Down(args) => down::run(&args),
         Command::Logs(args) => logs::run(&args),
+        Command::Volumes(args) => volumes::run(&args),
         Command::Completions(args) => completions::run(&args, Cli::command()),
     };
     match result {

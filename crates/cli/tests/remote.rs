@@ -507,7 +507,7 @@ fn help_and_completions() {
             .output()
             .unwrap()
     };
-    for cmd in ["up", "status", "down"] {
+    for cmd in ["up", "status", "down", "volumes"] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success());
         let text = stdout(&out);
@@ -538,4 +538,95 @@ fn help_and_completions() {
     let help = stdout(&run(&["down", "--help"]));
     assert!(help.contains("Exit status:"), "{help}");
     assert!(help.contains("--ignore-missing"), "{help}");
+    assert!(help.contains("-v, --volumes"), "{help}");
+    // `rm` takes names; the list's flags do not mix with it.
+    assert_eq!(run(&["volumes", "rm"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["volumes", "--user", "x", "rm", "a"]).status.code(),
+        Some(2)
+    );
+}
+
+/// `tycho up -f FILE`: the GUID it printed.
+async fn up_guid(h: &Harness, file: &Path) -> String {
+    let out = h.tycho(&["up", "-f", path(file)]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let row = text.lines().nth(1).unwrap_or_else(|| panic!("{text}"));
+    row.split_whitespace().nth(1).expect("a GUID").to_string()
+}
+
+#[tokio::test]
+async fn down_keeps_volumes_which_volumes_lists_and_rm_or_down_v_removes() {
+    let h = Harness::start("cli-volumes").await;
+    let text = format!(
+        "services:\n  web:\n    image: {IMAGE}\n    volumes: [\"data:/data\"]\nvolumes:\n  data: {{}}\n"
+    );
+    let file = h.file("keeper/docker-compose.yaml", &text);
+    let guid = up_guid(&h, &file).await;
+    let claim = format!("data-{guid}");
+    let out = h.tycho(&["down", &guid]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains(&format!("kept volumes {claim} (1Gi)")),
+        "{said}"
+    );
+    assert!(said.contains("tycho volumes rm NAME"), "{said}");
+    h.wait_all_gone().await;
+
+    let out = h.tycho(&["volumes"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "NAME", "KIND", "VOLUME", "SYSTEM", "SIZE", "STATUS", "AGE", "EXPIRES"
+        ]
+    );
+    let row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with(&claim))
+        .unwrap_or_else(|| panic!("{table}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(&row[1..5], ["system", "data", "keeper", "1Gi"], "{table}");
+    assert!(row[5].starts_with("kept"), "{table}");
+    assert_eq!(row[row.len() - 1], "never");
+    let out = h.tycho(&["volumes", "-o", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json[0]["name"], claim.as_str());
+    // Bob cannot remove it; alice can.
+    let out = h.tycho_as_bob(&["volumes", "rm", &claim]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("no volume {claim} of yours")),
+        "{}",
+        stderr(&out)
+    );
+    let out = h.tycho(&["volumes", "rm", &claim]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{claim} deleted\n"));
+
+    // down -v takes them with the system.
+    let guid = up_guid(&h, &file).await;
+    let out = h.tycho(&["down", "-v", &guid]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("deleted volumes data-{guid} (1Gi)")),
+        "{}",
+        stdout(&out)
+    );
+    h.wait_all_gone().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = h.tycho(&["volumes"]).await;
+        if stdout(&out) == "no volumes\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", stdout(&out));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    h.finish().await;
 }

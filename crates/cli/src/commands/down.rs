@@ -2,7 +2,8 @@
 //! "nothing of yours there".
 
 use clap::Args;
-use tycho_client::{Client, Deletion, Error};
+use tycho_client::api::VolumeRef;
+use tycho_client::{Client, Deletion, Error, Removal};
 
 use super::runtime::block_on;
 use crate::connection::Connection;
@@ -20,6 +21,11 @@ pub struct DownArgs {
     /// A GUID with no system of yours is a note, not a failure (exit 0), as for `rm -f`.
     #[arg(long)]
     pub ignore_missing: bool,
+    /// Delete the systems' volumes too (their own and the reused ones they mounted last), as
+    /// `docker compose down -v`; by default they are kept (`tycho volumes` lists them). The
+    /// home is never deleted with a system.
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -39,17 +45,50 @@ enum DownOutcome {
 /// nothing of the caller's (so a DELETE cannot probe other users' GUIDs); the status read before
 /// it is what tells them apart. The DELETE is still sent after a 404: it also removes leftovers
 /// the status does not show (objects of a system whose Deployment is gone).
-async fn delete_one(client: &Client, guid: &str) -> Result<DownOutcome, Error> {
+async fn delete_one(
+    client: &Client,
+    guid: &str,
+    volumes: bool,
+) -> Result<(DownOutcome, Removal), Error> {
     let existed = match client.get(guid).await {
         Ok(_) => true,
         Err(e) if e.is_not_found() => false,
         Err(e) => return Err(e),
     };
-    Ok(match client.delete(guid).await? {
+    let removal = client.delete_system(guid, volumes).await?;
+    let outcome = match removal.deletion {
         Deletion::Terminating => DownOutcome::Terminating,
         Deletion::Gone if existed => DownOutcome::Deleted,
+        // Volumes of it were kept or deleted: there was something of the caller's after all
+        // (a system whose Deployment was gone).
+        Deletion::Gone if !removal.kept.is_empty() || !removal.deleted.is_empty() => {
+            DownOutcome::Deleted
+        }
         Deletion::Gone => DownOutcome::NothingThere,
-    })
+    };
+    Ok((outcome, removal))
+}
+
+/// `; kept volumes data-… (1Gi), …` (with the way to remove them) or `; deleted volumes …`.
+fn volumes_text(removal: &Removal) -> String {
+    let list = |volumes: &[VolumeRef]| {
+        volumes
+            .iter()
+            .map(|v| format!("{} ({})", v.name, v.size))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = String::new();
+    if !removal.kept.is_empty() {
+        text.push_str(&format!(
+            "; kept volumes {} (`tycho volumes rm NAME` deletes one, `tycho down -v` all of a system's)",
+            list(&removal.kept)
+        ));
+    }
+    if !removal.deleted.is_empty() {
+        text.push_str(&format!("; deleted volumes {}", list(&removal.deleted)));
+    }
+    text
 }
 
 /// The GUIDs `down` works through: the named ones, or every one of the caller's with `--all`.
@@ -80,13 +119,17 @@ pub fn run(args: &DownArgs) -> Result<(), CliError> {
         }
         let mut failed = false;
         for guid in &guids {
-            let said = match delete_one(&client, guid).await {
-                Ok(DownOutcome::Deleted) => Ok(format!("{guid} deleted")),
-                Ok(DownOutcome::Terminating) => Ok(format!("{guid} terminating")),
-                Ok(DownOutcome::NothingThere) if missing_is_fine => {
+            let said = match delete_one(&client, guid, args.volumes).await {
+                Ok((DownOutcome::Deleted, removal)) => {
+                    Ok(format!("{guid} deleted{}", volumes_text(&removal)))
+                }
+                Ok((DownOutcome::Terminating, removal)) => {
+                    Ok(format!("{guid} terminating{}", volumes_text(&removal)))
+                }
+                Ok((DownOutcome::NothingThere, _)) if missing_is_fine => {
                     Ok(format!("nothing to delete: no system {guid} of yours"))
                 }
-                Ok(DownOutcome::NothingThere) => Err(CliError::Failed(format!(
+                Ok((DownOutcome::NothingThere, _)) => Err(CliError::Failed(format!(
                     "nothing to delete: no system {guid} of yours"
                 ))),
                 // Not a GUID at all (the server checks their form before looking).

@@ -10,3 +10,4 @@ mod runtime;
 pub mod status;
 pub mod up;
 pub mod validate;
+pub mod volumes;
