@@ -128,7 +128,7 @@ impl KubeExecutor {
 
     /// Runs `operation` within [`KubeExecutor::deadline`]; past it, the operation is dropped
     /// (its requests cancelled) and the caller gets `Unreachable` saying what timed out.
-    pub(super) async fn within<T>(
+    async fn within<T>(
         &self,
         what: &str,
         operation: impl std::future::Future<Output = Result<T, ExecError>>,
@@ -709,7 +709,7 @@ fn owned_by(system: &mut SystemStatus, objects: &Objects<'_>, user: &str) -> boo
 /// Creates `object`. A create whose answer is lost (504, a broken connection) may have been
 /// stored: it is sent once more, and an `AlreadyExists` then is ours when the stored object
 /// carries this system's GUID label.
-pub(super) async fn create_once<K>(
+async fn create_once<K>(
     api: &Api<K>,
     pp: &PostParams,
     object: &K,
