@@ -208,12 +208,13 @@ pub async fn list() -> Result<tycho_api::SystemList, Problem> {
     json("GET", "/api/v1/systems", None).await
 }
 
-/// Whether anything is left: `true` while terminating (202), `false` when gone (204).
+/// Whether anything is left: `true` while terminating (202), `false` when gone (204, or 200
+/// when the answer names the volumes it kept).
 pub async fn delete(guid: &str) -> Result<bool, Problem> {
     let (status, text) = call("DELETE", &format!("/api/v1/systems/{guid}"), None).await?;
     match status {
         202 => Ok(true),
-        204 => Ok(false),
+        200 | 204 => Ok(false),
         s => Err(problem(s, &text)),
     }
 }
