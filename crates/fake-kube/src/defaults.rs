@@ -100,6 +100,19 @@ pub(crate) fn defaults(
                 spec["storageClassName"] = json!(class);
             }
             obj["status"] = json!({"phase": "Pending"});
+            // The StorageObjectInUseProtection admission plugin (see `storage::protected`).
+            let finalizers = obj["metadata"]["finalizers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !finalizers
+                .iter()
+                .any(|f| f == crate::storage::PVC_PROTECTION)
+            {
+                let mut finalizers = finalizers;
+                finalizers.push(json!(crate::storage::PVC_PROTECTION));
+                obj["metadata"]["finalizers"] = json!(finalizers);
+            }
         }
     } else if kind == &kinds::SECRETS {
         // The server folds stringData into data and never stores it.

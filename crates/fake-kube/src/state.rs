@@ -121,6 +121,7 @@ impl Shared {
     /// After a write: tell watchers, and arm a wake-up for each new deadline so watchers also
     /// see changes that happen with no request to trigger them.
     pub(crate) fn settle(self: &Arc<Self>, inner: &mut Inner) {
+        crate::storage::release_deleted_claims(&mut inner.store);
         inner.dispatch();
         let deadlines = std::mem::take(&mut inner.store.new_deadlines);
         let Ok(handle) = tokio::runtime::Handle::try_current() else {

@@ -126,6 +126,54 @@ pub(crate) fn unbindable_claims(store: &Store, pod: &Value) -> Option<String> {
     })
 }
 
+/// The finalizer the API server puts on every claim, and the controller takes off once no pod
+/// uses a deleted claim (kube-controller-manager's pvc-protection controller).
+pub(crate) const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+
+/// Whether a DELETE of `claim` must wait: it has the protection finalizer and a pod of its
+/// namespace (running, or terminating but not yet gone) mounts it.
+pub(crate) fn protected(store: &Store, claim: &Value) -> bool {
+    let has_finalizer = claim
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| f.iter().any(|x| x == PVC_PROTECTION));
+    let ns = str_at(claim, "/metadata/namespace");
+    let name = name_of(claim);
+    has_finalizer
+        && store
+            .list(&crate::kinds::PODS, Some(ns))
+            .into_iter()
+            .any(|pod| claim_names(pod).iter().any(|c| c == name))
+}
+
+/// A DELETE of a protected claim: it stays, Terminating, until its pods are gone.
+pub(crate) fn mark_deleted(store: &mut Store, mut claim: Value) -> Value {
+    if claim.pointer("/metadata/deletionTimestamp").is_none() {
+        claim["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        claim["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+    }
+    store.update(&PVCS, claim)
+}
+
+/// The pvc-protection controller: removes each deleted claim no pod mounts any more (run after
+/// every change, so it follows pods however they went).
+pub(crate) fn release_deleted_claims(store: &mut Store) {
+    let releasable: Vec<(String, String)> = store
+        .list(&PVCS, None)
+        .into_iter()
+        .filter(|c| c.pointer("/metadata/deletionTimestamp").is_some() && !protected(store, c))
+        .map(|c| {
+            (
+                str_at(c, "/metadata/namespace").to_string(),
+                name_of(c).to_string(),
+            )
+        })
+        .collect();
+    for (ns, name) in releasable {
+        store.remove(&PVCS, &ns, &name);
+    }
+}
+
 /// The claims a pod's volumes name.
 pub(crate) fn claim_names(pod: &Value) -> Vec<String> {
     pod.pointer("/spec/volumes")

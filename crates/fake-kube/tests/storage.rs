@@ -189,3 +189,49 @@ async fn a_claim_naming_a_missing_class_says_so_and_an_immediate_class_binds_at_
         .expect("create class");
     assert_eq!(phase(&claims.get("fast").await.expect("get")), "Bound");
 }
+
+/// A claim a pod mounts is not removed by its DELETE: it stays Terminating (the
+/// `kubernetes.io/pvc-protection` finalizer) until no pod mounts it, as on a real cluster; one
+/// that no pod mounts goes at once. Runs on a real cluster too.
+#[tokio::test]
+async fn a_claim_in_use_stays_terminating_until_its_pod_is_gone() {
+    let cluster = tycho_fake_kube::TestCluster::start("fake-pvc-protection").await;
+    let claims: Api<PersistentVolumeClaim> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let pp = PostParams::default();
+    let created = claims.create(&pp, &claim("held")).await.unwrap();
+    let finalizers = created.metadata.finalizers.clone().unwrap_or_default();
+    assert!(
+        finalizers.contains(&"kubernetes.io/pvc-protection".to_string()),
+        "{finalizers:?}"
+    );
+    pods.create(&pp, &pod_mounting("holder", "held"))
+        .await
+        .unwrap();
+    claims
+        .delete("held", &DeleteParams::default())
+        .await
+        .unwrap();
+    let held = claims.get("held").await.expect("still there while mounted");
+    assert!(held.metadata.deletion_timestamp.is_some(), "{held:?}");
+
+    pods.delete("holder", &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    eventually("the claim goes with its last pod", || async {
+        claims.get_opt("held").await.unwrap().is_none()
+    })
+    .await;
+
+    claims.create(&pp, &claim("free")).await.unwrap();
+    claims
+        .delete("free", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("an unused claim goes at once", || async {
+        claims.get_opt("free").await.unwrap().is_none()
+    })
+    .await;
+    cluster.cleanup().await;
+}
