@@ -59,11 +59,9 @@ async fn delete_one(
     let outcome = match removal.deletion {
         Deletion::Terminating => DownOutcome::Terminating,
         Deletion::Gone if existed => DownOutcome::Deleted,
-        // Volumes of it were kept or deleted: there was something of the caller's after all
-        // (a system whose Deployment was gone).
-        Deletion::Gone if !removal.kept.is_empty() || !removal.deleted.is_empty() => {
-            DownOutcome::Deleted
-        }
+        // Its volumes were deleted (`-v` after the system had gone): something of the caller's
+        // was there. Volumes only kept again are not news: the system was already gone.
+        Deletion::Gone if !removal.deleted.is_empty() => DownOutcome::Deleted,
         Deletion::Gone => DownOutcome::NothingThere,
     };
     Ok((outcome, removal))
