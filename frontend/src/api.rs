@@ -208,15 +208,35 @@ pub async fn list() -> Result<tycho_api::SystemList, Problem> {
     json("GET", "/api/v1/systems", None).await
 }
 
-/// Whether anything is left: `true` while terminating (202), `false` when gone (204, or 200
-/// when the answer names the volumes it kept).
-pub async fn delete(guid: &str) -> Result<bool, Problem> {
-    let (status, text) = call("DELETE", &format!("/api/v1/systems/{guid}"), None).await?;
+/// Deletes a system, and its volumes too when `volumes`. Whether anything is left: `true`
+/// while terminating (202), `false` when gone (204, or 200 naming the volumes kept or deleted).
+pub async fn delete(guid: &str, volumes: bool) -> Result<bool, Problem> {
+    let query = if volumes { "?volumes=delete" } else { "" };
+    let (status, text) = call("DELETE", &format!("/api/v1/systems/{guid}{query}"), None).await?;
     match status {
         202 => Ok(true),
         200 | 204 => Ok(false),
         s => Err(problem(s, &text)),
     }
+}
+
+/// `GET /api/v1/volumes`: the caller's volumes (admins: everyone's); with `guid`, what
+/// deleting that system's volumes would remove.
+pub async fn volumes(guid: Option<&str>) -> Result<tycho_api::VolumeList, Problem> {
+    let path = match guid {
+        Some(g) => format!("/api/v1/volumes?guid={g}"),
+        None => "/api/v1/volumes".to_string(),
+    };
+    json("GET", &path, None).await
+}
+
+/// `DELETE /api/v1/volumes/{name}`: the volume and its data.
+pub async fn delete_volume(name: &str) -> Result<(), Problem> {
+    let (status, text) = call("DELETE", &format!("/api/v1/volumes/{name}"), None).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &text));
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/policy` (a `tycho_api::PolicyResponse`) as text, parsed by

@@ -18,6 +18,7 @@ mod logs;
 mod preview;
 mod system_page;
 mod systems;
+mod volumes;
 
 use crate::api;
 use crate::model::{self, Analysis, CatalogEntry, Variable};
@@ -107,6 +108,8 @@ struct State {
     terminating: RwSignal<BTreeSet<String>>,
     /// The GUID whose delete awaits confirmation.
     confirm: RwSignal<Option<String>>,
+    /// Bumped when volumes may have changed (a delete here): the volumes list asks again.
+    volumes_changed: RwSignal<u32>,
     feed: RwSignal<Feed>,
     list_problem: RwSignal<Option<Problem>>,
     now_ms: RwSignal<f64>,
@@ -159,6 +162,7 @@ impl State {
             systems_known: RwSignal::new(false),
             terminating: RwSignal::new(BTreeSet::new()),
             confirm: RwSignal::new(None),
+            volumes_changed: RwSignal::new(0),
             feed: RwSignal::new(Feed::Off),
             list_problem: RwSignal::new(None),
             now_ms: RwSignal::new(js_sys::Date::now()),
@@ -193,15 +197,18 @@ impl State {
         self.now_ms.set(js_sys::Date::now());
     }
 
-    /// Deletes a system (after its confirmation): terminating at once, removed when gone.
-    fn delete_system(&self, guid: String) {
+    /// Deletes a system (after its confirmation), and its volumes when `volumes`: terminating at
+    /// once, removed when gone. The volumes list follows.
+    fn delete_system(&self, guid: String, volumes: bool) {
         let state = *self;
         state.confirm.set(None);
         state.terminating.update(|t| {
             t.insert(guid.clone());
         });
         spawn_local(async move {
-            match api::delete(&guid).await {
+            let answer = api::delete(&guid, volumes).await;
+            state.volumes_changed.update(|n| *n += 1);
+            match answer {
                 Ok(true) => {}
                 Ok(false) => state.apply(SystemEvent::Removed { guid }),
                 Err(p) => {
@@ -304,6 +311,7 @@ fn App() -> impl IntoView {
                 <preview::PreviewPane />
             </section>
             <systems::Systems />
+            <volumes::Volumes />
         </main>
         {move || match state.route.get() {
             Route::System(guid) => Some(view! { <main><system_page::SystemPage guid /></main> }),

@@ -375,6 +375,21 @@ pub fn owners(systems: &[SystemStatus]) -> Vec<String> {
     set.into_iter().map(str::to_string).collect()
 }
 
+/// What deleting a system's volumes would remove, in words: `2 volumes (data, work), 15 GiB`.
+/// Empty without volumes.
+pub fn volumes_summary(volumes: &[tycho_api::Volume]) -> String {
+    if volumes.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = volumes.iter().map(|v| v.volume.as_str()).collect();
+    let total: u64 = volumes.iter().map(|v| v.size_bytes).sum();
+    let count = match volumes.len() {
+        1 => "1 volume".to_string(),
+        n => format!("{n} volumes"),
+    };
+    format!("{count} ({}), {}", names.join(", "), size(total))
+}
+
 /// `42s`, `5m`, `3h`, `2d`.
 pub fn age(seconds: u64) -> String {
     match seconds {
@@ -395,6 +410,11 @@ fn human_bytes(bytes: u64) -> String {
     if bytes == 0 {
         return "default memory".into();
     }
+    size(bytes)
+}
+
+/// A size for people: `10 GiB`, `512 MiB` (the dashboard's one unit style).
+pub fn size(bytes: u64) -> String {
     let b = bytes as f64;
     let gi = b / 1073741824.0;
     if gi >= 1.0 {
@@ -634,6 +654,32 @@ mod tests {
             tycho_compiler::x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
         let (t, d) = (about.title, about.description);
         assert_eq!((t.as_deref(), d.as_deref()), (Some("T"), Some("D d")));
+    }
+}
+
+#[cfg(test)]
+mod volume_tests {
+    use super::*;
+
+    fn volume(name: &str, bytes: u64) -> tycho_api::Volume {
+        serde_json::from_value(serde_json::json!({
+            "name": format!("{name}-g"), "kind": "system", "volume": name, "username": "alice",
+            "size": "", "size_bytes": bytes, "phase": "Bound", "created": "", "in_use": true
+        }))
+        .expect("a volume")
+    }
+
+    #[test]
+    fn a_systems_volumes_are_summed_and_named() {
+        assert_eq!(volumes_summary(&[]), "");
+        assert_eq!(
+            volumes_summary(&[volume("work", 10 << 30)]),
+            "1 volume (work), 10 GiB"
+        );
+        assert_eq!(
+            volumes_summary(&[volume("data", 5 << 30), volume("cache", 512 << 20)]),
+            "2 volumes (data, cache), 5.5 GiB"
+        );
     }
 }
 

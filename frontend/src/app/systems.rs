@@ -116,6 +116,26 @@ pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
         let guid = guid.clone();
         move || state.terminating.with(|t| t.contains(&guid))
     };
+    // What deleting the data too would remove: asked when the question opens.
+    let data = RwSignal::new(None::<String>);
+    let with_data = RwSignal::new(false);
+    Effect::new({
+        let (asking, guid) = (asking.clone(), guid.clone());
+        move |_| {
+            if !asking() {
+                return;
+            }
+            with_data.set(false);
+            let guid = guid.clone();
+            leptos::task::spawn_local(async move {
+                let summary = crate::api::volumes(Some(&guid))
+                    .await
+                    .map(|list| model::volumes_summary(&list.volumes))
+                    .unwrap_or_default();
+                let _ = data.try_set(Some(summary));
+            });
+        }
+    });
     let confirm_button = NodeRef::<leptos::html::Button>::new();
     // Focus the confirming button as it appears, so Enter or Escape answers at once.
     Effect::new(move |_| {
@@ -132,8 +152,16 @@ pub(super) fn DeleteControl(guid: String, name: String) -> impl IntoView {
                 <span class="confirm" role="group" aria-label="Confirm delete"
                     on:keydown=move |ev| if ev.key() == "Escape" { state.confirm.set(None) }>
                     "Delete " {name} "? "
+                    {move || data.get().filter(|d| !d.is_empty()).map(|summary| view! {
+                        <label class="with-data" title="Without this, its volumes are kept and listed under My volumes">
+                            <input type="checkbox" class="delete-data" prop:checked=move || with_data.get()
+                                on:change=move |ev| with_data.set(event_target_checked(&ev)) />
+                            " Also delete its data: " {summary}
+                        </label>
+                        " "
+                    })}
                     <button class="danger confirm-yes" node_ref=confirm_button
-                        on:click=move |_| state.delete_system(guid.clone())>"Delete"</button>
+                        on:click=move |_| state.delete_system(guid.clone(), with_data.get_untracked())>"Delete"</button>
                     <button class="confirm-no" on:click=move |_| state.confirm.set(None)>"Cancel"</button>
                 </span>
             }
