@@ -49,7 +49,8 @@ const REQUIRE_ENV: &str = "TYCHO_TEST_REQUIRE_CLUSTER";
 ///   `persistentvolumeclaims`, `configmaps`, `secrets`: create, get, list, delete,
 ///   deletecollection; `deployments`: patch too (a start scales its Deployment up last);
 /// - `replicasets` (apps), `events`: list; `pods`: create, get, list, delete (tests make pods
-///   directly); `configmaps`: create, list (the harness test).
+///   directly); `configmaps`: create, list (the harness test); `leases`
+///   (coordination.k8s.io): create, get, update (the server's singleton Lease).
 ///
 /// Each namespace is labelled `app.kubernetes.io/managed-by=tycho-tests` and deleted when the
 /// test ends, also when it panics. A run killed from outside leaves its namespaces behind:

@@ -161,7 +161,19 @@ pub(crate) static HTTPROUTES: Kind = k(
     true,
 );
 
-pub(crate) static ALL: [&Kind; 14] = [
+/// Leader election (the server's singleton tasks): no status, no generation; updates without a
+/// `resourceVersion` are allowed, stale ones are 409 as for every kind.
+pub(crate) static LEASES: Kind = k(
+    "leases",
+    "lease",
+    "Lease",
+    "coordination.k8s.io",
+    true,
+    false,
+    false,
+);
+
+pub(crate) static ALL: [&Kind; 15] = [
     &NAMESPACES,
     &PODS,
     &SERVICES,
@@ -176,6 +188,7 @@ pub(crate) static ALL: [&Kind; 14] = [
     &INGRESSES,
     &HTTPROUTES,
     &STORAGECLASSES,
+    &LEASES,
 ];
 
 pub(crate) fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {

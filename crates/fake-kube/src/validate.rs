@@ -994,8 +994,34 @@ pub(crate) fn object(kind: &Kind, obj: &Value) -> Vec<Cause> {
         config_data::config_map(&mut out, obj);
     } else if kind == &kinds::SECRETS {
         config_data::secret(&mut out, obj);
+    } else if kind == &kinds::LEASES {
+        lease(&mut out, obj.get("spec"));
     }
     out
+}
+
+/// What the real server checks on a Lease (`ValidateLeaseSpec`): durations and transitions
+/// that are set are positive, resp. not negative.
+fn lease(out: &mut Vec<Cause>, spec: Option<&Value>) {
+    let Some(spec) = spec else { return };
+    if let Some(d) = spec.get("leaseDurationSeconds").and_then(Value::as_i64)
+        && d <= 0
+    {
+        out.push(Cause::invalid_num(
+            "spec.leaseDurationSeconds",
+            d,
+            "must be greater than 0",
+        ));
+    }
+    if let Some(t) = spec.get("leaseTransitions").and_then(Value::as_i64)
+        && t < 0
+    {
+        out.push(Cause::invalid_num(
+            "spec.leaseTransitions",
+            t,
+            "must be greater than or equal to 0",
+        ));
+    }
 }
 
 #[cfg(test)]
