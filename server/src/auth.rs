@@ -24,6 +24,9 @@ pub struct TokenEntry {
     pub user: String,
     #[serde(default)]
     pub admin: bool,
+    /// Groups the user belongs to (the policy's `quota.groups` may give them other limits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +194,7 @@ impl Auth {
                         Caller {
                             username: e.user,
                             admin: e.admin,
+                            groups: e.groups,
                         },
                     )
                 })
@@ -266,6 +270,7 @@ impl Auth {
             Auth::Insecure => Ok(Caller {
                 username: ANONYMOUS.into(),
                 admin: true,
+                groups: Vec::new(),
             }),
             Auth::Tokens(tokens) => {
                 let value = headers
@@ -300,6 +305,8 @@ impl Auth {
                 Ok(Caller {
                     admin: admins.contains(&user),
                     username: user,
+                    // The proxy's header names the user only.
+                    groups: Vec::new(),
                 })
             }
         }
@@ -417,6 +424,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Caller {
     pub username: String,
     pub admin: bool,
+    /// From the tokens file; empty in the other modes.
+    pub groups: Vec<String>,
 }
 
 impl Caller {
@@ -473,6 +482,7 @@ mod tests {
             token: "secret-aaaa".into(),
             user: "alice".into(),
             admin: false,
+            groups: Vec::new(),
         }]);
         let mut h = HeaderMap::new();
         assert!(matches!(
@@ -491,6 +501,7 @@ mod tests {
             token: "secret-a/a+a".into(),
             user: "alice".into(),
             admin: false,
+            groups: Vec::new(),
         }]);
         let h = HeaderMap::new();
         let uri: Uri = "/api/v1/events?x=1&access_token=secret-a%2Fa%2Ba"

@@ -61,7 +61,8 @@ pub struct ApiArgs {
     /// Largest accepted request body (not for `/connect`, whose uploads go to the apps).
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
-    /// Most systems one user may run at a time (0: no limit).
+    /// Most systems one user may run at a time (0: no limit): the default of the policy's
+    /// `quota.systems`, which wins where it is set.
     #[arg(long, default_value_t = 10)]
     pub max_systems_per_user: usize,
     /// Most starts in progress at once; further starts wait up to 30 s.
@@ -233,6 +234,11 @@ pub struct Settings {
     pub connect: ConnectSettings,
     pub http: HttpLimits,
     pub streams: StreamLimits,
+    /// The time lifetimes and keepalives go by (tests set a `lifetime::ManualClock`).
+    pub clock: crate::lifetime::SharedClock,
+    /// How often the lifetime task runs when the policy sets a lifetime; `None`: never by
+    /// itself (tests call `Lifetimes::round`).
+    pub lifetime_interval: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -249,6 +255,8 @@ impl Default for Settings {
             connect: ConnectSettings::default(),
             http: HttpLimits::default(),
             streams: StreamLimits::default(),
+            clock: std::sync::Arc::new(crate::lifetime::SystemClock),
+            lifetime_interval: Some(crate::lifetime::DEFAULT_INTERVAL),
         }
     }
 }
@@ -325,6 +333,7 @@ impl Settings {
                 max_streams: args.max_event_streams.max(1),
                 max_streams_per_user: args.max_event_streams_per_user.max(1),
             },
+            ..Settings::default()
         })
     }
 }
@@ -389,7 +398,7 @@ pub fn load_tokens(path: &Path) -> Result<Vec<TokenEntry>, ServerError> {
     })
 }
 
-/// Tokens as `token,user[,admin]` lines or a YAML/JSON list of `{token, user, admin}`.
+/// Tokens as `token,user[,admin]` lines or a YAML/JSON list of `{token, user, admin, groups}`.
 pub fn parse_tokens(text: &str) -> Result<Vec<TokenEntry>, String> {
     let trimmed = text.trim_start();
     let entries: Vec<TokenEntry> = if trimmed.starts_with('[') {
@@ -413,6 +422,7 @@ pub fn parse_tokens(text: &str) -> Result<Vec<TokenEntry>, String> {
                 token: token.into(),
                 user: user.into(),
                 admin,
+                groups: Vec::new(),
             });
         }
         entries
@@ -445,6 +455,21 @@ mod tests {
         assert_eq!(parse_tokens(json).unwrap(), t);
         assert!(parse_tokens("short,alice").is_err());
         assert!(parse_tokens("a,b,c,d").is_err());
+    }
+
+    #[test]
+    fn token_entries_may_name_groups_for_the_quota() {
+        let yaml = "- token: secret-aaaa\n  user: alice\n  groups: [gpu-lab, staff]\n";
+        let t = parse_tokens(yaml).unwrap();
+        assert_eq!(t[0].groups, ["gpu-lab", "staff"]);
+        let auth = Auth::tokens(t);
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            "Bearer secret-aaaa".parse().unwrap(),
+        );
+        let caller = auth.authenticate(&headers).unwrap();
+        assert_eq!(caller.groups, ["gpu-lab", "staff"]);
     }
 
     #[test]

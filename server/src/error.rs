@@ -8,8 +8,8 @@ use tycho_api::{Diagnostic, PROBLEM_JSON, Problem};
 
 /// How long a client refused by a limit that clears by itself should wait, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;
-/// Retry-After of a 429 for the per-user system limit: about a pod's termination grace.
-const TOO_MANY_SYSTEMS_RETRY_SECS: u64 = 30;
+/// Retry-After of a 429 for a per-user quota: about a pod's termination grace.
+const QUOTA_RETRY_SECS: u64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,8 +33,12 @@ pub enum ApiError {
         detail: String,
         diagnostics: Vec<Diagnostic>,
     },
-    #[error("user {user} already runs {limit} systems, the most allowed")]
-    TooManySystems { user: String, limit: usize },
+    /// A start above one of the user's quotas (`quota:` in the policy).
+    #[error("{user}: {refusal}")]
+    Quota {
+        user: String,
+        refusal: tycho_api::QuotaRefusal,
+    },
     #[error(
         "no Kubernetes cluster is configured: start the server with --kubeconfig, KUBECONFIG, ~/.kube/config or in a cluster"
     )]
@@ -70,7 +74,7 @@ impl ApiError {
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManySystems { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoCluster | ApiError::Busy | ApiError::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -99,7 +103,7 @@ impl ApiError {
                 Some(RETRY_AFTER_SECS)
             }
             // A system frees its place once its pods are gone, which takes a grace period.
-            ApiError::TooManySystems { .. } => Some(TOO_MANY_SYSTEMS_RETRY_SECS),
+            ApiError::Quota { .. } => Some(QUOTA_RETRY_SECS),
             _ => None,
         }
     }
@@ -116,7 +120,13 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported body type")
             }
             ApiError::Invalid { .. } => ("invalid-compose", "The compose file is not valid"),
-            ApiError::TooManySystems { .. } => ("too-many-systems", "Too many systems"),
+            // The systems count keeps the slug it always had.
+            ApiError::Quota { refusal, .. }
+                if refusal.resource == tycho_api::QuotaResource::Systems =>
+            {
+                ("too-many-systems", "Too many systems")
+            }
+            ApiError::Quota { .. } => ("quota-exceeded", "Quota exceeded"),
             ApiError::NoCluster => ("no-cluster", "No cluster is configured"),
             ApiError::Busy | ApiError::Unavailable(_) => ("busy", "Server busy"),
             ApiError::TooManyConnections(_) => ("too-many-connections", "Too many connections"),
@@ -139,6 +149,7 @@ impl ApiError {
         let mut p = Problem::new(self.status().as_u16(), slug, title).with_detail(self.to_string());
         match self {
             ApiError::Invalid { diagnostics, .. } => p.errors = diagnostics.clone(),
+            ApiError::Quota { refusal, .. } => p.quota = Some(refusal.clone()),
             ApiError::Executor(e) => {
                 if let ExecError::Refused { reason, .. } = e.kind() {
                     p.reason = reason.clone();

@@ -203,4 +203,7 @@ pub fn same(a: &SystemStatus, b: &SystemStatus) -> bool {
         && a.ports == b.ports
         && a.containers == b.containers
         && a.address == b.address
+        // A cull warning appearing or going is news to the owner.
+        && a.cull_at == b.cull_at
+        && a.warning == b.warning
 }

@@ -16,9 +16,12 @@ pub mod error;
 pub mod events;
 pub mod executor;
 mod guarded_body;
+pub mod lease;
+pub mod lifetime;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod quota;
 pub mod routes;
 pub mod state;
 pub mod volumes;
@@ -56,6 +59,11 @@ pub fn router(state: AppState) -> Router {
             get(routes::v1::kube_events),
         )
         .route("/api/v1/systems/{guid}/logs", get(routes::v1::logs))
+        .route(
+            "/api/v1/systems/{guid}/keepalive",
+            post(routes::lifetime::keepalive),
+        )
+        .route("/api/v1/quota", get(routes::quota::quota))
         .route("/api/v1/events", get(routes::events::all))
         .route("/api/v1/validate", post(routes::v1::validate))
         .route("/api/v1/compile", post(routes::v1::compile))

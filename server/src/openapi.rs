@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations; served at `/openapi.json`
 //! with Swagger UI (vendored, works offline) at `/apidocs`.
 
-use crate::routes::{compat, events, health, v1, volumes};
+use crate::routes::{compat, events, health, lifetime, quota, v1, volumes};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -12,6 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         v1::start, v1::list, v1::get, v1::kube_events, v1::logs, v1::delete, v1::validate, v1::compile,
         v1::whoami, v1::sign_in, v1::sign_out, v1::policy,
         volumes::list, volumes::delete,
+        quota::quota, lifetime::keepalive,
         events::all, events::one,
         compat::start, compat::status, compat::delete,
         health::healthz, health::readyz, health::metrics,

@@ -26,6 +26,8 @@ pub struct Request {
     pub name: String,
     pub guid: String,
     pub username: String,
+    /// The owner's groups (the tokens file's), for the quota's per-group limits.
+    pub groups: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub client_cidrs: Vec<String>,
     /// The port the proxy serves at the system's prefix (the compat API's `services`).
@@ -218,18 +220,16 @@ pub async fn start(
     let lock = state.user_lock(&request.username);
     let _user = lock.lock().await;
 
-    let limit = state.settings().max_systems_per_user;
-    if limit > 0 {
-        // Terminating systems count until their pods are gone: pods that ignore SIGTERM run
-        // (and use the cluster) for their whole grace period.
-        let running = executor.list(&Filter::user(&request.username)).await?.len();
-        if running >= limit {
-            return Err(ApiError::TooManySystems {
-                user: request.username.clone(),
-                limit,
-            });
-        }
-    }
+    // Terminating systems count until their pods are gone (see `quota`).
+    let asked = tycho_compiler::quota::asked(&plan);
+    crate::quota::check_start(
+        state,
+        executor.as_ref(),
+        &request.username,
+        &request.groups,
+        &asked,
+    )
+    .await?;
 
     let metrics = state.metrics();
     metrics.starts_in_flight.fetch_add(1, Ordering::Relaxed);

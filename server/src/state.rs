@@ -24,6 +24,8 @@ struct Inner {
     events: EventHub,
     /// The connect proxy; `None` when nothing says where systems can be reached.
     proxy: Option<Proxy>,
+    /// The lifetime task; `None` without a cluster or when the policy sets no lifetime.
+    lifetimes: Option<Arc<crate::lifetime::Lifetimes>>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             // Incomplete systems left by a crash are removed at start-up and then periodically.
             crate::executor::spawn_sweeper(executor.clone());
         }
+        let lifetimes = lifetimes(&settings, executor.as_ref());
         let events = EventHub::new(executor.clone(), settings.events_interval);
         let proxy = settings
             .connect
@@ -53,7 +56,13 @@ impl AppState {
             user_locks: Mutex::new(HashMap::new()),
             events,
             proxy,
+            lifetimes,
         }))
+    }
+
+    /// The lifetime task (tests run its rounds themselves).
+    pub fn lifetimes(&self) -> Option<&Arc<crate::lifetime::Lifetimes>> {
+        self.0.lifetimes.as_ref()
     }
 
     pub fn settings(&self) -> &Settings {
@@ -96,4 +105,27 @@ impl AppState {
         }
         locks.entry(user.to_string()).or_default().clone()
     }
+}
+
+/// The lifetime task when the policy sets a lifetime, started every `lifetime_interval` behind
+/// the executor's singleton Lease.
+fn lifetimes(
+    settings: &Settings,
+    executor: Option<&Arc<dyn Executor>>,
+) -> Option<Arc<crate::lifetime::Lifetimes>> {
+    let policy = &settings.policy.lifetime;
+    let executor = executor.filter(|_| policy.is_active())?;
+    let identity = crate::lease::identity();
+    let lease = executor.singleton_lease(&identity);
+    let lifetimes = Arc::new(crate::lifetime::Lifetimes::new(
+        executor.clone(),
+        lease,
+        policy.clone(),
+        settings.clock.clone(),
+    ));
+    if let Some(interval) = settings.lifetime_interval {
+        tracing::info!(%identity, ?interval, "lifetime task started (acts while holding the singleton lease)");
+        crate::lifetime::spawn(lifetimes.clone(), interval);
+    }
+    Some(lifetimes)
 }

@@ -22,6 +22,7 @@
 //!   whether or not the file compiles.
 //! - [`document`]: one object of a compiled system as YAML, for previews.
 //! - [`systems`]: the `/api/v1` request and response bodies.
+//! - [`quota`]: per-user limits and use (`GET /api/v1/quota`, the 429 above one).
 //! - [`problem`]: RFC 9457 `application/problem+json` errors, with compiler diagnostics on 422.
 //! - [`compat`]: the original Tycho endpoints (`/system/start|status|delete`), same JSON shapes.
 //! - [`events`]: the Server-Sent Events payloads.
@@ -38,6 +39,7 @@ pub mod document;
 pub mod events;
 pub mod files;
 pub mod problem;
+pub mod quota;
 pub mod resources_report;
 pub mod systems;
 pub mod volumes;
@@ -49,6 +51,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use document::Document;
 pub use events::SystemEvent;
 pub use problem::Problem;
+pub use quota::{Amounts, QuotaLine, QuotaRefusal, QuotaReport, QuotaResource};
 pub use resources_report::{ResourcesReport, ServiceUsage, SystemUsage, Total, Usage};
 pub use systems::*;
 pub use volumes::{Volume, VolumeKind, VolumeList, VolumeRef, VolumeUser};

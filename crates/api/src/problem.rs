@@ -22,6 +22,9 @@ pub struct Problem {
     /// The Kubernetes `Status` reason when the cluster refused (`AlreadyExists`, `Forbidden`, …).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// On a 429 for a quota: the resource, what is in use, what was asked and the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::quota::QuotaRefusal>,
 }
 
 impl Problem {
@@ -34,6 +37,7 @@ impl Problem {
             instance: String::new(),
             errors: Vec::new(),
             reason: String::new(),
+            quota: None,
         }
     }
 

@@ -223,6 +223,22 @@ pub struct SystemStatus {
     /// RFC 3339 time of the last request through the proxy; empty when there was none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub last_activity: String,
+    // The policy's lifetimes (written by the server's lifetime task, read by every replica).
+    /// RFC 3339 time the system will be deleted, set the policy's `warn_before` ahead of it;
+    /// empty while no cull is near. A keepalive (or a request through the proxy) moves an
+    /// idle cull; a maximum lifetime stays.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cull_at: String,
+    /// Why it will be culled at `cull_at`: `idle` or `max_lifetime`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cull_reason: String,
+    /// The warning in plain words, for the owner.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub warning: String,
+    /// RFC 3339 time the lifetime task first saw every replica ready (the start timeout no
+    /// longer applies); empty before, or when no lifetime is set.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ready_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

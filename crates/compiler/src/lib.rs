@@ -18,12 +18,14 @@ mod documents;
 mod dotenv;
 mod interpolate;
 pub mod labels;
+pub mod lifetime;
 mod load;
 pub mod model;
 pub mod names;
 pub mod options;
 pub mod plan;
 mod quantity;
+pub mod quota;
 pub mod resources_report;
 mod shell_words;
 mod strict_keys;
@@ -45,8 +47,8 @@ pub use options::{
     SecurityProfile, ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
-/// Bytes of a Kubernetes quantity (`10Gi`, `500M`): how the server sums claim sizes.
-pub use quantity::parse_kube_bytes;
+/// Kubernetes quantities as numbers (millicores, bytes), as the policy's caps and quotas read them.
+pub use quantity::{parse_cpus, parse_kube_bytes};
 pub use resources_report::{ResourcesReport, resources_report};
 use tycho_yaml as yaml;
 pub use variables::{Variable, variables};

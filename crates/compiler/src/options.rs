@@ -142,6 +142,10 @@ pub struct Policy {
     /// system was deleted, e.g. `30d`; the server's sweep removes it then (a claim a system
     /// mounts again is kept). Absent (the default): forever. Homes never expire.
     pub volume_ttl: Option<Period>,
+    /// Per-user limits on systems, CPU, memory and GPUs (the server enforces them at start).
+    pub quota: crate::quota::QuotaPolicy,
+    /// Idle culling, maximum lifetime and start timeout (the server's singleton task).
+    pub lifetime: crate::lifetime::LifetimePolicy,
 }
 
 impl Default for Policy {
@@ -190,6 +194,8 @@ impl Default for Policy {
             default_volume_size: "1Gi".into(),
             home: None,
             volume_ttl: None,
+            quota: Default::default(),
+            lifetime: Default::default(),
         }
     }
 }

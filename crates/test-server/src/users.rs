@@ -15,6 +15,7 @@ pub fn tokens() -> Auth {
         token: token.into(),
         user: user.into(),
         admin,
+        groups: Vec::new(),
     };
     Auth::tokens(vec![
         user(ALICE, "alice", false),

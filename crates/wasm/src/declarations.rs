@@ -91,6 +91,16 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
     let mut policy = Policy::default();
     policy.connect.gateway.parent_refs = vec![GatewayParent::default()];
     policy.home = Some(tycho_compiler::HomePolicy::default());
+    policy.quota = tycho_compiler::parse_policy(
+        "quota: {systems: 1, cpu: \"1\", memory: 1Gi, gpus: 0, groups: {g: {systems: 1, cpu: \"1\", memory: 1Gi, gpus: 1}}, users: {}}\n",
+    )
+    .expect("a quota")
+    .quota;
+    policy.lifetime = tycho_compiler::parse_policy(
+        "lifetime: {idle_timeout: 1h, max_lifetime: 1h, start_timeout: 1h, remove_failed_starts: true, warn_before: 1m}\n",
+    )
+    .expect("a lifetime")
+    .lifetime;
     let options = CompileOptions {
         primary: Some(PrimaryPort {
             service: "web".into(),
@@ -139,6 +149,9 @@ fn samples() -> Vec<(&'static str, serde_json::Value)> {
         ),
         ("AmbassadorOptions", policy["ambassador"].clone()),
         ("HomePolicy", policy["home"].clone()),
+        ("QuotaPolicy", policy["quota"].clone()),
+        ("QuotaLimits", policy["quota"]["groups"]["g"].clone()),
+        ("LifetimePolicy", policy["lifetime"].clone()),
         ("Policy", policy.clone()),
         ("CompileOptions", json(&options)),
         ("PrimaryPort", json(&options.primary)),

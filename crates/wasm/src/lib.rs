@@ -168,6 +168,10 @@ export interface Policy {
   home?: HomePolicy | null;
   /** How long a claim kept by a delete lives on, e.g. "30d"; null: forever. */
   volume_ttl?: string | null;
+  /** Per-user limits; the server enforces them at start. */
+  quota?: QuotaPolicy;
+  /** Idle culling, maximum lifetime, start timeout; the server acts on them. */
+  lifetime?: LifetimePolicy;
 }
 
 /** One claim per user, created on first use, never deleted with a system. */
@@ -179,6 +183,35 @@ export interface HomePolicy {
   /** Where `home: true` mounts it; empty: a file must name the path. */
   mount_path?: string;
   access_mode?: "ReadWriteOnce" | "ReadWriteOncePod" | "ReadWriteMany";
+}
+
+/** Limits for every user (a key left out: no limit), with overrides per group and per user. */
+export interface QuotaPolicy {
+  systems?: number;
+  /** Requested CPUs of all the user's systems together (quantity, e.g. "8" or "500m"). */
+  cpu?: string;
+  /** Requested memory of all the user's systems together (quantity, e.g. "32Gi"). */
+  memory?: string;
+  gpus?: number;
+  groups?: Record<string, QuotaLimits>;
+  /** A user's own entry beats their groups', which beat the default. */
+  users?: Record<string, QuotaLimits>;
+}
+
+export interface QuotaLimits {
+  systems?: number;
+  cpu?: string;
+  memory?: string;
+  gpus?: number;
+}
+
+/** Durations like "2h", "90m", "1h30m"; each off unless set. */
+export interface LifetimePolicy {
+  idle_timeout?: string;
+  max_lifetime?: string;
+  start_timeout?: string;
+  remove_failed_starts?: boolean;
+  warn_before?: string;
 }
 
 /** What the caller decides. Every key is optional; unknown keys are an error. */

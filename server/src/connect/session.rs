@@ -87,6 +87,8 @@ impl SessionKey {
         Some(Caller {
             username: String::from_utf8(B64.decode(user).ok()?).ok()?,
             admin: role == "a",
+            // Not in the cookie: only the proxy and the streams take it, not starts.
+            groups: Vec::new(),
         })
     }
 }
@@ -166,6 +168,7 @@ mod tests {
         Caller {
             username: "alice.o'neil@example.org".into(),
             admin: false,
+            groups: Vec::new(),
         }
     }
 

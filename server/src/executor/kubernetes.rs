@@ -630,6 +630,28 @@ impl KubeExecutor {
         Ok(removed)
     }
 
+    /// One merge patch of the Deployment's annotations (`None` removes one).
+    async fn patch_annotations(
+        &self,
+        name: &str,
+        annotations: &[(&str, Option<String>)],
+    ) -> Result<(), ExecError> {
+        let values: serde_json::Map<String, serde_json::Value> = annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone().into()))
+            .collect();
+        let patch = serde_json::json!({"metadata": {"annotations": values}});
+        let params = kube::api::PatchParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        self.api::<Deployment>()
+            .patch(name, &params, &kube::api::Patch::Merge(&patch))
+            .await
+            .map(|_| ())
+            .map_err(exec_error)
+    }
+
     /// Removes systems whose start did not finish (the incomplete mark is older than
     /// [`KubeExecutor::sweep_grace`]) and logs each.
     async fn sweep_incomplete(&self) -> Result<Vec<String>, ExecError> {
@@ -865,6 +887,22 @@ impl Executor for KubeExecutor {
             };
             self.within("record activity", write).await
         })
+    }
+
+    fn annotate<'a>(
+        &'a self,
+        object_name: &'a str,
+        annotations: &'a [(&'a str, Option<String>)],
+    ) -> BoxFuture<'a, Result<(), ExecError>> {
+        Box::pin(self.within("annotate", self.patch_annotations(object_name, annotations)))
+    }
+
+    fn singleton_lease(
+        &self,
+        identity: &str,
+    ) -> Option<std::sync::Arc<dyn crate::lease::LeaseLock>> {
+        let lease = crate::lease::KubeLease::new(self.client.clone(), &self.namespace, identity);
+        Some(std::sync::Arc::new(lease))
     }
 
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>> {

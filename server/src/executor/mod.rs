@@ -31,6 +31,17 @@ pub const ANNOTATION_COMPLETE: &str = "tycho.io/complete";
 /// and `bob` all become `bob`), so it may select, never decide, ownership.
 pub const LABEL_OWNER_HASH: &str = "tycho.io/owner-hash";
 
+/// Lifetimes (see `crate::lifetime`), on the Deployment, written by the replica that holds the
+/// singleton Lease: RFC 3339 time of a cull that is near, its reason (`idle`, `max_lifetime`)
+/// and the owner's warning; when every replica was first seen ready; and a start that timed
+/// out (`StartTimeout`) with its message. Status reads them on every replica.
+pub const ANNOTATION_CULL_AT: &str = "tycho.io/cull-at";
+pub const ANNOTATION_CULL_REASON: &str = "tycho.io/cull-reason";
+pub const ANNOTATION_WARNING: &str = "tycho.io/warning";
+pub const ANNOTATION_READY_AT: &str = "tycho.io/ready-at";
+pub const ANNOTATION_FAILED_REASON: &str = "tycho.io/failed-reason";
+pub const ANNOTATION_FAILED_MESSAGE: &str = "tycho.io/failed-message";
+
 /// How often the server sweeps incomplete systems (also once at start-up).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -275,6 +286,22 @@ pub trait Executor: Send + Sync + 'static {
         object_name: &'a str,
         at: &'a str,
     ) -> BoxFuture<'a, Result<(), ExecError>>;
+    /// Sets (`Some`) or removes (`None`) annotations of the Deployment `object_name` in one
+    /// merge patch (the lifetime task's marks). Backends without annotations do nothing.
+    fn annotate<'a>(
+        &'a self,
+        object_name: &'a str,
+        annotations: &'a [(&'a str, Option<String>)],
+    ) -> BoxFuture<'a, Result<(), ExecError>> {
+        let _ = (object_name, annotations);
+        Box::pin(async { Ok(()) })
+    }
+    /// The Lease one replica holds to run the singleton tasks (culling), if the backend has
+    /// one; `None`: this process is the only one.
+    fn singleton_lease(&self, identity: &str) -> Option<Arc<dyn crate::lease::LeaseLock>> {
+        let _ = identity;
+        None
+    }
     /// Cheap reachability check for `/readyz`: `Unreachable` when the orchestrator does not
     /// answer, `Refused` when it answers but will not serve us (no permission, no namespace).
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>>;

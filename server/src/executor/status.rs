@@ -6,7 +6,7 @@ use super::view::{Deployment, Pod, Service};
 use k8s_openapi::jiff::Timestamp;
 use std::collections::BTreeMap;
 use tycho_api::{ContainerState, Phase, PortStatus, PublishedPort, Resources, SystemStatus};
-use tycho_compiler::labels;
+use tycho_compiler::{labels, parse_cpus, parse_kube_bytes};
 
 /// A system's objects, as listed by label.
 #[derive(Debug, Default)]
@@ -85,7 +85,9 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
     } else if desired > 0 && ready >= desired {
         None
     } else {
-        deployment_cause(dep).or_else(|| pods_cause(&live_pods))
+        marked_failed(&annotation)
+            .or_else(|| deployment_cause(dep))
+            .or_else(|| pods_cause(&live_pods))
     };
     let (phase, reason, message) = match cause {
         Some(c) => (c.phase, c.reason, c.message),
@@ -110,7 +112,7 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
     let url = ports.iter().find_map(|p| p.url.clone());
     let resources = annotation(labels::ANNOTATION_RESOURCES)
         .map(|r| Resources::from_annotation(&r))
-        .unwrap_or_default();
+        .unwrap_or_else(|| pods_resources(&objects.pods));
     let created_ts = meta
         .and_then(|m| m.creation_timestamp.as_ref())
         .map(|t| t.0);
@@ -139,6 +141,58 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
         connect: annotations.and_then(tycho_compiler::connect::connect_target),
         connect_url: None,
         last_activity: annotation(super::ANNOTATION_LAST_ACTIVITY).unwrap_or_default(),
+        cull_at: annotation(super::ANNOTATION_CULL_AT).unwrap_or_default(),
+        cull_reason: annotation(super::ANNOTATION_CULL_REASON).unwrap_or_default(),
+        warning: annotation(super::ANNOTATION_WARNING).unwrap_or_default(),
+        ready_at: annotation(super::ANNOTATION_READY_AT).unwrap_or_default(),
+    }
+}
+
+/// A failure the lifetime task marked (a start that timed out): it stands while the system
+/// is not ready.
+fn marked_failed(annotation: &impl Fn(&str) -> Option<String>) -> Option<Cause> {
+    let reason = annotation(super::ANNOTATION_FAILED_REASON)?;
+    Some(Cause {
+        phase: Phase::Failed,
+        message: annotation(super::ANNOTATION_FAILED_MESSAGE).unwrap_or_default(),
+        reason,
+    })
+}
+
+/// What the pods left ask for together, the terminating ones too: the resources of a system
+/// whose Deployment (and its annotation) is gone while its pods stop, so a quota counts them
+/// until they are gone. Summed as the compiler's annotation sums one pod: CPU and memory
+/// requests of the containers and sidecars, and GPU limits (any `*gpu` resource).
+fn pods_resources(pods: &[&Pod]) -> Resources {
+    let (mut cpu, mut memory, mut gpus) = (0u64, 0u64, 0u64);
+    let running_together = pods.iter().filter_map(|p| p.spec.as_ref()).flat_map(|s| {
+        s.init_containers
+            .iter()
+            .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+            .chain(&s.containers)
+    });
+    for c in running_together {
+        let Some(r) = &c.resources else { continue };
+        let request = |key: &str| r.requests.as_ref().and_then(|q| q.get(key));
+        cpu += request("cpu").and_then(|q| parse_cpus(q)).unwrap_or(0);
+        memory += request("memory")
+            .and_then(|q| parse_kube_bytes(q))
+            .unwrap_or(0);
+        gpus += r
+            .limits
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k.ends_with("gpu"))
+            .filter_map(|(_, q)| q.trim().parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    if (cpu, memory, gpus) == (0, 0, 0) {
+        return Resources::default();
+    }
+    Resources {
+        cpu: format!("{cpu}m"),
+        memory: memory.to_string(),
+        gpus: u32::try_from(gpus).unwrap_or(u32::MAX),
     }
 }
 

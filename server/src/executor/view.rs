@@ -79,6 +79,8 @@ pub struct Container {
     pub name: String,
     pub image: Option<String>,
     pub resources: Option<Resources>,
+    /// `Always` on a sidecar (an init container that runs beside the others).
+    pub restart_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -86,6 +88,7 @@ pub struct Container {
 pub struct Resources {
     /// Quantities as written (`"500m"`, `"1Gi"`).
     pub limits: Option<BTreeMap<String, String>>,
+    pub requests: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -110,6 +113,8 @@ pub struct Condition {
 #[serde(rename_all = "camelCase", default)]
 pub struct Pod {
     pub metadata: Meta,
+    /// Read for what a terminating pod still asks for, once its Deployment is gone.
+    pub spec: Option<PodSpec>,
     pub status: Option<PodStatus>,
 }
 

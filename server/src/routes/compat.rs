@@ -90,6 +90,11 @@ pub async fn start(
             ops::Request {
                 name: req.name.clone(),
                 guid: String::new(),
+                groups: if username == caller.username {
+                    caller.groups.clone()
+                } else {
+                    Vec::new()
+                },
                 username,
                 env: req.env.clone(),
                 client_cidrs: cidrs,

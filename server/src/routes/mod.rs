@@ -4,6 +4,8 @@ pub mod compat;
 pub mod events;
 pub mod health;
 pub mod input;
+pub mod lifetime;
+pub mod quota;
 pub mod v1;
 pub mod volumes;
 pub mod web;

@@ -301,6 +301,7 @@ fn ops_request(req: StartRequest, guid: String, caller: &Caller) -> ops::Request
         name: req.name,
         guid,
         username: caller.username.clone(),
+        groups: caller.groups.clone(),
         env: req.env,
         client_cidrs: req.client_cidrs,
         primary: None,
@@ -369,10 +370,18 @@ pub async fn compile(
               (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn policy(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<PolicyResponse>, ApiError> {
-    let policy = serde_json::to_value(&state.settings().policy)
+    let mut policy = serde_json::to_value(&state.settings().policy)
         .map_err(|e| ApiError::Internal(format!("the policy cannot be shown as JSON: {e}")))?;
+    if !caller.admin {
+        // Who gets which quota is the operator's business; `GET /api/v1/quota` tells each
+        // user their own.
+        if let Some(quota) = policy.get_mut("quota").and_then(|q| q.as_object_mut()) {
+            quota.remove("users");
+            quota.remove("groups");
+        }
+    }
     Ok(Json(PolicyResponse { policy }))
 }
 
