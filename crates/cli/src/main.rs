@@ -9,7 +9,9 @@ mod input;
 mod render;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use commands::{api, compile, completions, down, logs, status, up, validate, volumes};
+use commands::{
+    api, compile, completions, down, keepalive, logs, quota, status, up, validate, volumes,
+};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -63,6 +65,14 @@ enum Command {
         after_help = "Examples:\n  tycho volumes\n  tycho volumes --system 0f3c9a…   # what `tycho down -v 0f3c9a…` would delete\n  tycho volumes rm data-0f3c9a…\n\nA kept volume past the operator's volume_ttl is deleted by the server; EXPIRES says when, and a warning\nfollows the table shortly before."
     )]
     Volumes(volumes::VolumesArgs),
+    /// Show your quota: per resource what your systems hold and the limit.
+    #[command(
+        after_help = "Examples:\n  tycho quota\n  tycho quota --user alice -o json   # admins"
+    )]
+    Quota(quota::QuotaArgs),
+    /// Count as activity now, so an idle system is not culled yet (the maximum lifetime stays).
+    #[command(after_help = "Example:\n  tycho keepalive 0f3c9a…")]
+    Keepalive(keepalive::KeepaliveArgs),
     /// Write shell completions to standard output.
     #[command(
         after_help = "Examples:\n  tycho completions bash > /etc/bash_completion.d/tycho\n  tycho completions zsh > \"${fpath[1]}/_tycho\"\n  tycho completions fish > ~/.config/fish/completions/tycho.fish"
@@ -82,6 +92,8 @@ fn main() -> ExitCode {
         Command::Down(args) => down::run(&args),
         Command::Logs(args) => logs::run(&args),
         Command::Volumes(args) => volumes::run(&args),
+        Command::Quota(args) => quota::run(&args),
+        Command::Keepalive(args) => keepalive::run(&args),
         Command::Completions(args) => completions::run(&args, Cli::command()),
     };
     match result {

@@ -47,7 +47,7 @@ use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use tycho_api::{
     CompileRequest, CompileResponse, DeleteResponse, Health, KubeEvent, KubeEventList, Phase,
-    PolicyResponse, Problem, StartRequest, StartResponse, SystemList, SystemStatus,
+    PolicyResponse, Problem, QuotaReport, StartRequest, StartResponse, SystemList, SystemStatus,
     ValidateResponse, Volume, VolumeList, WhoAmI,
 };
 
@@ -391,6 +391,35 @@ impl Client {
             .call::<(), _>(Method::GET, &["api", "v1", "policy"], &[], None)
             .await?;
         Ok(answer.policy)
+    }
+
+    /// `GET /api/v1/quota`: your limits and what your systems hold, per resource.
+    pub async fn quota(&self) -> Result<QuotaReport, Error> {
+        self.call::<(), _>(Method::GET, &["api", "v1", "quota"], &[], None)
+            .await
+    }
+
+    /// `GET /api/v1/quota?user=…`: one user's quota (admins, or yourself).
+    pub async fn quota_of(&self, user: &str) -> Result<QuotaReport, Error> {
+        self.call::<(), _>(
+            Method::GET,
+            &["api", "v1", "quota"],
+            &[("user", user)],
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/systems/{guid}/keepalive`: counts as activity now (moves an idle cull,
+    /// not the maximum lifetime); the status after it.
+    pub async fn keepalive(&self, guid: &str) -> Result<SystemStatus, Error> {
+        self.call::<(), _>(
+            Method::POST,
+            &["api", "v1", "systems", guid, "keepalive"],
+            &[],
+            None,
+        )
+        .await
     }
 
     /// `DELETE /api/v1/systems/{guid}`: idempotent (a gone system is [`Deletion::Gone`]); its
