@@ -239,6 +239,17 @@ pub async fn delete_volume(name: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `GET /api/v1/quota`: the caller's limits and what their systems hold.
+pub async fn quota() -> Result<tycho_api::QuotaReport, Problem> {
+    json("GET", "/api/v1/quota", None).await
+}
+
+/// `POST /api/v1/systems/{guid}/keepalive`: counts as use now (moves an idle cull); the
+/// status after it.
+pub async fn keepalive(guid: &str) -> Result<tycho_api::SystemStatus, Problem> {
+    json("POST", &format!("/api/v1/systems/{guid}/keepalive"), None).await
+}
+
 /// `GET /api/v1/policy` (a `tycho_api::PolicyResponse`) as text, parsed by
 /// [`crate::model::parse_policy`] straight into the compiler's type: one typed pass, no
 /// intermediate `serde_json::Value` (which costs the dashboard kilobytes of code).

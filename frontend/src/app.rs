@@ -108,6 +108,8 @@ struct State {
     terminating: RwSignal<BTreeSet<String>>,
     /// The GUID whose delete awaits confirmation.
     confirm: RwSignal<Option<String>>,
+    /// The user's quota (`GET /api/v1/quota`), `None` until known or without a cluster.
+    quota: RwSignal<Option<tycho_api::QuotaReport>>,
     /// Bumped when volumes may have changed (a delete here): the volumes list asks again.
     volumes_changed: RwSignal<u32>,
     feed: RwSignal<Feed>,
@@ -163,6 +165,7 @@ impl State {
             terminating: RwSignal::new(BTreeSet::new()),
             confirm: RwSignal::new(None),
             volumes_changed: RwSignal::new(0),
+            quota: RwSignal::new(None),
             feed: RwSignal::new(Feed::Off),
             list_problem: RwSignal::new(None),
             now_ms: RwSignal::new(js_sys::Date::now()),

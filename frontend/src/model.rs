@@ -137,6 +137,8 @@ pub struct Analysis {
     pub resources: Vec<ServiceResources>,
     /// The files the text names that were not sent with it.
     pub missing: Vec<crate::bundle::Missing>,
+    /// What starting the plan takes of the user's quota (none without a plan).
+    pub asked: Option<tycho_api::Amounts>,
 }
 
 /// One service's CPU, memory and GPUs (its container's limits, else requests) against the caps.
@@ -207,6 +209,7 @@ pub fn analyze(
             ..Analysis::default()
         };
     };
+    let asked = Some(tycho_compiler::quota::asked(&plan));
     let objects = plan.documents();
     let yaml = tycho_compiler::Document::join(&objects);
     let mut documents: Vec<Document> = objects
@@ -231,6 +234,7 @@ pub fn analyze(
         name: plan.name.clone(),
         resources,
         missing,
+        asked,
     }
 }
 

@@ -588,6 +588,7 @@ async fn discovery_and_version_endpoints() {
         names,
         [
             "apps",
+            "coordination.k8s.io",
             "gateway.networking.k8s.io",
             "networking.k8s.io",
             "storage.k8s.io"

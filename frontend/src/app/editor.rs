@@ -256,18 +256,12 @@ fn EnvTable() -> impl IntoView {
 #[component]
 fn LaunchBar() -> impl IntoView {
     let state = expect_context::<State>();
-    let can_launch = move || {
-        state
-            .analysis
-            .with(|a| a.errors() == 0 && !a.documents.is_empty())
-            && state.launch.with(|l| *l != Launch::Sending)
-            && state.cluster.with(|c| c.as_ref().is_none_or(|c| c.0))
-    };
-    // Why Launch is disabled, said beside it.
+    // Why Launch is disabled, said beside it: errors, nothing to launch, no cluster, or a
+    // start the quota would refuse (the server's own check, made here before sending).
     let blocked = move || {
-        let (errors, empty) = state
+        let (errors, empty, asked) = state
             .analysis
-            .with(|a| (a.errors(), a.documents.is_empty()));
+            .with(|a| (a.errors(), a.documents.is_empty(), a.asked));
         if errors > 0 {
             let s = if errors == 1 { "" } else { "s" };
             Some(format!("Fix the {errors} error{s} above to launch."))
@@ -276,8 +270,37 @@ fn LaunchBar() -> impl IntoView {
         } else if state.cluster.with(|c| c.as_ref().is_some_and(|c| !c.0)) {
             Some("Launching needs a cluster: see the note at the top.".to_string())
         } else {
-            None
+            let refusal = state.quota.with(|q| q.as_ref()?.refusal(&asked?));
+            refusal.map(|r| format!("Over your quota: {r}."))
         }
+    };
+    let can_launch = move || blocked().is_none() && state.launch.with(|l| *l != Launch::Sending);
+    // The quota, asked again when the user's systems change (a start or delete anywhere).
+    let systems = Memo::new(move |_| {
+        state
+            .systems
+            .with(|list| list.iter().map(|s| s.guid.clone()).collect::<Vec<_>>())
+    });
+    Effect::new(move |_| {
+        systems.track();
+        state.user.track();
+        spawn_local(async move {
+            let report = api::quota().await.ok();
+            let _ = state.quota.try_set(report);
+        });
+    });
+    let quota_line = move || {
+        state.quota.with(|q| {
+            let limited: Vec<String> = q
+                .iter()
+                .flat_map(|q| &q.resources)
+                .filter(|l| l.limit.is_some())
+                .map(|l| l.text.clone())
+                .collect();
+            (!limited.is_empty()).then(|| {
+                view! { <p class="quota muted" id="quota">"Your quota: you use " {limited.join(" · ")} "."</p> }
+            })
+        })
     };
     let launch = move |_| {
         if !can_launch() {
@@ -327,6 +350,7 @@ fn LaunchBar() -> impl IntoView {
             </button>
             <span class="muted launch-why" id="launch-why">{blocked}</span>
         </div>
+        {quota_line}
         {outcome}
     }
 }

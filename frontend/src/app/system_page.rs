@@ -219,6 +219,7 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
             ": " {in_plain_words(&s, phase == "Terminating")}
             {(!detail.is_empty()).then(|| view! { <span class="muted">" " {detail}</span> })}
         </p>
+        {cull_warning(state, &s)}
         <dl class="facts">
             <div><dt>"GUID"</dt><dd><code>{s.guid.clone()}</code></dd></div>
             <div><dt>"Age"</dt><dd>{age}</dd></div>
@@ -232,6 +233,41 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
             })}
         </dl>
     }
+}
+
+/// The operator's lifetime rules are about to end the system: when and why, and (for an idle
+/// cull) a button that counts as use now. The maximum lifetime cannot be extended.
+fn cull_warning(state: State, s: &SystemStatus) -> Option<impl IntoView + use<>> {
+    if s.cull_at.is_empty() {
+        return None;
+    }
+    let idle = s.cull_reason == "idle";
+    let guid = s.guid.clone();
+    let keep = move |_| {
+        let guid = guid.clone();
+        spawn_local(async move {
+            match api::keepalive(&guid).await {
+                Ok(system) => state.apply(tycho_api::SystemEvent::Changed {
+                    system: Box::new(system),
+                }),
+                Err(p) => state.list_problem.set(Some(p)),
+            }
+        });
+    };
+    let words = if s.warning.is_empty() {
+        format!(
+            "It will be stopped at {} (its data is kept).",
+            local_time(&s.cull_at)
+        )
+    } else {
+        s.warning.clone()
+    };
+    Some(view! {
+        <p class="cull-warning" id="cull-warning" role="status">
+            <span aria-hidden="true">"⚠ "</span>{words} " "
+            {idle.then(|| view! { <button id="keepalive" on:click=keep>"Keep it running"</button> })}
+        </p>
+    })
 }
 
 /// `3:04:05 PM` in the reader's time zone, from RFC 3339.
