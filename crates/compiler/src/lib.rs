@@ -43,8 +43,8 @@ pub use tycho_yaml::render;
 // The positioned YAML tree the loader reads (its own crate: see tycho_yaml).
 pub use options::{
     AccessMode, CompileOptions, ConnectMode, ConnectOptions, EgressMode, GatewayOptions,
-    GatewayParent, HomePolicy, IngressOptions, Period, Policy, PrimaryPort, Resources,
-    SecurityProfile, ServerPods, ServiceType,
+    GatewayParent, HomePolicy, IngressOptions, Policy, PrimaryPort, Resources, SecurityProfile,
+    ServerPods, ServiceType,
 };
 pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 /// Kubernetes quantities as numbers (millicores, bytes), as the policy's caps and quotas read them.

@@ -40,9 +40,9 @@ impl LifetimePolicy {
     }
 }
 
-/// A duration as the policy writes it (`2h`, `90m`, `1h30m`, `45s`; a bare number is seconds),
-/// kept as written for `GET /api/v1/policy`. Zero is refused: leave the key out to turn a
-/// lifetime off.
+/// A duration as the policy writes it (`2h`, `90m`, `1h30m`, `45s`, days first as in `30d` or
+/// `1d12h`; a bare number is seconds), kept as written for `GET /api/v1/policy`: the lifetimes
+/// and `volume_ttl`. Zero is refused: leave the key out to turn it off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value", into = "String")]
 pub struct PolicyDuration {
@@ -79,7 +79,7 @@ impl TryFrom<serde_json::Value> for PolicyDuration {
             serde_json::Value::Number(n) => n.to_string(),
             other => return Err(format!("expected a duration like 2h or 30m, found {other}")),
         };
-        match crate::quantity::parse_duration_seconds(&text) {
+        match policy_seconds(&text) {
             Some(s) if s > 0 => Ok(PolicyDuration {
                 seconds: s as u64,
                 text,
@@ -92,6 +92,25 @@ impl TryFrom<serde_json::Value> for PolicyDuration {
             )),
         }
     }
+}
+
+/// Seconds of a policy duration: whole days first (`30d`, `1d12h`), then a compose duration.
+fn policy_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let Some((days, rest)) = text.split_once('d') else {
+        return crate::quantity::parse_duration_seconds(text);
+    };
+    if days.is_empty() || !days.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let rest = match rest {
+        "" => 0,
+        rest => crate::quantity::parse_duration_seconds(rest)?,
+    };
+    days.parse::<i64>()
+        .ok()?
+        .checked_mul(86_400)?
+        .checked_add(rest)
 }
 
 impl TryFrom<&str> for PolicyDuration {

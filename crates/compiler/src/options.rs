@@ -141,7 +141,7 @@ pub struct Policy {
     /// How long a claim kept by a delete (a system's volume, a reused one) lives on after its
     /// system was deleted, e.g. `30d`; the server's sweep removes it then (a claim a system
     /// mounts again is kept). Absent (the default): forever. Homes never expire.
-    pub volume_ttl: Option<Period>,
+    pub volume_ttl: Option<crate::lifetime::PolicyDuration>,
     /// Per-user limits on systems, CPU, memory and GPUs (the server enforces them at start).
     pub quota: crate::quota::QuotaPolicy,
     /// Idle culling, maximum lifetime and start timeout (the server's singleton task).
@@ -265,74 +265,6 @@ impl AccessMode {
     /// although Kubernetes lets pods on one node share it).
     pub fn single_system(mode: &str) -> bool {
         mode == "ReadWriteOnce" || mode == "ReadWriteOncePod"
-    }
-}
-
-/// A length of time written as whole units, e.g. `30d`, `12h`, `1d12h`, `90m`, `45s`; read
-/// and shown as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Period {
-    text: String,
-    seconds: u64,
-}
-
-impl Period {
-    /// `30d`, `12h`, `1d12h`, …: digits then `d`, `h`, `m` or `s`, repeated; more than zero.
-    pub fn parse(text: &str) -> Result<Period, String> {
-        let refuse = || {
-            format!(
-                "`{text}` is not a period: write whole days, hours, minutes or seconds, e.g. `30d`, `12h`, `1d12h`"
-            )
-        };
-        let mut seconds: u64 = 0;
-        let mut digits = String::new();
-        for c in text.trim().chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            let unit = match c {
-                'd' => 86_400,
-                'h' => 3_600,
-                'm' => 60,
-                's' => 1,
-                _ => return Err(refuse()),
-            };
-            let n: u64 = digits.parse().map_err(|_| refuse())?;
-            seconds = n
-                .checked_mul(unit)
-                .and_then(|s| seconds.checked_add(s))
-                .ok_or_else(refuse)?;
-            digits.clear();
-        }
-        if !digits.is_empty() || seconds == 0 {
-            return Err(refuse());
-        }
-        Ok(Period {
-            text: text.trim().to_string(),
-            seconds,
-        })
-    }
-
-    pub fn seconds(&self) -> u64 {
-        self.seconds
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl Serialize for Period {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Period {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Period::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -581,9 +513,15 @@ mod tests {
         assert_eq!(Policy::default().volume_ttl, None);
         let error = crate::parse_policy("home:\n  mountpath: /home\n").unwrap_err();
         assert!(error.contains("unknown field `mountpath`"), "{error}");
-        for bad in ["30", "0d", "thirty days", "1w", "", "d"] {
+        for (bad, says) in [
+            ("0d", "longer than 0"),
+            ("thirty days", "is not a duration"),
+            ("1w", "is not a duration"),
+            ("", "is not a duration"),
+            ("d", "is not a duration"),
+        ] {
             let error = crate::parse_policy(&format!("volume_ttl: \"{bad}\"\n")).unwrap_err();
-            assert!(error.contains("is not a period"), "{bad}: {error}");
+            assert!(error.contains(says), "{bad}: {error}");
         }
         // Shown as written (`GET /api/v1/policy`).
         let json = serde_json::to_value(crate::parse_policy("volume_ttl: 30d\n").unwrap()).unwrap();
