@@ -177,6 +177,47 @@ async fn an_idle_system_is_warned_then_culled_and_a_keepalive_postpones_it() {
     cluster.cleanup().await;
 }
 
+/// A file (a catalog entry for short sessions) asks for a shorter idle timeout than the
+/// policy's: it applies; a longer one would not (see `LifetimePolicy::shortened_by`).
+#[tokio::test]
+async fn a_files_shorter_idle_timeout_applies() {
+    let cluster = TestCluster::start("server-lifetime-file").await;
+    let clock = ManualClock::new(Timestamp::now());
+    let s = TestServer::start(
+        &cluster,
+        lifetime_settings(
+            &cluster,
+            "lifetime: {idle_timeout: 2h, warn_before: 10m}\n",
+            &clock,
+        ),
+    )
+    .await;
+    let text = format!(
+        "x-tycho:\n  lifetime: {{idle_timeout: 30m}}\nservices:\n  web:\n    image: {IMAGE}\n"
+    );
+    let guid = s.start_system(ALICE, &text, "short").await;
+    let t0 = created(&s, &guid).await;
+    let (_, status) = s.status(ALICE, &guid).await;
+    assert_eq!(status["lifetime"]["idle_timeout"], "30m", "{status}");
+
+    clock.set(minutes_after(t0, 19));
+    assert!(round(&s).await.actions.is_empty());
+    clock.set(minutes_after(t0, 20));
+    let r = round(&s).await;
+    assert_eq!(
+        r.actions,
+        [(
+            guid.clone(),
+            format!("warned: idle at {}", minutes_after(t0, 30))
+        )]
+    );
+    clock.set(minutes_after(t0, 30));
+    let r = round(&s).await;
+    assert_eq!(r.actions, [(guid.clone(), "culled: idle".to_string())]);
+    s.delete_gone(ALICE, &guid).await;
+    cluster.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_start_that_never_becomes_ready_is_marked_failed_and_removed_if_asked() {
     let cluster = TestCluster::start_fake("server-lifetime-start").await;

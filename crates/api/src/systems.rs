@@ -239,6 +239,27 @@ pub struct SystemStatus {
     /// longer applies); empty before, or when no lifetime is set.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub ready_at: String,
+    /// The file's own, shorter lifetimes (`x-tycho: {lifetime: …}`), as written; they apply
+    /// where they shorten the operator's (never longer, never one the policy leaves off).
+    #[serde(default, skip_serializing_if = "FileLifetime::is_empty")]
+    pub lifetime: FileLifetime,
+}
+
+/// `x-tycho: {lifetime: {idle_timeout, max_lifetime}}` of a system's file (durations as
+/// written, e.g. `30m`; empty: not asked).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileLifetime {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub idle_timeout: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub max_lifetime: String,
+}
+
+impl FileLifetime {
+    pub fn is_empty(&self) -> bool {
+        self.idle_timeout.is_empty() && self.max_lifetime.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,6 +28,9 @@ pub const ANNOTATION_SYSTEM_NAME: &str = "tycho.io/system-name";
 pub const ANNOTATION_PORTS: &str = "tycho.io/ports";
 /// JSON of the [`crate::ConnectTarget`]: how Tycho's proxy reaches the primary port.
 pub const ANNOTATION_CONNECT: &str = "tycho.io/connect";
+/// The file's own shorter lifetimes (`x-tycho: {lifetime: …}`) as JSON, on the Deployment: the
+/// server's lifetime task applies them where they shorten the policy's.
+pub const ANNOTATION_LIFETIME: &str = "tycho.io/lifetime";
 /// JSON of the requested resources of the whole pod: `{"cpu","gpus","memory"}`
 /// (see [`tycho_api::Resources::to_annotation`]).
 pub const ANNOTATION_RESOURCES: &str = "tycho.io/resources";

@@ -33,7 +33,40 @@ pub struct LifetimePolicy {
     pub warn_before: Option<PolicyDuration>,
 }
 
+/// A file's own, shorter lifetimes (`x-tycho: {lifetime: {idle_timeout, max_lifetime}}`, e.g.
+/// a catalog entry for short sessions). It can only shorten what the operator's policy sets:
+/// a user writes it, so it never lengthens or turns on a lifetime the policy leaves off.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifetimeRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<PolicyDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_lifetime: Option<PolicyDuration>,
+}
+
+impl LifetimeRequest {
+    pub fn is_empty(&self) -> bool {
+        self.idle_timeout.is_none() && self.max_lifetime.is_none()
+    }
+}
+
 impl LifetimePolicy {
+    /// The policy for one system whose file asks for `asked`: each of its lifetimes the shorter
+    /// of the policy's and the file's, where the policy sets one.
+    pub fn shortened_by(&self, asked: &LifetimeRequest) -> LifetimePolicy {
+        let shorter =
+            |policy: &Option<PolicyDuration>, file: &Option<PolicyDuration>| match (policy, file) {
+                (Some(p), Some(f)) if f.seconds() < p.seconds() => Some(f.clone()),
+                _ => policy.clone(),
+            };
+        LifetimePolicy {
+            idle_timeout: shorter(&self.idle_timeout, &asked.idle_timeout),
+            max_lifetime: shorter(&self.max_lifetime, &asked.max_lifetime),
+            ..self.clone()
+        }
+    }
+
     /// Whether the singleton task has anything to do.
     pub fn is_active(&self) -> bool {
         self.idle_timeout.is_some() || self.max_lifetime.is_some() || self.start_timeout.is_some()
@@ -124,6 +157,31 @@ impl TryFrom<&str> for PolicyDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_only_shortens_the_operators_lifetimes() {
+        let policy = crate::parse_policy("lifetime: {idle_timeout: 2h, warn_before: 5m}\n")
+            .expect("a policy")
+            .lifetime;
+        let asked = |idle: &str, max: &str| LifetimeRequest {
+            idle_timeout: PolicyDuration::try_from(idle).ok(),
+            max_lifetime: PolicyDuration::try_from(max).ok(),
+        };
+        let shorter = policy.shortened_by(&asked("30m", "1h"));
+        assert_eq!(
+            shorter.idle_timeout.as_ref().map(|d| d.seconds()),
+            Some(1800)
+        );
+        // The policy sets no maximum lifetime: the file cannot turn one on.
+        assert_eq!(shorter.max_lifetime, None);
+        assert_eq!(shorter.warn_before, policy.warn_before);
+        // Longer than the policy's: the policy's stands.
+        let longer = policy.shortened_by(&asked("8h", ""));
+        assert_eq!(
+            longer.idle_timeout.as_ref().map(|d| d.seconds()),
+            Some(7200)
+        );
+    }
 
     #[test]
     fn durations_read_as_written_and_bad_ones_are_refused() {

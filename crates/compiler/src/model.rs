@@ -29,6 +29,8 @@ pub struct System {
     pub stored: StoredFiles,
     /// `x-tycho: {home: …}`: the user's home claim, mounted in every service.
     pub home: Option<HomeRequest>,
+    /// `x-tycho: {lifetime: …}`: shorter lifetimes than the policy's, for this system.
+    pub lifetime: crate::lifetime::LifetimeRequest,
 }
 
 /// The top-level `x-tycho: {home: PATH}` (or `home: true`: at the policy's `home.mount_path`).

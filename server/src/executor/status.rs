@@ -145,6 +145,9 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
         cull_reason: annotation(super::ANNOTATION_CULL_REASON).unwrap_or_default(),
         warning: annotation(super::ANNOTATION_WARNING).unwrap_or_default(),
         ready_at: annotation(super::ANNOTATION_READY_AT).unwrap_or_default(),
+        lifetime: annotation(labels::ANNOTATION_LIFETIME)
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
     }
 }
 

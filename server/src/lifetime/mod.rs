@@ -125,7 +125,8 @@ impl Lifetimes {
             actions: Vec::new(),
         };
         for system in self.executor.list(&Filter::all()).await? {
-            for step in decide(&system, &self.policy, now) {
+            let policy = self.policy.shortened_by(&asked_by_file(&system.lifetime));
+            for step in decide(&system, &policy, now) {
                 match self.apply(&system, &step, now).await {
                     Ok(done) => round.actions.push((system.guid.clone(), done)),
                     Err(e) => {
@@ -247,4 +248,14 @@ pub async fn keepalive(
     executor.annotate(&system.object_name, &marks).await?;
     tracing::info!(guid, user = %caller.username, "keepalive");
     crate::ops::get(state, caller, guid).await
+}
+
+/// A status's file lifetimes as the compiler's type (what does not read as a duration, as
+/// nothing asked: the compiler checked it when the system started).
+fn asked_by_file(file: &tycho_api::FileLifetime) -> tycho_compiler::lifetime::LifetimeRequest {
+    let duration = |text: &str| tycho_compiler::lifetime::PolicyDuration::try_from(text).ok();
+    tycho_compiler::lifetime::LifetimeRequest {
+        idle_timeout: duration(&file.idle_timeout),
+        max_lifetime: duration(&file.max_lifetime),
+    }
 }

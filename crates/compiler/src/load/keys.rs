@@ -26,7 +26,11 @@ pub const X_TYCHO: &[(&str, &str)] = &[
     ("connect", ""),
     ("profile", ""),
     ("home", ""),
+    ("lifetime", ""),
 ];
+
+/// `x-tycho: {lifetime: …}`: a file's own, shorter lifetimes.
+pub const X_TYCHO_LIFETIME: &[(&str, &str)] = &[("idle_timeout", ""), ("max_lifetime", "")];
 
 /// A volume's `x-tycho:`: whether the next start of the same system mounts it again.
 pub const X_TYCHO_VOLUME: &[(&str, &str)] = &[("reuse", "")];

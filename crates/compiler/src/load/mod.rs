@@ -393,6 +393,7 @@ fn x_tycho(node: &Node, path: &str, r: &mut Reader, system: &mut System) {
                 ),
             },
             "home" => system.home = home_request(value, &kpath, r),
+            "lifetime" => system.lifetime = x_tycho_lifetime(value, &kpath, r),
             _ => r.unknown_key(key, &kpath, &known(keys::X_TYCHO)),
         }
     }
@@ -449,6 +450,31 @@ pub(crate) fn home_path_problem(path: &str) -> Option<&'static str> {
         return Some("holds `:` or a control character");
     }
     None
+}
+
+/// `lifetime: {idle_timeout: 30m, max_lifetime: 8h}`: durations as the policy writes them.
+fn x_tycho_lifetime(node: &Node, path: &str, r: &mut Reader) -> crate::lifetime::LifetimeRequest {
+    let mut asked = crate::lifetime::LifetimeRequest::default();
+    for (key, value) in r.map(node, path).unwrap_or(&[]) {
+        let name = key.text();
+        let kpath = child(path, &name);
+        let slot = match name.as_str() {
+            "idle_timeout" => &mut asked.idle_timeout,
+            "max_lifetime" => &mut asked.max_lifetime,
+            _ => {
+                r.unknown_key(key, &kpath, &known(keys::X_TYCHO_LIFETIME));
+                continue;
+            }
+        };
+        let Some(text) = r.string(value, &kpath) else {
+            continue;
+        };
+        match crate::lifetime::PolicyDuration::try_from(text.as_str()) {
+            Ok(duration) => *slot = Some(duration),
+            Err(why) => r.error(codes::INVALID_VALUE, why, value, &kpath),
+        }
+    }
+    asked
 }
 
 fn x_tycho_connect(node: &Node, path: &str, r: &mut Reader) -> ConnectSpec {

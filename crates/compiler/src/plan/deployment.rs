@@ -102,6 +102,12 @@ pub(crate) fn deployment(
             serde_json::to_string(target).unwrap_or_default(),
         );
     }
+    if !system.lifetime.is_empty() {
+        annotations.insert(
+            labels::ANNOTATION_LIFETIME.to_string(),
+            serde_json::to_string(&system.lifetime).unwrap_or_default(),
+        );
+    }
     meta.annotations = Some(annotations);
     let pod_annotations = annotation_map(system.services.iter().flat_map(|s| &s.labels));
     let has_claims = volumes
