@@ -193,6 +193,10 @@ pub struct SystemStatus {
     /// The cause in plain words.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// What the cluster or the container runtime said, as it said it: the raw text behind
+    /// `message` (dashboards fold it away; empty when there is none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
     pub ports: Vec<PortStatus>,
     /// The first published port's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -219,6 +219,7 @@ fn status_view(state: State, s: SystemStatus) -> impl IntoView {
             ": " {in_plain_words(&s, phase == "Terminating")}
             {(!detail.is_empty()).then(|| view! { <span class="muted">" " {detail}</span> })}
         </p>
+        {super::systems::raw_detail(&s.detail)}
         {cull_warning(state, &s)}
         <dl class="facts">
             <div><dt>"GUID"</dt><dd><code>{s.guid.clone()}</code></dd></div>

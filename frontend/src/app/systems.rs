@@ -24,6 +24,16 @@ pub(super) fn phase_of(state: State, s: &SystemStatus) -> (String, String) {
     (s.phase.as_str().to_string(), detail)
 }
 
+/// What the cluster or the runtime said, as it said it, folded under "Details" (the sentence
+/// before it is what people read first).
+pub(super) fn raw_detail(detail: &str) -> Option<impl IntoView + use<>> {
+    (!detail.is_empty()).then(|| {
+        view! {
+            <details class="raw"><summary>"Details"</summary><code>{detail.to_string()}</code></details>
+        }
+    })
+}
+
 /// Time since the system was created, kept current by `state.now_ms`.
 pub(super) fn age_of(state: State, s: &SystemStatus) -> String {
     if s.created.is_empty() {
@@ -224,6 +234,7 @@ fn SystemRow(guid: String) -> impl IntoView {
                     let detail = phase.with(|(_, d)| d.clone());
                     (!detail.is_empty()).then(|| view! { <span class="muted reason">" " {detail}</span> })
                 }}
+                {move || system.with(|s| s.as_ref().map(|s| raw_detail(&s.detail)))}
             </td>
             <td data-label="Ready" class="ready">{cell(|_, s| format!("{}/{}", s.ready, s.desired))}</td>
             <td data-label="Connect">{connect}</td>

@@ -22,6 +22,8 @@ struct Cause {
     phase: Phase,
     reason: String,
     message: String,
+    /// What the cluster or the container runtime said, as it said it (behind `message`).
+    detail: String,
 }
 
 /// Computes the status of one system. `guid` is the system's label value; `namespace` is used
@@ -75,13 +77,15 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
             phase: Phase::Terminating,
             reason: "Terminating".into(),
             message: "The system is being deleted.".into(),
+            detail: String::new(),
         })
     } else if incomplete {
         Some(Cause {
             phase: Phase::Pending,
             reason: "Incomplete".into(),
             message: "Not every object of the system exists yet, so no pod runs: the start is still creating them, or it was interrupted and the system will be removed.".into(),
-        })
+        detail: String::new(),
+})
     } else if desired > 0 && ready >= desired {
         None
     } else {
@@ -89,18 +93,22 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
             .or_else(|| deployment_cause(dep))
             .or_else(|| pods_cause(&live_pods))
     };
-    let (phase, reason, message) = match cause {
-        Some(c) => (c.phase, c.reason, c.message),
-        None if desired > 0 && ready >= desired => (Phase::Running, String::new(), String::new()),
+    let (phase, reason, message, detail) = match cause {
+        Some(c) => (c.phase, c.reason, c.message, c.detail),
+        None if desired > 0 && ready >= desired => {
+            (Phase::Running, String::new(), String::new(), String::new())
+        }
         None if live_pods.is_empty() => (
             Phase::Pending,
             "NoPods".into(),
             "Waiting for the cluster to create the pod.".into(),
+            String::new(),
         ),
         None => (
             Phase::Starting,
             "Starting".into(),
             "The pod is starting; not every container is ready yet.".into(),
+            String::new(),
         ),
     };
 
@@ -130,6 +138,7 @@ pub fn compute(guid: &str, objects: &Objects<'_>, namespace: &str, now: Timestam
         desired,
         reason,
         message,
+        detail,
         ports,
         url,
         created,
@@ -159,6 +168,7 @@ fn marked_failed(annotation: &impl Fn(&str) -> Option<String>) -> Option<Cause> 
         phase: Phase::Failed,
         message: annotation(super::ANNOTATION_FAILED_MESSAGE).unwrap_or_default(),
         reason,
+        detail: String::new(),
     })
 }
 
@@ -212,12 +222,14 @@ fn deployment_cause(dep: Option<&Deployment>) -> Option<Cause> {
                     message: format!(
                         "The namespace's resource quota does not leave room for this system: {msg}"
                     ),
+                    detail: String::new(),
                 });
             }
             return Some(Cause {
                 phase: Phase::Failed,
                 reason: c.reason.clone().unwrap_or_else(|| "ReplicaFailure".into()),
                 message: format!("The cluster cannot create the pod: {msg}"),
+                detail: String::new(),
             });
         }
         if c.type_ == "Progressing"
@@ -228,6 +240,7 @@ fn deployment_cause(dep: Option<&Deployment>) -> Option<Cause> {
                 phase: Phase::Failed,
                 reason: "ProgressDeadlineExceeded".into(),
                 message: "The system did not become ready in time.".into(),
+                detail: String::new(),
             });
         }
     }
@@ -255,24 +268,20 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                     "ErrImagePull" | "ImagePullBackOff" => Some(Cause {
                         phase: Phase::Failed,
                         reason: reason.clone(),
-                        message: with_detail(
-                            format!(
-                                "The image \"{image}\" of container \"{}\" cannot be pulled: check its name and tag, and that the registry is reachable and allows access.",
-                                cs.name
-                            ),
-                            &detail,
+                        message: format!(
+                            "The image \"{image}\" of container \"{}\" cannot be pulled: check its name and tag, and that the registry is reachable and allows access.",
+                            cs.name
                         ),
+                        detail: detail.to_string(),
                     }),
                     "InvalidImageName" => Some(Cause {
                         phase: Phase::Failed,
                         reason: reason.clone(),
-                        message: with_detail(
-                            format!(
-                                "The image name \"{image}\" of container \"{}\" is not valid.",
-                                cs.name
-                            ),
-                            &detail,
+                        message: format!(
+                            "The image name \"{image}\" of container \"{}\" is not valid.",
+                            cs.name
                         ),
+                        detail: detail.to_string(),
                     }),
                     "CrashLoopBackOff" => {
                         let exit = cs
@@ -288,6 +297,7 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                                 "Container \"{}\" keeps crashing: restarted {} times{exit}. Check its logs.",
                                 cs.name, cs.restart_count
                             ),
+                            detail: String::new(),
                         })
                     }
                     // The kubelet's words when the restricted profile meets an image whose USER is
@@ -300,16 +310,15 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                                 "The image \"{image}\" of container \"{}\" runs as root, which this server's policy does not allow: give the service a numeric `user:` (e.g. user: \"1000\") if the image supports running as another user, or ask the operator for the `baseline` profile.",
                                 cs.name
                             ),
+                            detail: String::new(),
                         })
                     }
                     "CreateContainerConfigError" | "CreateContainerError" | "RunContainerError" => {
                         Some(Cause {
                             phase: Phase::Failed,
                             reason: reason.clone(),
-                            message: with_detail(
-                                format!("Container \"{}\" cannot be created.", cs.name),
-                                &detail,
-                            ),
+                            message: format!("Container \"{}\" cannot be created.", cs.name),
+                            detail: detail.to_string(),
                         })
                     }
                     _ => None,
@@ -330,16 +339,15 @@ fn pods_cause(pods: &[&Pod]) -> Option<Cause> {
                         message: format!(
                             "The volume claim \"{claim}\" does not exist, so the pod cannot be scheduled: create it or fix the volume's claim name."
                         ),
-                    });
+                    detail: String::new(),
+});
                     continue;
                 }
                 found.push(Cause {
                     phase: Phase::Pending,
                     reason: "Unschedulable".into(),
-                    message: with_detail(
-                        "No node can run this system now (not enough CPU, memory or GPUs, or no matching node).".into(),
-                        c.message.as_deref().unwrap_or_default(),
-                    ),
+                    message: "No node can run this system now (not enough CPU, memory or GPUs, or no matching node).".into(),
+ detail: c.message.as_deref().unwrap_or_default().to_string(),
                 });
             }
         }
@@ -366,14 +374,6 @@ fn exact_owner(objects: &Objects<'_>) -> Option<String> {
     pods.chain(services)
         .find_map(|m| m.annotations.as_ref()?.get(labels::ANNOTATION_USERNAME))
         .cloned()
-}
-
-fn with_detail(message: String, detail: &str) -> String {
-    if detail.is_empty() {
-        message
-    } else {
-        format!("{message} ({detail})")
-    }
 }
 
 fn ports(annotation: Option<String>, services: &[&Service], namespace: &str) -> Vec<PortStatus> {
@@ -605,6 +605,9 @@ mod tests {
         assert_eq!(s.reason, "ImagePullBackOff");
         assert!(s.message.contains("cannot be pulled"), "{}", s.message);
         assert!(s.message.contains("nginx:bad"));
+        // The runtime's own words are beside the sentence, not in it.
+        assert!(!s.message.contains("Back-off"), "{}", s.message);
+        assert_eq!(s.detail, "Back-off pulling image");
         assert_eq!(s.containers[0].state, "waiting");
     }
 
@@ -663,7 +666,13 @@ mod tests {
         let s = run(&d, &[p], &[]);
         assert_eq!(s.phase, Phase::Pending);
         assert_eq!(s.reason, "Unschedulable");
-        assert!(s.message.contains("Insufficient cpu"));
+        assert!(
+            s.message.starts_with("No node can run this system now"),
+            "{}",
+            s.message
+        );
+        // Which resource is short is the scheduler's own detail.
+        assert!(s.detail.contains("Insufficient cpu"), "{}", s.detail);
     }
 
     #[test]

@@ -22,6 +22,9 @@ async fn delete_row(b: &Browser, name: &str, with_data: bool) {
     let row = format!(
         "[...document.querySelectorAll('tr[data-guid]')].find(r => r.textContent.includes('{name}'))"
     );
+    // The list may render after the volumes (two answers, either first).
+    b.wait_js(&format!("return {row} !== undefined"), WAIT)
+        .await;
     b.js(&format!(
         "{row}.querySelector('button.delete').click(); return true"
     ))

@@ -36,6 +36,10 @@ impl Progress {
         );
         if !s.message.is_empty() && s.phase != Phase::Running {
             what.push_str(&format!(": {}", s.message));
+            // What the runtime itself said, for a failure only: a progress line stays short.
+            if s.phase == Phase::Failed && !s.detail.is_empty() {
+                what.push_str(&format!(" ({})", s.detail));
+            }
         }
         let mut err = std::io::stderr();
         if self.tty {
