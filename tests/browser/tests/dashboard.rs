@@ -281,6 +281,16 @@ async fn a_failing_system_explains_itself_on_its_page() {
         .await;
         let status = b.wait_text("#plain-status", WAIT).await;
         assert!(!status.starts_with("Running"), "status: {status}");
+        // A sentence first; the runtime's own words folded under Details.
+        assert!(status.contains("cannot be pulled"), "status: {status}");
+        assert!(!status.contains("Back-off"), "status: {status}");
+        let folded = b
+            .js(
+                "const d = document.querySelector('.system-page details.raw');
+                 return d !== null && !d.open && d.textContent.includes('Back-off pulling image')",
+            )
+            .await;
+        assert_eq!(folded, serde_json::json!(true));
         b.screenshot("12-failing-system-page").await;
 
         // Launched from the editor, the same file is reported failed where it was launched,
