@@ -417,6 +417,24 @@ fn human_bytes(bytes: u64) -> String {
     size(bytes)
 }
 
+/// What a running system asks for, in the editor's units: `0.25 CPU · 256 MiB · 1 GPU` (a
+/// quantity that does not read is shown as written, a missing one as `–`).
+pub fn system_resources(r: &tycho_api::Resources) -> String {
+    let cpu = match r.cpu.as_str() {
+        "" => "–".to_string(),
+        text => tycho_compiler::parse_cpus(text).map_or_else(|| text.to_string(), cpus),
+    };
+    let memory = match r.memory.as_str() {
+        "" => "–".to_string(),
+        text => tycho_compiler::parse_kube_bytes(text).map_or_else(|| text.to_string(), size),
+    };
+    let gpus = match r.gpus {
+        0 => String::new(),
+        n => format!(" · {n} GPU"),
+    };
+    format!("{cpu} CPU · {memory}{gpus}")
+}
+
 /// A size for people: `10 GiB`, `512 MiB` (the dashboard's one unit style).
 pub fn size(bytes: u64) -> String {
     let b = bytes as f64;
@@ -664,6 +682,21 @@ mod tests {
 #[cfg(test)]
 mod volume_tests {
     use super::*;
+
+    #[test]
+    fn a_systems_resources_read_in_the_editors_units() {
+        let r = |cpu: &str, memory: &str, gpus: u32| tycho_api::Resources {
+            cpu: cpu.into(),
+            memory: memory.into(),
+            gpus,
+        };
+        assert_eq!(
+            system_resources(&r("250m", "256Mi", 0)),
+            "0.25 CPU · 256 MiB"
+        );
+        assert_eq!(system_resources(&r("2", "4Gi", 1)), "2 CPU · 4 GiB · 1 GPU");
+        assert_eq!(system_resources(&r("", "", 0)), "– CPU · –");
+    }
 
     fn volume(name: &str, bytes: u64) -> tycho_api::Volume {
         serde_json::from_value(serde_json::json!({

@@ -43,25 +43,9 @@ pub(super) fn age_of(state: State, s: &SystemStatus) -> String {
     model::age(((state.now_ms.get() - created) / 1000.0).max(0.0) as u64)
 }
 
-/// `2 CPU · 4Gi · 1 GPU` (what the pod asked for).
+/// `2 CPU · 4 GiB · 1 GPU` (what the pod asked for, in the editor's units).
 pub(super) fn resources_of(s: &SystemStatus) -> String {
-    let or_dash = |v: &str| {
-        if v.is_empty() {
-            "–".to_string()
-        } else {
-            v.to_string()
-        }
-    };
-    let gpus = if s.resources.gpus > 0 {
-        format!(" · {} GPU", s.resources.gpus)
-    } else {
-        String::new()
-    };
-    format!(
-        "{} CPU · {}{gpus}",
-        or_dash(&s.resources.cpu),
-        or_dash(&s.resources.memory)
-    )
+    model::system_resources(&s.resources)
 }
 
 /// One system of `state.systems`, by GUID: what a keyed row or the system page renders from, so
