@@ -2,6 +2,7 @@
 //! of compose keys that were not translated.
 
 use super::State;
+use crate::model::Document;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -11,13 +12,33 @@ pub(super) fn PreviewPane() -> impl IntoView {
     let state = expect_context::<State>();
     let tab = RwSignal::new(0_usize);
     let copied = RwSignal::new(false);
+    // The last objects of the chosen entry that compiled: while the file has errors they stay,
+    // greyed, instead of the preview disappearing at the first typo.
+    let last_good = RwSignal::new(None::<(Option<&'static str>, Vec<Document>)>);
+    Effect::new(move |_| {
+        let slug = state.selected.get();
+        let documents = state.analysis.with(|a| a.documents.clone());
+        if !documents.is_empty() {
+            last_good.set(Some((slug, documents)));
+        }
+    });
+    // What the preview shows, and whether it is that older version.
+    let shown = Memo::new(move |_| {
+        let documents = state.analysis.with(|a| a.documents.clone());
+        if !documents.is_empty() {
+            return (documents, false);
+        }
+        let slug = state.selected.get();
+        match last_good.get() {
+            Some((of, documents)) if of == slug => (documents, true),
+            _ => (Vec::new(), false),
+        }
+    });
+    let stale = move || shown.with(|(_, stale)| *stale);
     let current = move || {
-        state.analysis.with(|a| {
-            let i = tab.get().min(a.documents.len().saturating_sub(1));
-            a.documents
-                .get(i)
-                .map(|d| d.yaml.clone())
-                .unwrap_or_default()
+        shown.with(|(documents, _)| {
+            let i = tab.get().min(documents.len().saturating_sub(1));
+            documents.get(i).map(|d| d.yaml.clone()).unwrap_or_default()
         })
     };
     let copy = move |_| {
@@ -35,9 +56,9 @@ pub(super) fn PreviewPane() -> impl IntoView {
         let _ = super::download::save_file(&format!("{name}.yaml"), &yaml, "application/yaml");
     };
     let tabs = move || {
-        state.analysis.with(|a| {
-            let selected = tab.get().min(a.documents.len().saturating_sub(1));
-            a.documents
+        shown.with(|(documents, _)| {
+            let selected = tab.get().min(documents.len().saturating_sub(1));
+            documents
                 .iter()
                 .enumerate()
                 .map(|(i, d)| {
@@ -54,7 +75,7 @@ pub(super) fn PreviewPane() -> impl IntoView {
         })
     };
     let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
-        let n = state.analysis.with_untracked(|a| a.documents.len());
+        let n = shown.with_untracked(|(documents, _)| documents.len());
         if n == 0 {
             return;
         }
@@ -85,12 +106,17 @@ pub(super) fn PreviewPane() -> impl IntoView {
                 </div>
             </div>
             <Show
-                when=move || state.analysis.with(|a| !a.documents.is_empty())
+                when=move || shown.with(|(documents, _)| !documents.is_empty())
                 fallback=|| view! {
                     <p class="empty" id="no-preview">"Fix the errors to see the Kubernetes objects."</p>
                 }>
-                <div role="tablist" class="tabs" aria-label="Objects" on:keydown=on_tab_key>{tabs}</div>
-                <pre id="yaml" role="tabpanel" tabindex="0">{current}</pre>
+                {move || stale().then(|| view! {
+                    <p class="stale-note" id="stale-preview" role="status">
+                        "The file has errors: this is the preview of its last version without them."
+                    </p>
+                })}
+                <div role="tablist" class="tabs" class:stale=stale aria-label="Objects" on:keydown=on_tab_key>{tabs}</div>
+                <pre id="yaml" role="tabpanel" tabindex="0" class:stale=stale>{current}</pre>
             </Show>
             {move || {
                 let list = state.analysis.with(|a| a.not_translated.clone());

@@ -89,7 +89,21 @@ async fn launch_watch_and_delete_from_the_browser() {
         assert_eq!(marked, serde_json::json!(["5"]));
         b.wait_text(".highlights .hl.error[data-line='5']", WAIT)
             .await;
-        b.wait_text("#no-preview", WAIT).await;
+        // The preview stays, greyed, as the last version without errors (the nginx card's).
+        let note = b.wait_text("#stale-preview", WAIT).await;
+        assert!(note.starts_with("The file has errors"), "{note}");
+        let stale = b
+            .js("const y = document.getElementById('yaml');
+                 return y.classList.contains('stale') && y.textContent.includes('kind: Deployment')")
+            .await;
+        assert_eq!(stale, serde_json::json!(true));
+        assert!(
+            b.js("return document.getElementById('download').disabled")
+                .await
+                .as_bool()
+                .unwrap_or(false),
+            "no download of an outdated preview"
+        );
         assert!(
             b.js("return document.getElementById('launch').disabled")
                 .await
