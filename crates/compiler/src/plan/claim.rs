@@ -22,11 +22,12 @@
 //! Neither `reuse` nor `home` claims carry a GUID label: nothing that removes a system by its
 //! GUID reaches them.
 
+use super::checks::report::error;
 use super::identity::{Identity, annotation_map};
 use crate::codes;
 use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::labels;
-use crate::model::{HomeRequest, MountSource, Pos, System, VolumeDecl};
+use crate::model::{HomeRequest, MountSource, System, VolumeDecl};
 use crate::options::Policy;
 use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimSpec, VolumeResourceRequirements,
@@ -236,29 +237,22 @@ fn home_claim(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<PersistentVolumeClaim> {
     let request = system.home.as_ref()?;
-    let error = |message: String, code: &str, pos: &Pos| Diagnostic {
-        severity: Severity::Error,
-        code: code.into(),
-        message,
-        path: pos.path.clone(),
-        line: pos.line,
-        column: pos.column,
-        file: String::new(),
-    };
     let Some(offered) = &policy.home else {
-        diagnostics.push(error(
-            "this file asks for a home folder (`x-tycho.home`), but the operator's policy offers none (no `home:` in the policy); remove `home`, or ask the operator for homes".into(),
+        error(
+            diagnostics,
             codes::HOME_NOT_OFFERED,
+            "this file asks for a home folder (`x-tycho.home`), but the operator's policy offers none (no `home:` in the policy); remove `home`, or ask the operator for homes".into(),
             &request.pos,
-        ));
+        );
         return None;
     };
     let Some(mount) = home_mount(system, identity, policy) else {
-        diagnostics.push(error(
-            "`home: true` mounts the home at the policy's `home.mount_path`, but the policy names none; write the path, e.g. `home: /home/jovyan`".into(),
+        error(
+            diagnostics,
             codes::INVALID_VALUE,
+            "`home: true` mounts the home at the policy's `home.mount_path`, but the policy names none; write the path, e.g. `home: /home/jovyan`".into(),
             &request.pos,
-        ));
+        );
         return None;
     };
     check_home_target(system, request, &mount.path, diagnostics);
@@ -301,15 +295,15 @@ fn check_home_target(
         let taken = service.volumes.iter().any(|m| same(&m.target))
             || service.tmpfs.iter().any(|t| same(&t.target));
         if taken {
-            diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                code: codes::CONFLICTING_KEYS.into(),
-                message: format!("the home is mounted at `{path}` in every service, but service `{}` already mounts something there; mount the home elsewhere or move that volume", service.name),
-                path: request.pos.path.clone(),
-                line: request.pos.line,
-                column: request.pos.column,
-                file: String::new(),
-            });
+            error(
+                diagnostics,
+                codes::CONFLICTING_KEYS,
+                format!(
+                    "the home is mounted at `{path}` in every service, but service `{}` already mounts something there; mount the home elsewhere or move that volume",
+                    service.name
+                ),
+                &request.pos,
+            );
         }
     }
 }

@@ -14,7 +14,7 @@ mod host_paths;
 mod limits;
 mod port_clashes;
 mod privileges;
-mod report;
+pub(super) mod report;
 
 /// Every check, in an order the diagnostics keep (several may point at the same text).
 pub(crate) fn check(system: &System, options: &CompileOptions, out: &mut Vec<Diagnostic>) {
