@@ -12,7 +12,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, ObjectList, Patch, PatchParams, PostParams};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tycho_api::{Volume, VolumeKind, VolumeRef, VolumeUser};
@@ -276,16 +276,9 @@ impl KubeExecutor {
             Some(user) => labels::user_selector(user),
             None => labels::all_systems_selector(),
         };
-        let lp = ListParams::default().labels(&labels::claim_selector(filter.username.as_deref()));
-        let (claims, holders) = futures::try_join!(
-            async {
-                self.api::<PersistentVolumeClaim>()
-                    .list(&lp)
-                    .await
-                    .map_err(exec_error)
-            },
-            self.claim_holders(&systems, owner.as_deref()),
-        )?;
+        let (claims, holders) = self
+            .claims_and_holders(filter.username.as_deref(), &systems, owner.as_deref())
+            .await?;
         let now = (self.clock)();
         let mut volumes: Vec<Volume> = claims
             .items
@@ -304,17 +297,8 @@ impl KubeExecutor {
         let Some(ttl) = self.volume_ttl else {
             return Ok(Vec::new());
         };
-        let lp = ListParams::default().labels(&labels::claim_selector(None));
         let all = labels::all_systems_selector();
-        let (claims, holders) = futures::try_join!(
-            async {
-                self.api::<PersistentVolumeClaim>()
-                    .list(&lp)
-                    .await
-                    .map_err(exec_error)
-            },
-            self.claim_holders(&all, None),
-        )?;
+        let (claims, holders) = self.claims_and_holders(None, &all, None).await?;
         let now = (self.clock)();
         let mut removed = Vec::new();
         for claim in &claims.items {
@@ -343,6 +327,26 @@ impl KubeExecutor {
 
     /// The systems (pods and Deployments the selector matches, of `owner` when given) that
     /// mount each claim. A system counts as terminating only when all of it is being deleted.
+    /// The claims of `user` (everyone's: `None`) and, at the same time, which of the systems
+    /// `systems` selects mount them.
+    async fn claims_and_holders(
+        &self,
+        user: Option<&str>,
+        systems: &str,
+        owner: Option<&str>,
+    ) -> Result<(ObjectList<PersistentVolumeClaim>, Holders), ExecError> {
+        let lp = ListParams::default().labels(&labels::claim_selector(user));
+        futures::try_join!(
+            async {
+                self.api::<PersistentVolumeClaim>()
+                    .list(&lp)
+                    .await
+                    .map_err(exec_error)
+            },
+            self.claim_holders(systems, owner),
+        )
+    }
+
     async fn claim_holders(
         &self,
         selector: &str,
