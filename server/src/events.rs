@@ -1,7 +1,8 @@
-//! Change feed for Server-Sent Events: one background poller lists every system every few
-//! seconds while anybody listens; each stream filters what its caller may see and sends diffs.
-//! New streams start from the hub's latest listing too (one listing when it is stale, shared
-//! by every stream that needs it then), so a crowd of new streams costs one listing, not one
+//! Change feed for Server-Sent Events: while anybody listens, one background task lists every
+//! system when the executor's watches report a change (or, for a backend without watches,
+//! every few seconds); each stream filters what its caller may see and sends diffs. New
+//! streams start from the hub's latest listing too (one listing when it is stale, shared by
+//! every stream that needs it then), so a crowd of new streams costs one listing, not one
 //! each. The hub also counts streams (per user and in all) and ends them on shutdown.
 
 use crate::config::StreamLimits;
@@ -21,8 +22,9 @@ pub struct EventHub {
     interval: Duration,
     tx: Arc<watch::Sender<Snapshot>>,
     rx: watch::Receiver<Snapshot>,
-    /// When the value in `tx` was listed (`None`: never).
-    listed_at: Arc<Mutex<Option<Instant>>>,
+    /// When the value in `tx` was listed (`None`: never), and the executor's change count
+    /// then.
+    listed_at: Arc<Mutex<Option<Listed>>>,
     /// One listing at a time for streams that found the latest one stale.
     refreshing: tokio::sync::Mutex<()>,
     poller_started: Mutex<bool>,
@@ -30,6 +32,20 @@ pub struct EventHub {
     streams: Arc<Mutex<HashMap<String, usize>>>,
     shutdown: watch::Sender<bool>,
 }
+
+/// When a listing was made, and how many changes the executor had reported by then.
+#[derive(Debug, Clone, Copy)]
+struct Listed {
+    at: Instant,
+    changes: Option<u64>,
+}
+
+/// How long the lister waits after a change for more (a start touches several objects).
+const COALESCE: Duration = Duration::from_millis(50);
+
+/// How often a listing is renewed while no change comes, with watches: time alone changes
+/// little in a status (ages, cull deadlines move by the clock), and it costs no API call.
+const QUIET_RELIST: Duration = Duration::from_secs(30);
 
 /// A stream's place in the hub's count; gives it back when dropped.
 pub struct StreamSlot {
@@ -102,19 +118,39 @@ impl EventHub {
         if let Some(fresh) = self.fresh() {
             return fresh; // listed while this stream waited
         }
+        let changes = self.executor.as_ref().and_then(|e| e.changes());
+        let before = changes.as_ref().map(|c| *c.borrow());
         let listed: Snapshot = Arc::new(match &self.executor {
             Some(e) => e.list(&Filter::all()).await.map_err(|e| e.to_string()),
             None => Err("no cluster is configured".into()),
         });
-        publish(&self.tx, &self.listed_at, listed.clone());
+        publish(&self.tx, &self.listed_at, listed.clone(), before);
         listed
     }
 
+    /// The latest listing, if nothing changed since: with watches, no change was reported (and
+    /// it is younger than [`QUIET_RELIST`], or than the interval after an error); without,
+    /// it is younger than the polling interval.
     fn fresh(&self) -> Option<Snapshot> {
-        let listed_at = *lock(&self.listed_at);
-        listed_at
-            .filter(|at| at.elapsed() < self.interval)
-            .map(|_| self.rx.borrow().clone())
+        let listed = (*lock(&self.listed_at))?;
+        let now = self
+            .executor
+            .as_ref()
+            .and_then(|e| e.changes())
+            .map(|c| *c.borrow());
+        let snapshot = self.rx.borrow().clone();
+        let fresh = match (listed.changes, now) {
+            (Some(then), Some(now)) => {
+                let ttl = if snapshot.is_ok() {
+                    QUIET_RELIST
+                } else {
+                    self.interval
+                };
+                then == now && listed.at.elapsed() < ttl
+            }
+            _ => listed.at.elapsed() < self.interval,
+        };
+        fresh.then_some(snapshot)
     }
 
     /// A place for one more stream of `user`, or 429 (the user's limit) / 503 (the server's).
@@ -158,38 +194,73 @@ impl EventHub {
     }
 }
 
-fn publish(tx: &watch::Sender<Snapshot>, listed_at: &Mutex<Option<Instant>>, listed: Snapshot) {
-    *lock(listed_at) = Some(Instant::now());
+fn publish(
+    tx: &watch::Sender<Snapshot>,
+    listed_at: &Mutex<Option<Listed>>,
+    listed: Snapshot,
+    changes: Option<u64>,
+) {
+    *lock(listed_at) = Some(Listed {
+        at: Instant::now(),
+        changes,
+    });
     tx.send_replace(listed);
 }
 
+/// Lists every system while a stream listens: after each change the executor's watches report
+/// (coalesced), and every [`QUIET_RELIST`] without one; every `interval` after a failed
+/// listing (a watch may have resumed without news) and for backends without watches.
 async fn poll(
     tx: Arc<watch::Sender<Snapshot>>,
-    listed_at: Arc<Mutex<Option<Instant>>>,
+    listed_at: Arc<Mutex<Option<Listed>>>,
     executor: Arc<dyn Executor>,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = executor.changes();
     loop {
+        let failed = tx.borrow().is_err();
+        let wait = match &changes {
+            Some(_) if !failed => QUIET_RELIST,
+            _ => interval,
+        };
+        let changed = async {
+            match changes.as_mut() {
+                Some(c) => {
+                    if c.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                    tokio::time::sleep(COALESCE).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = ticker.tick() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = changed => {}
             _ = shutdown.wait_for(|down| *down) => return,
         }
-        // The hub itself holds one receiver: poll only while a stream listens.
+        // The hub itself holds one receiver: list only while a stream listens.
         if tx.receiver_count() <= 1 {
             continue;
         }
-        let fresh = lock(&listed_at).is_some_and(|at| at.elapsed() < interval / 2);
-        if fresh {
-            continue; // a new stream has just listed
+        let before = changes.as_mut().map(|c| *c.borrow_and_update());
+        let just_listed = lock(&listed_at)
+            .is_some_and(|l| l.changes.is_some() && l.changes == before && before.is_some());
+        if just_listed && !failed {
+            continue; // a new stream has listed since the change
+        }
+        if changes.is_none() {
+            let fresh = lock(&listed_at).is_some_and(|l| l.at.elapsed() < interval / 2);
+            if fresh {
+                continue; // a new stream has just listed
+            }
         }
         let listed = executor
             .list(&Filter::all())
             .await
             .map_err(|e| e.to_string());
-        publish(&tx, &listed_at, Arc::new(listed));
+        publish(&tx, &listed_at, Arc::new(listed), before);
     }
 }
 

@@ -219,6 +219,9 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
         .as_ref()
         .map(|ttl| Duration::from_secs(ttl.seconds()));
     let executor = executor.map(|e| Arc::new(e.with_volume_ttl(volume_ttl)) as Arc<dyn Executor>);
+    if let Some(executor) = &executor {
+        executor.changes(); // starts the watches: `/readyz` waits for their first lists
+    }
     Ok(AppState::new(settings, executor, reason))
 }
 

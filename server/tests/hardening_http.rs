@@ -667,6 +667,12 @@ async fn an_error_is_not_followed_by_an_empty_snapshot() {
     let s = TestServer::on(&cluster).await;
     let guid = s.start_system(ALICE, &compose(IMAGE), "web").await;
     fake.set_unreachable(true);
+    // Reads answer from the watches: once they notice, the server says the cluster is down.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.client(ALICE).list().await.is_ok() {
+        assert!(Instant::now() < deadline, "the outage was never noticed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut r = open_stream(&s.base, ALICE).await;
     assert_eq!(r.status(), StatusCode::OK);
     let (text, _) = read_sse(&mut r, Duration::from_secs(5), |e| has(e, "error")).await;

@@ -1,6 +1,7 @@
 //! The Kubernetes backend: creates a plan's objects in one namespace, computes status from
 //! label-selected lists (one call per kind), deletes by label.
 
+use super::cache::{Cache, Kind};
 use super::status::{Objects, compute};
 use super::view;
 use super::{
@@ -10,7 +11,7 @@ use super::{
 use axum::body::Bytes;
 use futures::future::BoxFuture;
 use futures::{AsyncBufRead, AsyncReadExt, StreamExt};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, PersistentVolumeClaim, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -18,11 +19,13 @@ use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, LogParams,
     PostParams,
 };
+use kube::runtime::reflector::ObjectRef;
 use kube::{Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tycho_api::{KubeEvent, SystemStatus};
 use tycho_compiler::plan::gateway;
@@ -53,6 +56,27 @@ fn no_http_route_kind() -> ExecError {
     }
 }
 
+/// How long a start or delete waits for the watch cache to show it (see `settle`).
+const CACHE_SETTLE: Duration = Duration::from_secs(5);
+
+/// Listed objects as the cache holds them.
+fn shared<T>(objects: Vec<T>) -> Vec<Arc<T>> {
+    objects.into_iter().map(Arc::new).collect()
+}
+
+/// Whether resource version `seen` is `wanted` or later. Versions are opaque strings to
+/// clients, but the API server's are etcd revisions (numbers); other strings compare equal.
+fn at_least(seen: Option<&str>, wanted: Option<&str>) -> bool {
+    match (seen, wanted) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(seen), Some(wanted)) => match (seen.parse::<u64>(), wanted.parse::<u64>()) {
+            (Ok(seen), Ok(wanted)) => seen >= wanted,
+            _ => seen == wanted,
+        },
+    }
+}
+
 /// How long one executor operation (a start, a list, a delete) may take in all, by default.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -74,6 +98,9 @@ pub struct KubeExecutor {
     pub volume_ttl: Option<Duration>,
     /// When it is now (kept claims' release times, their expiry).
     pub(super) clock: Clock,
+    /// What the watches hold, started by the first read (see [`KubeExecutor::cache`]); shared
+    /// by clones, its watches end with the last one.
+    cache: Arc<OnceLock<Cache>>,
 }
 
 impl KubeExecutor {
@@ -85,6 +112,7 @@ impl KubeExecutor {
             sweep_grace: DEFAULT_SWEEP_GRACE,
             volume_ttl: None,
             clock: super::system_clock(),
+            cache: Arc::default(),
         }
     }
 
@@ -267,12 +295,14 @@ impl KubeExecutor {
         if let Some(route) = &plan.http_route {
             self.create_http_route(&pp, plan, route, &owner).await?;
         }
-        self.complete(&owner.name, replicas).await?;
+        let version = self.complete(&owner.name, replicas).await?;
+        self.settle_deployment("start", &owner.name, version).await;
         Ok(self.started(plan, service.as_ref()))
     }
 
-    /// The start's last step: the planned replicas, and the incomplete mark removed.
-    async fn complete(&self, name: &str, replicas: i32) -> Result<(), ExecError> {
+    /// The start's last step: the planned replicas, and the incomplete mark removed. Answers
+    /// the Deployment's new resource version.
+    async fn complete(&self, name: &str, replicas: i32) -> Result<Option<String>, ExecError> {
         let patch = serde_json::json!({
             "metadata": {"annotations": {super::ANNOTATION_COMPLETE: null}},
             "spec": {"replicas": replicas},
@@ -284,7 +314,7 @@ impl KubeExecutor {
         self.api::<Deployment>()
             .patch(name, &params, &kube::api::Patch::Merge(&patch))
             .await
-            .map(|_| ())
+            .map(|d| d.metadata.resource_version)
             .map_err(exec_error)
     }
 
@@ -371,34 +401,129 @@ impl KubeExecutor {
         }
     }
 
+    /// The watch cache, started on first use, once every kind is listed. A watch whose last
+    /// word was an error may have resumed since without news: one list of that kind tells
+    /// (and while the cluster is down, callers get its error instead of old answers).
+    pub(super) async fn cache(&self) -> Result<&Cache, ExecError> {
+        let cache = self.started_cache();
+        cache.synced(self.deadline / 2).await?;
+        for (kind, error) in cache.failing() {
+            self.list_one(kind).await.inspect_err(|_| {
+                tracing::debug!(kind = kind.name(), watch_error = %error, "the watch is failing");
+            })?;
+            cache.clear_error(kind);
+        }
+        Ok(cache)
+    }
+
+    /// Waits until the cache shows what a write of this replica just did (`done`), so the
+    /// caller's next read sees it; bounded: past [`CACHE_SETTLE`] it logs and goes on.
+    async fn settle(&self, what: &str, done: impl Fn(&Cache) -> bool) {
+        let Ok(cache) = self.cache().await else {
+            return; // the read will say what is wrong
+        };
+        if cache.wait_until(CACHE_SETTLE, done).await.is_err() {
+            tracing::warn!(
+                what,
+                "the watch cache did not show the change within {CACHE_SETTLE:?}; reads lag behind"
+            );
+        }
+    }
+
+    /// The watch cache, its watches started on first use (they fill it in the background).
+    fn started_cache(&self) -> &Cache {
+        self.cache
+            .get_or_init(|| Cache::start(&self.client, &self.namespace))
+    }
+
+    /// [`KubeExecutor::settle`] until the cache holds Deployment `name` at `version` or later.
+    async fn settle_deployment(&self, what: &str, name: &str, version: Option<String>) {
+        let key = ObjectRef::<view::Deployment>::new(name).within(&self.namespace);
+        self.settle(what, |cache| {
+            let cached = cache.deployments.get(&key);
+            cached.is_some_and(|d| {
+                at_least(d.metadata.resource_version.as_deref(), version.as_deref())
+            })
+        })
+        .await;
+    }
+
+    /// One object of `kind` (metadata only), to learn whether the API server answers.
+    async fn list_one(&self, kind: Kind) -> Result<(), ExecError> {
+        let lp = ListParams::default().limit(1);
+        let listed = match kind {
+            Kind::Deployments => self.api::<Deployment>().list_metadata(&lp).await.map(drop),
+            Kind::Pods => self.api::<Pod>().list_metadata(&lp).await.map(drop),
+            Kind::Services => self.api::<Service>().list_metadata(&lp).await.map(drop),
+            Kind::Events => self.api::<Event>().list_metadata(&lp).await.map(drop),
+        };
+        listed.map_err(exec_error)
+    }
+
+    /// Status from the cache: no API call.
     async fn list_systems(&self, filter: &Filter) -> Result<Vec<SystemStatus>, ExecError> {
+        let cache = self.cache().await?;
+        // What the label selectors of a list would pick: by GUID, by the sanitised username
+        // label (ownership is decided below, exactly), or every system.
+        let user_label = filter.username.as_deref().map(labels::username_label);
+        let picked = |meta: &view::Meta| {
+            let Some(l) = meta.labels.as_ref() else {
+                return false;
+            };
+            match (&filter.guid, &user_label) {
+                (Some(guid), _) => l.get(labels::GUID) == Some(guid),
+                (None, Some(user)) => l.get(labels::USERNAME) == Some(user),
+                (None, None) => true,
+            }
+        };
+        let deployments = cache.deployments.state_filter(|d| picked(&d.metadata));
+        let pods = cache.pods.state_filter(|p| picked(&p.metadata));
+        let services = cache.services.state_filter(|s| picked(&s.metadata));
+        Ok(self.statuses(filter, &deployments, &pods, &services))
+    }
+
+    /// Status listed from the API server (one list per kind), for decisions that must see
+    /// what another replica has just done (its start may not have reached our watches yet).
+    async fn list_from_cluster(&self, filter: &Filter) -> Result<Vec<SystemStatus>, ExecError> {
         let selector = match (&filter.guid, &filter.username) {
             (Some(guid), _) => labels::system_selector(guid),
-            // The sanitised label narrows the lists; ownership is decided below, exactly.
             (None, Some(user)) => labels::user_selector(user),
             (None, None) => labels::all_systems_selector(),
         };
         let lp = ListParams::default().labels(&selector);
-        // One list per kind, read into views that hold only what status needs: most of a
-        // list answer (pod templates, probes, IPs) is skipped instead of deserialised.
         let (deployments, pods, services) = futures::try_join!(
             self.list_view::<Deployment, view::Deployment>(&lp),
             self.list_view::<Pod, view::Pod>(&lp),
             self.list_view::<Service, view::Service>(&lp),
         )?;
+        Ok(self.statuses(
+            filter,
+            &shared(deployments),
+            &shared(pods),
+            &shared(services),
+        ))
+    }
 
+    /// The status of each system these objects make up, of the filter's owner only.
+    fn statuses(
+        &self,
+        filter: &Filter,
+        deployments: &[Arc<view::Deployment>],
+        pods: &[Arc<view::Pod>],
+        services: &[Arc<view::Service>],
+    ) -> Vec<SystemStatus> {
         let mut groups: HashMap<String, Objects<'_>> = HashMap::new();
-        for d in &deployments {
+        for d in deployments {
             if let Some(guid) = guid_of(&d.metadata) {
                 groups.entry(guid).or_default().deployment = Some(d);
             }
         }
-        for p in &pods {
+        for p in pods {
             if let Some(guid) = guid_of(&p.metadata) {
                 groups.entry(guid).or_default().pods.push(p);
             }
         }
-        for s in &services {
+        for s in services {
             if let Some(guid) = guid_of(&s.metadata) {
                 groups.entry(guid).or_default().services.push(s);
             }
@@ -413,7 +538,7 @@ impl KubeExecutor {
             })
             .collect();
         systems.sort_by(|a, b| (&a.created, &a.guid).cmp(&(&b.created, &b.guid)));
-        Ok(systems)
+        systems
     }
 
     /// Lists objects of kind `K` in the namespace as views `V` (the same request `Api::list`
@@ -490,6 +615,17 @@ impl KubeExecutor {
         } else {
             Deleted::Terminating
         };
+        let of_guid = |meta: &view::Meta| guid_of(meta).as_deref() == Some(guid);
+        self.settle("delete", |cache| {
+            let standing = cache
+                .deployments
+                .find(|d| of_guid(&d.metadata) && d.metadata.deletion_timestamp.is_none());
+            standing.is_none()
+                && (deleted == Deleted::Terminating
+                    || (cache.pods.find(|p| of_guid(&p.metadata)).is_none()
+                        && cache.services.find(|s| of_guid(&s.metadata)).is_none()))
+        })
+        .await;
         Ok(Removal {
             deleted,
             kept,
@@ -498,60 +634,69 @@ impl KubeExecutor {
     }
 
     /// The events of every object of the system named `object_name` (Deployment, ReplicaSets,
-    /// pods, claims, Service …), asked per object by field selector: a busy namespace's events
-    /// are not all listed for one system.
+    /// pods and Service, whose names start with it, and the claims it mounts), from the cache.
     async fn system_events(&self, object_name: &str) -> Result<Vec<KubeEvent>, ExecError> {
         if object_name.is_empty() {
             return Ok(Vec::new());
         }
-        let lp = ListParams::default().labels(&instance_selector(object_name));
-        let (rs_api, pods_api, claims_api) = (
-            self.api::<ReplicaSet>(),
-            self.api::<Pod>(),
-            self.api::<PersistentVolumeClaim>(),
-        );
-        let (replica_sets, pods, claims) = futures::try_join!(
-            rs_api.list_metadata(&lp),
-            pods_api.list_metadata(&lp),
-            claims_api.list_metadata(&lp),
-        )
-        .map_err(exec_error)?;
-        let mut names: Vec<String> = std::iter::once(object_name.to_string())
+        let cache = self.cache().await?;
+        let ours = |meta: &view::Meta| {
+            meta.name.as_deref() == Some(object_name)
+                || meta.labels.as_ref().and_then(|l| l.get(labels::INSTANCE))
+                    == Some(&object_name.to_string())
+        };
+        let specs: Vec<view::PodSpec> = cache
+            .deployments
+            .state_filter(|d| ours(&d.metadata))
+            .iter()
+            .filter_map(|d| d.spec.as_ref()?.template.spec.clone())
             .chain(
-                replica_sets
-                    .items
-                    .into_iter()
-                    .filter_map(|o| o.metadata.name),
+                cache
+                    .pods
+                    .state_filter(|p| ours(&p.metadata))
+                    .iter()
+                    .filter_map(|p| p.spec.clone()),
             )
-            .chain(pods.items.into_iter().filter_map(|o| o.metadata.name))
-            .chain(claims.items.into_iter().filter_map(|o| o.metadata.name))
             .collect();
-        names.sort();
-        names.dedup();
-        let events_api = self.api::<Event>();
-        let per_object = futures::future::try_join_all(names.iter().map(|name| {
-            let lp = ListParams::default().fields(&format!("involvedObject.name={name}"));
-            let events_api = &events_api;
-            async move { events_api.list(&lp).await.map(|l| l.items) }
-        }))
-        .await
-        .map_err(exec_error)?;
+        let claims: HashSet<&str> = specs
+            .iter()
+            .flat_map(|spec| &spec.volumes)
+            .filter_map(|v| v.persistent_volume_claim.as_ref())
+            .map(|c| c.claim_name.as_str())
+            .collect();
+        let events = cache.events.state_filter(|e| {
+            e.involved_object.name.as_deref().is_some_and(|name| {
+                super::kube_events::belongs_to(name, object_name) || claims.contains(name)
+            })
+        });
         Ok(super::kube_events::newest(
-            per_object.into_iter().flatten().collect(),
+            events.iter().map(|e| Event::clone(e)).collect(),
         ))
     }
 
-    /// The pod whose log to read: of the system's pods (a rollout may briefly have two), the
-    /// newest that is not terminating, else the newest terminating one.
-    async fn log_pod(&self, object_name: &str) -> Result<Pod, ExecError> {
-        let lp = ListParams::default().labels(&instance_selector(object_name));
-        let pods = self.api::<Pod>().list(&lp).await.map_err(exec_error)?;
-        pods.items
-            .into_iter()
+    /// The pod whose log to read and its first app container: of the system's pods (a rollout
+    /// may briefly have two), the newest that is not terminating, else the newest terminating.
+    async fn log_pod(&self, object_name: &str) -> Result<(String, Option<String>), ExecError> {
+        let cache = self.cache().await?;
+        let pods = cache.pods.state_filter(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(labels::INSTANCE))
+                == Some(&object_name.to_string())
+        });
+        pods.iter()
             .max_by_key(|p| {
                 (
                     p.metadata.deletion_timestamp.is_none(),
                     p.metadata.creation_timestamp.clone(),
+                )
+            })
+            .map(|p| {
+                let first = p.spec.as_ref().and_then(|s| s.containers.first());
+                (
+                    p.metadata.name.clone().unwrap_or_default(),
+                    first.map(|c| c.name.clone()),
                 )
             })
             .ok_or_else(|| ExecError::Refused {
@@ -568,14 +713,8 @@ impl KubeExecutor {
         object_name: &str,
         request: &LogRequest,
     ) -> Result<LogStream, ExecError> {
-        let pod = self.log_pod(object_name).await?;
-        let name = pod.metadata.name.clone().unwrap_or_default();
-        let container = request.container.clone().or_else(|| {
-            pod.spec
-                .as_ref()
-                .and_then(|s| s.containers.first())
-                .map(|c| c.name.clone())
-        });
+        let (name, first_container) = self.log_pod(object_name).await?;
+        let container = request.container.clone().or(first_container);
         let lp = LogParams {
             container,
             follow: request.follow,
@@ -630,7 +769,8 @@ impl KubeExecutor {
         Ok(removed)
     }
 
-    /// One merge patch of the Deployment's annotations (`None` removes one).
+    /// One merge patch of the Deployment's annotations (`None` removes one), seen by the cache
+    /// when it returns.
     async fn patch_annotations(
         &self,
         name: &str,
@@ -645,11 +785,14 @@ impl KubeExecutor {
             field_manager: Some(FIELD_MANAGER.into()),
             ..Default::default()
         };
-        self.api::<Deployment>()
+        let patched = self
+            .api::<Deployment>()
             .patch(name, &params, &kube::api::Patch::Merge(&patch))
             .await
-            .map(|_| ())
-            .map_err(exec_error)
+            .map_err(exec_error)?;
+        self.settle_deployment("annotate", name, patched.metadata.resource_version)
+            .await;
+        Ok(())
     }
 
     /// Removes systems whose start did not finish (the incomplete mark is older than
@@ -831,6 +974,17 @@ impl Executor for KubeExecutor {
         Box::pin(self.within("list systems", self.list_systems(filter)))
     }
 
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.started_cache().changes())
+    }
+
+    fn list_fresh<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>> {
+        Box::pin(self.within("list systems", self.list_from_cluster(filter)))
+    }
+
     fn kube_events<'a>(
         &'a self,
         object_name: &'a str,
@@ -871,20 +1025,8 @@ impl Executor for KubeExecutor {
         at: &'a str,
     ) -> BoxFuture<'a, Result<(), ExecError>> {
         Box::pin(async move {
-            let patch = serde_json::json!({
-                "metadata": {"annotations": {super::ANNOTATION_LAST_ACTIVITY: at}}
-            });
-            let params = kube::api::PatchParams {
-                field_manager: Some(FIELD_MANAGER.into()),
-                ..Default::default()
-            };
-            let write = async {
-                self.api::<Deployment>()
-                    .patch(object_name, &params, &kube::api::Patch::Merge(&patch))
-                    .await
-                    .map(|_| ())
-                    .map_err(exec_error)
-            };
+            let activity = [(super::ANNOTATION_LAST_ACTIVITY, Some(at.to_string()))];
+            let write = self.patch_annotations(object_name, &activity);
             self.within("record activity", write).await
         })
     }
@@ -908,7 +1050,19 @@ impl Executor for KubeExecutor {
     fn probe(&self) -> BoxFuture<'_, Result<(), ExecError>> {
         Box::pin(async move {
             // Short: `/readyz` is asked by load balancers that time out themselves.
-            match tokio::time::timeout(PROBE_DEADLINE, self.probe_cluster()).await {
+            let probe = async {
+                self.probe_cluster().await?;
+                // Ready once the watches have listed: reads answer from them.
+                self.started_cache()
+                    .synced(PROBE_DEADLINE)
+                    .await
+                    .map_err(|e| ExecError::Refused {
+                        code: 503,
+                        reason: "CacheNotSynced".into(),
+                        message: e.to_string(),
+                    })
+            };
+            match tokio::time::timeout(PROBE_DEADLINE, probe).await {
                 Ok(result) => result,
                 Err(_) => Err(deadline_passed("readiness probe", PROBE_DEADLINE)),
             }
@@ -939,16 +1093,6 @@ async fn edge_kind<T>(
         }
         Err(e) => Err(e),
     }
-}
-
-/// The selector of every pod (and other object) of the system named `object_name`.
-fn instance_selector(object_name: &str) -> String {
-    format!(
-        "{}={},{}={object_name}",
-        labels::EXECUTOR,
-        labels::EXECUTOR_VALUE,
-        labels::INSTANCE
-    )
 }
 
 /// A log body as chunks as they arrive (bytes, not lines: a line without its newline yet is

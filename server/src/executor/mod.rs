@@ -1,6 +1,7 @@
 //! Where plans run. The trait keeps the server independent of the orchestrator; Kubernetes is the
 //! first (and so far only) backend.
 
+pub mod cache;
 pub mod kube_events;
 pub mod kubernetes;
 pub mod status;
@@ -228,6 +229,19 @@ pub trait Executor: Send + Sync + 'static {
         &'a self,
         filter: &'a Filter,
     ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>>;
+    /// [`Executor::list`] as the orchestrator has it this moment, for decisions replicas must
+    /// agree on (quotas): `list` may answer from a cache a moment behind another replica.
+    fn list_fresh<'a>(
+        &'a self,
+        filter: &'a Filter,
+    ) -> BoxFuture<'a, Result<Vec<SystemStatus>, ExecError>> {
+        self.list(filter)
+    }
+    /// A counter that moves whenever the orchestrator reports a change to what `list` reads
+    /// (its watches); `None`: the backend cannot tell, callers poll.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
     /// Status of one system, `None` when nothing with that GUID exists.
     fn status<'a>(
         &'a self,

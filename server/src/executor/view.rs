@@ -5,9 +5,10 @@
 //!
 //! Every field is optional or defaulted: a missing field never fails a list.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// `{"items": [...]}` of a list answer; the rest (kind, metadata) is skipped. A missing or
@@ -34,15 +35,43 @@ pub fn of<T: DeserializeOwned + Default>(object: &impl serde::Serialize) -> T {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Meta {
-    pub name: Option<String>,
-    pub labels: Option<BTreeMap<String, String>>,
-    pub annotations: Option<BTreeMap<String, String>>,
-    pub creation_timestamp: Option<Time>,
-    pub deletion_timestamp: Option<Time>,
+/// The object's metadata as Kubernetes sends it (the watch cache keys objects by its name and
+/// namespace and resumes from its resource version). `managedFields`, the bulk of it, is
+/// dropped before an object is cached.
+pub type Meta = ObjectMeta;
+
+/// Lets a view be listed and watched as the kind it is a view of: the same URLs, the same
+/// answers, read into the smaller type.
+macro_rules! view_of {
+    ($view:ty, $full:ty) => {
+        impl kube::Resource for $view {
+            type DynamicType = ();
+            type Scope = k8s_openapi::NamespaceResourceScope;
+            fn kind(_: &()) -> Cow<'_, str> {
+                <$full as k8s_openapi::Resource>::KIND.into()
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                <$full as k8s_openapi::Resource>::GROUP.into()
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                <$full as k8s_openapi::Resource>::VERSION.into()
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                <$full as k8s_openapi::Resource>::URL_PATH_SEGMENT.into()
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
 }
+
+view_of!(Deployment, k8s_openapi::api::apps::v1::Deployment);
+view_of!(Pod, k8s_openapi::api::core::v1::Pod);
+view_of!(Service, k8s_openapi::api::core::v1::Service);
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -71,6 +100,20 @@ pub struct PodSpec {
     /// The services others `depends_on` (see the compiler's `plan::startup`).
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
+    /// Read for the claims a system mounts (their events belong to it).
+    pub volumes: Vec<Volume>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Volume {
+    pub persistent_volume_claim: Option<ClaimSource>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClaimSource {
+    pub claim_name: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

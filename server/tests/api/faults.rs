@@ -65,9 +65,9 @@ async fn fake_only_failures_quota_crash_and_unreachable() {
     cluster.cleanup().await;
 }
 
-/// Only the fake counts the API requests the server makes.
+/// Only the fake counts the API requests the server makes: reads answer from the watches.
 #[tokio::test]
-async fn status_lists_use_one_call_per_kind() {
+async fn status_reads_cost_the_api_server_nothing() {
     let cluster = TestCluster::start_fake("server-list-calls").await;
     let fake = cluster.fake.as_ref().expect("start_fake gives the fake");
     let s = TestServer::on(&cluster).await;
@@ -79,14 +79,43 @@ async fn status_lists_use_one_call_per_kind() {
         );
     }
     fake.reset_requests();
-    let list = s.client(ADMIN).list().await.unwrap();
-    assert_eq!(list.len(), 5);
+    for _ in 0..3 {
+        let list = s.client(ADMIN).list().await.unwrap();
+        assert_eq!(list.len(), 5);
+        assert_eq!(s.client(ALICE).list().await.unwrap().len(), 5);
+        assert!(s.client(BOB).list().await.unwrap().is_empty());
+    }
+    for g in &guids {
+        let (code, body) = s
+            .json(
+                Method::GET,
+                &format!("/api/v1/systems/{g}"),
+                Some(ALICE),
+                None,
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let (code, body) = s
+            .json(
+                Method::GET,
+                &format!("/api/v1/systems/{g}/kube-events"),
+                Some(ALICE),
+                None,
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
     assert_eq!(
         fake.request_count(),
-        3,
-        "deployments, pods, services: {:?}",
+        0,
+        "lists, status and events read the cache: {:?}",
         fake.requests()
     );
+    // A start is seen by the very next list (it waits for its own change in the cache).
+    let guid = s.start_system(ALICE, &compose(IMAGE), "six").await;
+    let list = s.client(ALICE).list().await.unwrap();
+    assert!(list.iter().any(|st| st.guid == guid), "{list:?}");
+    guids.push(guid);
     for g in &guids {
         s.delete_gone(ALICE, g).await;
     }
