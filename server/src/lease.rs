@@ -160,6 +160,150 @@ impl LeaseLock for KubeLease {
     }
 }
 
+/// How long a start lock holds before another replica may take it: a start's whole deadline
+/// and then some, so only a replica that died mid-start loses it.
+pub const START_LOCK_DURATION: Duration = Duration::from_secs(60);
+
+/// Held while one user's start is decided and made (quota, ReadWriteOnce claims), on every
+/// replica at once: see [`ClusterLocks`].
+pub trait HeldLock: Send {
+    /// Gives the lock back (and waits for that).
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// Locks shared by every replica of one namespace: a Lease per name, taken by creating it
+/// (the API server lets exactly one create win) or by replacing one whose holder let it
+/// expire (the resourceVersion read makes exactly one replace win), and given back by deleting
+/// it under the resourceVersion we wrote (a lock taken over since is not ours to delete).
+pub struct ClusterLocks {
+    api: Api<LeaseObject>,
+    identity: String,
+}
+
+impl ClusterLocks {
+    pub fn new(client: kube::Client, namespace: &str, identity: impl Into<String>) -> Self {
+        ClusterLocks {
+            api: Api::namespaced(client, namespace),
+            identity: identity.into(),
+        }
+    }
+
+    /// Takes the lock `name`, waiting while another holds it; past `wait`, `Ok(None)`.
+    pub async fn lock(
+        &self,
+        name: &str,
+        wait: Duration,
+    ) -> Result<Option<Box<dyn HeldLock>>, kube::Error> {
+        let give_up = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(version) = self.try_lock(name).await? {
+                let held = HeldLease {
+                    api: Some(self.api.clone()),
+                    name: name.to_string(),
+                    version: Some(version).filter(|v| !v.is_empty()),
+                };
+                return Ok(Some(Box::new(held)));
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Ok(None);
+            }
+            // Short and jittered: a start takes tens of milliseconds, and racing replicas
+            // should not retry in step.
+            let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 50);
+            tokio::time::sleep(Duration::from_millis(20 + jitter)).await;
+        }
+    }
+
+    /// One attempt: the resourceVersion of the Lease we now hold, or `None` (someone else's).
+    async fn try_lock(&self, name: &str) -> Result<Option<String>, kube::Error> {
+        let now = Timestamp::now();
+        let spec = LeaseSpec {
+            holder_identity: Some(self.identity.clone()),
+            lease_duration_seconds: Some(START_LOCK_DURATION.as_secs() as i32),
+            acquire_time: Some(MicroTime(now)),
+            renew_time: Some(MicroTime(now)),
+            ..Default::default()
+        };
+        let lease = LeaseObject {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                ..Default::default()
+            },
+            spec: Some(spec.clone()),
+        };
+        let pp = PostParams::default();
+        match self.api.create(&pp, &lease).await {
+            Ok(created) => return Ok(Some(created.metadata.resource_version.unwrap_or_default())),
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(e),
+        }
+        let Some(mut current) = self.api.get_opt(name).await? else {
+            return Ok(None); // released meanwhile: the next attempt creates it
+        };
+        if !expired(&current.spec.clone().unwrap_or_default(), now) {
+            return Ok(None);
+        }
+        tracing::warn!(lock = name, holder = ?current.spec.as_ref().and_then(|s| s.holder_identity.clone()), "took over a start lock its holder let expire");
+        current.spec = Some(spec);
+        match self.api.replace(name, &pp, &current).await {
+            Ok(replaced) => Ok(Some(replaced.metadata.resource_version.unwrap_or_default())),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A Lease this process holds; deleted when released (or dropped: then on a task).
+struct HeldLease {
+    api: Option<Api<LeaseObject>>,
+    name: String,
+    version: Option<String>,
+}
+
+impl HeldLease {
+    async fn delete(api: Api<LeaseObject>, name: String, version: Option<String>) {
+        let params = kube::api::DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                resource_version: version,
+                uid: None,
+            }),
+            ..Default::default()
+        };
+        let deleted = tokio::time::timeout(LEASE_DEADLINE, api.delete(&name, &params)).await;
+        match deleted {
+            Ok(Ok(_)) | Ok(Err(kube::Error::Api(_))) => {} // gone, or taken over since
+            Ok(Err(e)) => {
+                tracing::warn!(lock = %name, error = %e, "could not give back a start lock; it expires")
+            }
+            Err(_) => {
+                tracing::warn!(lock = %name, "giving back a start lock timed out; it expires")
+            }
+        }
+    }
+}
+
+impl HeldLock for HeldLease {
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        let api = self.api.take();
+        let (name, version) = (std::mem::take(&mut self.name), self.version.take());
+        Box::pin(async move {
+            if let Some(api) = api {
+                HeldLease::delete(api, name, version).await;
+            }
+        })
+    }
+}
+
+impl Drop for HeldLease {
+    fn drop(&mut self) {
+        // Not released (a panic, a cancelled request): give it back without waiting.
+        if let (Some(api), Ok(runtime)) = (self.api.take(), tokio::runtime::Handle::try_current()) {
+            let name = std::mem::take(&mut self.name);
+            runtime.spawn(HeldLease::delete(api, name, self.version.take()));
+        }
+    }
+}
+
 /// This process's identity in the Lease: the pod's name (the hostname in a cluster) and a
 /// random part, so two processes on one host differ.
 pub fn identity() -> String {

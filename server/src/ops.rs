@@ -217,8 +217,14 @@ pub async fn start(
         .await
         .map_err(|_| ApiError::Busy)?
         .map_err(|_| ApiError::Busy)?;
+    // One start of a user at a time: on this replica (a mutex, so its starts queue here),
+    // then on every replica (the cluster lock).
     let lock = state.user_lock(&request.username);
     let _user = lock.lock().await;
+    let held = executor
+        .lock_user(&request.username, START_QUEUE_TIMEOUT)
+        .await?
+        .ok_or(ApiError::Busy)?;
 
     // Terminating systems count until their pods are gone (see `quota`).
     let asked = tycho_compiler::quota::asked(&plan);
@@ -242,6 +248,7 @@ pub async fn start(
         let kind = ExecError::Other(format!("start task failed: {e}"));
         Err(ExecError::caused(kind, e))
     });
+    held.release().await;
     metrics.starts_in_flight.fetch_sub(1, Ordering::Relaxed);
     match result {
         Ok(started) => {

@@ -5,10 +5,10 @@
 //! until its last pod is gone: starting, running, failed and terminating systems all count
 //! (a pod that ignores SIGTERM keeps its node's resources for its whole grace period).
 //!
-//! The check runs under the per-user lock of [`crate::ops::start`], so concurrent starts of one
-//! user on this server are counted one after another. Several replicas each hold their own
-//! lock: across replicas a user can exceed a limit by what the starts racing on other replicas
-//! ask for (the cluster's ResourceQuota, or a store shared by the replicas, closes that gap).
+//! The check runs under the user's start lock of [`crate::ops::start`], which every replica
+//! shares (a Lease, see `crate::lease::ClusterLocks`), and reads the user's systems from the
+//! API server rather than this replica's watches: concurrent starts of one user are counted
+//! one after another wherever they arrive.
 
 use crate::error::ApiError;
 use crate::executor::{Executor, Filter};
@@ -30,17 +30,21 @@ pub fn held_by(system: &SystemStatus) -> Amounts {
     held(&system.resources, system.desired.max(1))
 }
 
-/// What `user`'s systems hold now, and their GUIDs.
+/// What `user`'s systems hold now, and their GUIDs, as this replica's watches have it.
 pub async fn usage(
     executor: &dyn Executor,
     user: &str,
 ) -> Result<(Amounts, Vec<String>), ApiError> {
-    let systems = executor.list(&Filter::user(user)).await?;
+    Ok(held_by_all(executor.list(&Filter::user(user)).await?))
+}
+
+/// What these systems hold together, and their GUIDs.
+fn held_by_all(systems: Vec<SystemStatus>) -> (Amounts, Vec<String>) {
     let used = systems
         .iter()
         .map(held_by)
         .fold(Amounts::default(), Amounts::plus);
-    Ok((used, systems.into_iter().map(|s| s.guid).collect()))
+    (used, systems.into_iter().map(|s| s.guid).collect())
 }
 
 /// The report of `user`'s limits against what they use.
@@ -68,7 +72,8 @@ pub async fn check_start(
     if limits == Limits::default() {
         return Ok(());
     }
-    let (used, systems) = usage(executor, user).await?;
+    // From the API server: another replica's start may not have reached our watches yet.
+    let (used, systems) = held_by_all(executor.list_fresh(&Filter::user(user)).await?);
     match report(user, &limits, &used, systems).refusal(asked) {
         None => Ok(()),
         Some(refusal) => {

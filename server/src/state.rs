@@ -36,11 +36,15 @@ impl AppState {
         no_cluster_reason: impl Into<String>,
     ) -> Self {
         let starts = Semaphore::new(settings.max_concurrent_starts.max(1));
+        // One identity and one Lease for this process's singleton tasks: the replica that holds
+        // it sweeps and culls, the others wait.
+        let identity = crate::lease::identity();
+        let lease = executor.as_ref().and_then(|e| e.singleton_lease(&identity));
         if let Some(executor) = &executor {
             // Incomplete systems left by a crash are removed at start-up and then periodically.
-            crate::executor::spawn_sweeper(executor.clone());
+            crate::executor::spawn_sweeper(executor.clone(), lease.clone());
         }
-        let lifetimes = lifetimes(&settings, executor.as_ref());
+        let lifetimes = lifetimes(&settings, executor.as_ref(), lease, &identity);
         let events = EventHub::new(executor.clone(), settings.events_interval);
         let proxy = settings
             .connect
@@ -112,11 +116,11 @@ impl AppState {
 fn lifetimes(
     settings: &Settings,
     executor: Option<&Arc<dyn Executor>>,
+    lease: Option<Arc<dyn crate::lease::LeaseLock>>,
+    identity: &str,
 ) -> Option<Arc<crate::lifetime::Lifetimes>> {
     let policy = &settings.policy.lifetime;
     let executor = executor.filter(|_| policy.is_active())?;
-    let identity = crate::lease::identity();
-    let lease = executor.singleton_lease(&identity);
     let lifetimes = Arc::new(crate::lifetime::Lifetimes::new(
         executor.clone(),
         lease,

@@ -228,6 +228,21 @@ preferences: {{}}
             .push((verb.to_string(), plural.to_string()));
     }
 
+    /// Undoes every [`FakeKube::forbid`]: the Role has all its permissions again.
+    pub fn allow_all(&self) {
+        self.shared.lock().forbidden.clear();
+    }
+
+    /// Ends every open watch and forgets the change history, as an API server restart with a
+    /// compacted etcd does: a watch resumed from a resourceVersion older than now answers 410
+    /// Expired, and the client must list again.
+    pub fn restart(&self) {
+        let mut g = self.shared.lock();
+        g.watchers.clear();
+        g.history.clear();
+        g.history_floor = g.store.resource_version();
+    }
+
     /// A DELETE of a `plural` collection answers 405 MethodNotAllowed, as for kinds (or
     /// aggregated APIs) that do not offer `deletecollection`.
     pub fn refuse_delete_collection(&self, plural: &str) {

@@ -8,6 +8,7 @@ use super::{
     Clock, Deleted, ExecError, Executor, Filter, LogRequest, LogStream, Removal, Started,
     VolumeChoice,
 };
+use crate::lease::{ClusterLocks, HeldLock};
 use axum::body::Bytes;
 use futures::future::BoxFuture;
 use futures::{AsyncBufRead, AsyncReadExt, StreamExt};
@@ -59,6 +60,11 @@ fn no_http_route_kind() -> ExecError {
 /// How long a start or delete waits for the watch cache to show it (see `settle`).
 const CACHE_SETTLE: Duration = Duration::from_secs(5);
 
+/// The Lease that is `user`'s start lock: named by the owner hash (injective, a valid name).
+fn start_lock_name(user: &str) -> String {
+    format!("tycho-start-{}", &super::owner_hash(user)[..40])
+}
+
 /// Listed objects as the cache holds them.
 fn shared<T>(objects: Vec<T>) -> Vec<Arc<T>> {
     objects.into_iter().map(Arc::new).collect()
@@ -101,18 +107,23 @@ pub struct KubeExecutor {
     /// What the watches hold, started by the first read (see [`KubeExecutor::cache`]); shared
     /// by clones, its watches end with the last one.
     cache: Arc<OnceLock<Cache>>,
+    /// The start locks shared with the other replicas.
+    locks: Arc<ClusterLocks>,
 }
 
 impl KubeExecutor {
     pub fn new(client: Client, namespace: impl Into<String>) -> Self {
+        let namespace = namespace.into();
+        let locks = ClusterLocks::new(client.clone(), &namespace, crate::lease::identity());
         KubeExecutor {
             client,
-            namespace: namespace.into(),
+            namespace,
             deadline: DEFAULT_DEADLINE,
             sweep_grace: DEFAULT_SWEEP_GRACE,
             volume_ttl: None,
             clock: super::system_clock(),
             cache: Arc::default(),
+            locks: Arc::new(locks),
         }
     }
 
@@ -1037,6 +1048,17 @@ impl Executor for KubeExecutor {
         annotations: &'a [(&'a str, Option<String>)],
     ) -> BoxFuture<'a, Result<(), ExecError>> {
         Box::pin(self.within("annotate", self.patch_annotations(object_name, annotations)))
+    }
+
+    fn lock_user<'a>(
+        &'a self,
+        user: &'a str,
+        wait: Duration,
+    ) -> BoxFuture<'a, Result<Option<Box<dyn HeldLock>>, ExecError>> {
+        Box::pin(async move {
+            let name = start_lock_name(user);
+            self.locks.lock(&name, wait).await.map_err(exec_error)
+        })
     }
 
     fn singleton_lease(

@@ -8,6 +8,7 @@ pub mod status;
 pub mod view;
 pub mod volumes;
 
+use crate::lease::HeldLock;
 use axum::body::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -56,18 +57,41 @@ pub fn owner_hash(username: &str) -> String {
 }
 
 /// Sweeps once now and then every [`SWEEP_INTERVAL`], on a task of the current runtime (none
-/// outside one). What each sweep removed is logged by the executor.
-pub fn spawn_sweeper(executor: Arc<dyn Executor>) -> Option<tokio::task::JoinHandle<()>> {
+/// outside one), while this process holds the singleton `lease` (always without one). What
+/// each sweep removed is logged by the executor.
+pub fn spawn_sweeper(
+    executor: Arc<dyn Executor>,
+    lease: Option<Arc<dyn crate::lease::LeaseLock>>,
+) -> Option<tokio::task::JoinHandle<()>> {
     let handle = tokio::runtime::Handle::try_current().ok()?;
     Some(handle.spawn(async move {
         let mut every = tokio::time::interval(SWEEP_INTERVAL);
         loop {
             every.tick().await;
+            if let Some(lease) = &lease {
+                match lease.acquire(k8s_openapi::jiff::Timestamp::now()).await {
+                    Ok(true) => {}
+                    Ok(false) => continue, // another replica sweeps
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sweep skipped: the singleton lease cannot be read");
+                        continue;
+                    }
+                }
+            }
             if let Err(e) = executor.sweep().await {
                 tracing::warn!(error = %e, "sweep of incomplete systems failed; retried later");
             }
         }
     }))
+}
+
+/// The lock of a backend that runs in one process only.
+struct Unshared;
+
+impl HeldLock for Unshared {
+    fn release(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Which systems to look at. Both set: the system with this GUID if it belongs to this user.
@@ -309,6 +333,17 @@ pub trait Executor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), ExecError>> {
         let _ = (object_name, annotations);
         Box::pin(async { Ok(()) })
+    }
+    /// Takes `user`'s start lock, shared by every replica (see `lease::ClusterLocks`),
+    /// waiting up to `wait`; `Ok(None)` when another start still holds it then. A backend
+    /// without one answers a lock that guards nothing (one process: the caller's mutex does).
+    fn lock_user<'a>(
+        &'a self,
+        user: &'a str,
+        wait: Duration,
+    ) -> BoxFuture<'a, Result<Option<Box<dyn HeldLock>>, ExecError>> {
+        let _ = (user, wait);
+        Box::pin(async { Ok(Some(Box::new(Unshared) as Box<dyn HeldLock>)) })
     }
     /// The Lease one replica holds to run the singleton tasks (culling), if the backend has
     /// one; `None`: this process is the only one.
