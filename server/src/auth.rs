@@ -2,7 +2,12 @@
 //! - bearer tokens from a file (`Authorization: Bearer <token>` → user, admin flag);
 //! - a trusted proxy that authenticates and names the user in a header;
 //! - `--insecure-no-auth`: everyone is the admin `anonymous` (a warning is logged at start).
+//!
+//! With `--oidc-issuer`, a bearer JWT that the tokens file does not hold is verified against
+//! the issuer ([`crate::oidc`]) in the first two modes. [`identify`] is the one definition of
+//! the caller of a request; the extractors and the connect proxy use it.
 
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query};
@@ -312,6 +317,11 @@ impl Auth {
         }
     }
 
+    /// Whether `token` is one of the tokens file's.
+    fn holds_token(&self, token: &str) -> bool {
+        matches!(self, Auth::Tokens(tokens) if Self::caller_for_token(tokens, token).is_ok())
+    }
+
     fn caller_for_token(tokens: &HashMap<String, Caller>, token: &str) -> Result<Caller, ApiError> {
         // Compare every token in constant time per byte so timing tells little.
         tokens
@@ -344,6 +354,71 @@ impl Auth {
             _ => self.authenticate_from(headers, peer),
         }
     }
+}
+
+/// The bearer token of `Authorization`, if it has one.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
+/// The issuer that verifies `token`, when it is a JWT for it: OIDC is configured, the mode is
+/// not insecure, the tokens file does not hold it, and no trusted proxy names the user.
+fn oidc_for<'a>(
+    settings: &'a Settings,
+    headers: &axum::http::HeaderMap,
+    token: &str,
+) -> Option<&'a crate::oidc::Oidc> {
+    let oidc = settings.oidc.as_deref()?;
+    let own_credential = match &settings.auth {
+        Auth::Insecure => true,
+        Auth::Tokens(_) => settings.auth.holds_token(token),
+        Auth::TrustedProxy { header, .. } => headers.contains_key(header),
+    };
+    (!own_credential && crate::oidc::looks_like_jwt(token)).then_some(oidc)
+}
+
+/// Whether a request carries a bearer JWT that the OIDC issuer is to verify.
+pub fn has_oidc_bearer(settings: &Settings, headers: &axum::http::HeaderMap) -> bool {
+    bearer(headers).is_some_and(|t| oidc_for(settings, headers, t).is_some())
+}
+
+/// The caller of a request from `peer` with these headers: an OIDC bearer JWT, else the mode's
+/// own credentials ([`Auth::authenticate_from`]).
+pub async fn identify(
+    settings: &Settings,
+    headers: &axum::http::HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<Caller, ApiError> {
+    if let Some(token) = bearer(headers)
+        && let Some(oidc) = oidc_for(settings, headers, token)
+    {
+        return oidc.verify(token).await;
+    }
+    settings.auth.authenticate_from(headers, peer)
+}
+
+/// Like [`identify`], and also takes the token from `?access_token=` when there is no
+/// `Authorization` (see [`Auth::authenticate_stream`]).
+pub async fn identify_stream(
+    settings: &Settings,
+    headers: &axum::http::HeaderMap,
+    uri: &Uri,
+    peer: Option<IpAddr>,
+) -> Result<Caller, ApiError> {
+    if !headers.contains_key(AUTHORIZATION)
+        && let Some(token) = access_token(uri)
+        && let Some(oidc) = oidc_for(settings, headers, &token)
+    {
+        return oidc.verify(&token).await;
+    }
+    if headers.contains_key(AUTHORIZATION) {
+        return identify(settings, headers, peer).await;
+    }
+    settings.auth.authenticate_stream(headers, uri, peer)
 }
 
 /// The user a trusted proxy names: `None` without the header; refused when the header is
@@ -424,7 +499,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Caller {
     pub username: String,
     pub admin: bool,
-    /// From the tokens file; empty in the other modes.
+    /// From the tokens file or the OIDC token's groups claim; empty otherwise.
     pub groups: Vec<String>,
 }
 
@@ -439,10 +514,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        state
-            .settings()
-            .auth
-            .authenticate_from(&parts.headers, peer_of(&parts.extensions))
+        identify(state.settings(), &parts.headers, peer_of(&parts.extensions)).await
     }
 }
 
@@ -455,18 +527,18 @@ impl FromRequestParts<AppState> for StreamCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let auth = &state.settings().auth;
-        let query_token = matches!(auth, Auth::Tokens(_)) && access_token(&parts.uri).is_some();
+        let settings = state.settings();
+        let takes_query = matches!(settings.auth, Auth::Tokens(_)) || settings.oidc.is_some();
+        let query_token = takes_query && access_token(&parts.uri).is_some();
+        let peer = peer_of(&parts.extensions);
         if !query_token
-            && let Ok((caller, _)) = crate::connect::session::browser_caller(
-                state,
-                &parts.headers,
-                peer_of(&parts.extensions),
-            )
+            && let Ok((caller, _)) =
+                crate::connect::session::browser_caller(state, &parts.headers, peer).await
         {
             return Ok(StreamCaller(caller));
         }
-        auth.authenticate_stream(&parts.headers, &parts.uri, peer_of(&parts.extensions))
+        identify_stream(settings, &parts.headers, &parts.uri, peer)
+            .await
             .map(StreamCaller)
     }
 }

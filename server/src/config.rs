@@ -52,6 +52,57 @@ pub struct ApiArgs {
     /// Users who are admins in trusted-proxy mode (repeat or separate with commas).
     #[arg(long = "admin", value_name = "USER", value_delimiter = ',')]
     pub admins: Vec<String>,
+    /// Single sign-on: accept bearer JWTs from this OIDC issuer (its URL, as the tokens' `iss`
+    /// say it; its keys come from `<issuer>/.well-known/openid-configuration`). Works with
+    /// --tokens or --trusted-proxy-header, or alone.
+    #[arg(long, value_name = "URL", env = "TYCHO_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The `aud` tokens must name (repeat or separate with commas; default: --oidc-client-id).
+    #[arg(
+        long = "oidc-audience",
+        value_name = "AUD",
+        value_delimiter = ',',
+        env = "TYCHO_OIDC_AUDIENCE"
+    )]
+    pub oidc_audiences: Vec<String>,
+    /// The dashboard's client ID at the issuer: enables "Sign in with …" (authorization code
+    /// with PKCE; register `<public URL>/auth/callback` as its redirect URI).
+    #[arg(long, value_name = "ID", env = "TYCHO_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// File with the client's secret, for a confidential client (public clients need none).
+    #[arg(long, value_name = "FILE", env = "TYCHO_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Scopes the sign-in asks for.
+    #[arg(
+        long,
+        default_value = "openid profile email",
+        env = "TYCHO_OIDC_SCOPES"
+    )]
+    pub oidc_scopes: String,
+    /// The claim that names the user.
+    #[arg(
+        long,
+        default_value = "preferred_username",
+        env = "TYCHO_OIDC_USERNAME_CLAIM"
+    )]
+    pub oidc_username_claim: String,
+    /// Name the user by `sub` when the username claim is missing (off: such tokens are refused).
+    #[arg(long)]
+    pub oidc_username_from_sub: bool,
+    /// The claim that lists the user's groups (for admins and the policy's `quota.groups`).
+    #[arg(long, default_value = "groups", env = "TYCHO_OIDC_GROUPS_CLAIM")]
+    pub oidc_groups_claim: String,
+    /// Members of these groups are admins (repeat or separate with commas).
+    #[arg(
+        long = "oidc-admin-group",
+        value_name = "GROUP",
+        value_delimiter = ',',
+        env = "TYCHO_OIDC_ADMIN_GROUPS"
+    )]
+    pub oidc_admin_groups: Vec<String>,
+    /// The issuer's name on the dashboard's button (default: its host).
+    #[arg(long, value_name = "NAME", env = "TYCHO_OIDC_NAME")]
+    pub oidc_name: Option<String>,
     /// Accept every request without authentication, as the admin user "anonymous".
     #[arg(long)]
     pub insecure_no_auth: bool,
@@ -239,6 +290,8 @@ pub struct Settings {
     /// How often the lifetime task runs when the policy sets a lifetime; `None`: never by
     /// itself (tests call `Lifetimes::round`).
     pub lifetime_interval: Option<Duration>,
+    /// Single sign-on: bearer JWTs of an OIDC issuer and the dashboard's sign-in there.
+    pub oidc: Option<Arc<crate::oidc::Oidc>>,
 }
 
 impl Default for Settings {
@@ -257,6 +310,7 @@ impl Default for Settings {
             streams: StreamLimits::default(),
             clock: std::sync::Arc::new(crate::lifetime::SystemClock),
             lifetime_interval: Some(crate::lifetime::DEFAULT_INTERVAL),
+            oidc: None,
         }
     }
 }
@@ -268,10 +322,22 @@ impl Settings {
             Some(path) => load_policy(path)?,
             None => Policy::default(),
         };
+        let oidc = oidc_settings(args)?
+            .map(|s| crate::oidc::Oidc::new(s).map(Arc::new))
+            .transpose()
+            .map_err(ServerError::Config)?;
         let auth = if let Some(path) = &args.tokens {
             Auth::tokens(load_tokens(path)?)
         } else if let Some(header) = &args.trusted_proxy_header {
             Auth::trusted_proxy(header, &args.admins, proxy_trust(args)?)?
+        } else if oidc.is_some() {
+            if args.insecure_no_auth {
+                return Err(ServerError::Config(
+                    "--oidc-issuer and --insecure-no-auth: choose one".into(),
+                ));
+            }
+            // OIDC alone: every bearer token is the issuer's (no tokens file holds any).
+            Auth::tokens(Vec::new())
         } else if args.insecure_no_auth {
             Auth::Insecure
         } else {
@@ -333,9 +399,51 @@ impl Settings {
                 max_streams: args.max_event_streams.max(1),
                 max_streams_per_user: args.max_event_streams_per_user.max(1),
             },
+            oidc,
             ..Settings::default()
         })
     }
+}
+
+/// The OIDC settings from the `--oidc-*` flags, when an issuer is given.
+fn oidc_settings(args: &ApiArgs) -> Result<Option<crate::oidc::OidcSettings>, ServerError> {
+    let Some(issuer) = &args.oidc_issuer else {
+        return Ok(None);
+    };
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        return Err(ServerError::Config(format!(
+            "--oidc-issuer {issuer:?}: start it with https:// (or http:// for a test issuer)"
+        )));
+    }
+    let client_secret = match &args.oidc_client_secret_file {
+        Some(path) => Some(read(path)?.trim().to_string()),
+        None => None,
+    };
+    let client = args
+        .oidc_client_id
+        .as_ref()
+        .map(|id| crate::oidc::OidcClient {
+            id: id.clone(),
+            secret: client_secret,
+            scopes: args.oidc_scopes.clone(),
+        });
+    if client.is_none() && args.oidc_audiences.is_empty() {
+        return Err(ServerError::Config(
+            "--oidc-issuer: also pass --oidc-audience (what the tokens' aud must name) and/or \
+             --oidc-client-id (the dashboard's client, also accepted as audience)"
+                .into(),
+        ));
+    }
+    let mut s = crate::oidc::OidcSettings::new(issuer, args.oidc_audiences.clone());
+    s.client = client;
+    s.username_claim = args.oidc_username_claim.clone();
+    s.sub_fallback = args.oidc_username_from_sub;
+    s.groups_claim = args.oidc_groups_claim.clone();
+    s.admin_groups = args.oidc_admin_groups.clone();
+    if let Some(name) = &args.oidc_name {
+        s.display_name = name.clone();
+    }
+    Ok(Some(s))
 }
 
 /// What tells the trusted proxy from other peers (`Auth::trusted_proxy` refuses neither).

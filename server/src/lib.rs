@@ -19,6 +19,7 @@ mod guarded_body;
 pub mod lease;
 pub mod lifetime;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod ops;
 pub mod quota;
@@ -73,6 +74,9 @@ pub fn router(state: AppState) -> Router {
             post(routes::v1::sign_in).delete(routes::v1::sign_out),
         )
         .route("/api/v1/policy", get(routes::v1::policy))
+        .route("/api/v1/signin", get(oidc::login::options))
+        .route("/auth/login", get(oidc::login::login))
+        .route("/auth/callback", get(oidc::login::callback))
         .route("/api/v1/volumes", get(routes::volumes::list))
         .route("/api/v1/volumes/{name}", delete(routes::volumes::delete))
         .route("/system/start", post(routes::compat::start))
@@ -340,6 +344,7 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
         listen = %args.listen,
         namespace = %settings.namespace,
         auth = %settings.auth.describe(),
+        oidc = %settings.oidc.as_ref().map(|o| o.settings.issuer.as_str()).unwrap_or("off"),
         cluster = state.executor().is_some(),
         dashboard = settings.dist.is_some(),
         connect = %state.proxy().map(|p| p.describe()).unwrap_or_else(|| "off (no cluster)".into()),
@@ -349,6 +354,10 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
         && let Ok(addr) = listener.local_addr()
     {
         println!("Tycho is ready: open {}", local_url(addr));
+    }
+    if let Some(oidc) = settings.oidc.clone() {
+        // The issuer's keys before the first token: a failure is logged, and tried again later.
+        tokio::spawn(async move { oidc.keys.refresh().await });
     }
     serve(listener, state).await
 }

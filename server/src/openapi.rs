@@ -11,6 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     paths(
         v1::start, v1::list, v1::get, v1::kube_events, v1::logs, v1::delete, v1::validate, v1::compile,
         v1::whoami, v1::sign_in, v1::sign_out, v1::policy,
+        crate::oidc::login::options, crate::oidc::login::login, crate::oidc::login::callback,
         volumes::list, volumes::delete,
         quota::quota, lifetime::keepalive,
         events::all, events::one,

@@ -320,6 +320,26 @@ pub struct WhoAmI {
     pub admin: bool,
 }
 
+/// How one may sign in here: `GET /api/v1/signin` (no credentials needed). The dashboard shows
+/// "Sign in with <name>" when `oidc` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInOptions {
+    /// Single sign-on at an OIDC issuer, when the server has a client there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSignIn>,
+}
+
+/// Sign-in at the OIDC issuer: open `login_url` in the browser (it comes back to the dashboard
+/// with a token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcSignIn {
+    /// The issuer's name for the button.
+    pub name: String,
+    pub login_url: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

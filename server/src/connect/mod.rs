@@ -242,7 +242,8 @@ async fn forward(state: &AppState, request: Request) -> Result<Response, ApiErro
     let not_found = || ApiError::NotFound(format!("no system {segment:?}"));
     let selector = Selector::parse(segment).ok_or_else(not_found)?;
     let peer = crate::auth::peer_of(request.extensions());
-    let (caller, used_authorization) = session::browser_caller(state, request.headers(), peer)?;
+    let (caller, used_authorization) =
+        session::browser_caller(state, request.headers(), peer).await?;
     let proxy = state.proxy().ok_or(ApiError::NoCluster)?;
     let executor = crate::ops::executor(state)?;
     let system = proxy

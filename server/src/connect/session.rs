@@ -65,15 +65,27 @@ impl SessionKey {
             if caller.admin { "a" } else { "u" },
             now.saturating_add(ttl.as_secs())
         );
-        let tag = B64.encode(self.mac(&payload).finalize().into_bytes());
+        self.seal(&payload)
+    }
+
+    /// `payload.<mac>`: a value the browser keeps and cannot change (the session, the OIDC
+    /// sign-in's state). Each kind starts with its own version tag, so one is never the other.
+    pub fn seal(&self, payload: &str) -> String {
+        let tag = B64.encode(self.mac(payload).finalize().into_bytes());
         format!("{payload}.{tag}")
+    }
+
+    /// The payload of a [`SessionKey::seal`]ed value whose MAC is right.
+    pub fn unseal<'a>(&self, value: &'a str) -> Option<&'a str> {
+        let (payload, tag) = value.rsplit_once('.')?;
+        let tag = B64.decode(tag).ok()?;
+        self.mac(payload).verify_slice(&tag).ok()?;
+        Some(payload)
     }
 
     /// The caller a cookie value names, if its MAC is right and it has not expired.
     pub fn verify(&self, value: &str, now: u64) -> Option<Caller> {
-        let (payload, tag) = value.rsplit_once('.')?;
-        let tag = B64.decode(tag).ok()?;
-        self.mac(payload).verify_slice(&tag).ok()?;
+        let payload = self.unseal(value)?;
         let mut fields = payload.split('.');
         let (version, user, role, expiry) = (
             fields.next()?,
@@ -96,21 +108,27 @@ impl SessionKey {
 /// The caller of a browser request (the proxy, the event streams): the request's own
 /// credentials when it has them, else the session cookie. Also says whether `Authorization`
 /// carried the Tycho credential (the proxy then removes it).
-pub fn browser_caller(
+pub async fn browser_caller(
     state: &crate::AppState,
     headers: &axum::http::HeaderMap,
     peer: Option<std::net::IpAddr>,
 ) -> Result<(Caller, bool), crate::ApiError> {
-    let auth = &state.settings().auth;
+    let settings = state.settings();
     let has_authorization = headers.contains_key(axum::http::header::AUTHORIZATION);
-    let has_own = match auth {
-        crate::auth::Auth::Tokens(_) => has_authorization,
-        crate::auth::Auth::TrustedProxy { header, .. } => headers.contains_key(header),
-        crate::auth::Auth::Insecure => true,
+    // An app's own `Authorization` (Basic…) passes through in trusted-proxy mode unless it is a
+    // bearer JWT for the OIDC issuer.
+    let oidc_bearer = crate::auth::has_oidc_bearer(settings, headers);
+    let (has_own, in_authorization) = match &settings.auth {
+        crate::auth::Auth::Tokens(_) => (has_authorization, true),
+        crate::auth::Auth::TrustedProxy { header, .. } => {
+            let named = headers.contains_key(header);
+            (named || oidc_bearer, !named && oidc_bearer)
+        }
+        crate::auth::Auth::Insecure => (true, false),
     };
     if has_own {
-        let caller = auth.authenticate_from(headers, peer)?;
-        return Ok((caller, matches!(auth, crate::auth::Auth::Tokens(_))));
+        let caller = crate::auth::identify(settings, headers, peer).await?;
+        return Ok((caller, in_authorization));
     }
     cookie_value(headers)
         .and_then(|v| state.settings().connect.session_key.verify(&v, unix_now()))
