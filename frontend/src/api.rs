@@ -32,6 +32,29 @@ pub fn set_token(token: Option<&str>) {
     }
 }
 
+/// Where a sign-in at the OIDC issuer, or a portal, hands the dashboard its token: the URL
+/// fragment `#token=<token>` (never sent to any server). Kept as the bearer token like one
+/// typed into the form, and taken out of the address bar and the history entry at once.
+/// Whether there was one.
+pub fn adopt_token_from_location() -> bool {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return false;
+    };
+    let hash = location.hash().unwrap_or_default();
+    let Some(token) = hash.strip_prefix("#token=") else {
+        return false;
+    };
+    let token = js_sys::decode_uri_component(token)
+        .map(String::from)
+        .unwrap_or_else(|_| token.to_string());
+    if !token.trim().is_empty() {
+        set_token(Some(token.trim()));
+    }
+    // Same document, another fragment: no reload, and the entry with the token is replaced.
+    let _ = location.replace("#/");
+    true
+}
+
 /// A failed call as a problem: the server's problem+json when it sent one, else a summary.
 fn problem(status: u16, body: &str) -> Problem {
     if let Ok(p) = serde_json::from_str::<Problem>(body) {
@@ -177,6 +200,11 @@ pub async fn json<T: DeserializeOwned>(
 pub async fn health() -> Result<tycho_api::Health, Problem> {
     let (status, text) = call("GET", "/readyz", None).await?;
     serde_json::from_str(&text).map_err(|_| problem(status, &text))
+}
+
+/// `GET /api/v1/signin`: whether the server offers "Sign in with <issuer>".
+pub async fn sign_in_options() -> Result<tycho_api::SignInOptions, Problem> {
+    json("GET", "/api/v1/signin", None).await
 }
 
 pub async fn whoami() -> Result<tycho_api::WhoAmI, Problem> {

@@ -1,4 +1,5 @@
-//! The account corner (sign in with a token, sign out) and the banners about the server.
+//! The account corner (sign in with a token or at the server's OIDC issuer, sign out) and the
+//! banners about the server.
 
 use super::{State, feed};
 use crate::api;
@@ -8,7 +9,23 @@ use leptos::task::spawn_local;
 #[component]
 pub(super) fn Account() -> impl IntoView {
     let state = expect_context::<State>();
+    // Before the first connect (which runs after this): a token handed in by the issuer's
+    // sign-in or a portal is the one it signs in with.
+    api::adopt_token_from_location();
     let token = RwSignal::new(String::new());
+    let issuer = RwSignal::new(None::<tycho_api::OidcSignIn>);
+    spawn_local(async move {
+        if let Ok(options) = api::sign_in_options().await {
+            issuer.set(options.oidc);
+        }
+    });
+    let sign_in_at_issuer = move |_| {
+        if let Some(url) = issuer.with_untracked(|i| i.as_ref().map(|i| i.login_url.clone()))
+            && let Some(w) = web_sys::window()
+        {
+            let _ = w.location().set_href(&url);
+        }
+    };
     let sign_in = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let t = token.get_untracked();
@@ -32,6 +49,11 @@ pub(super) fn Account() -> impl IntoView {
     view! {
         <div class="account">
             <Show when=move || state.auth_required.get()>
+                {move || issuer.get().map(|i| view! {
+                    <button type="button" class="primary sign-in-issuer" on:click=sign_in_at_issuer>
+                        "Sign in with " {i.name}
+                    </button>
+                })}
                 <form class="sign-in" on:submit=sign_in>
                     <label for="token">"Token"</label>
                     <input id="token" type="password" autocomplete="current-password"
@@ -57,7 +79,7 @@ pub(super) fn Banner() -> impl IntoView {
     move || {
         let auth = state.auth_required.get().then(|| view! {
             <div class="banner warn" role="status">
-                "This server requires a token: sign in above to launch and see systems. The editor and preview work without it."
+                "This server requires signing in: sign in above to launch and see systems. The editor and preview work without it."
             </div>
         });
         let cluster = match state.cluster.get() {
