@@ -355,10 +355,6 @@ pub async fn run(args: ApiArgs) -> Result<(), ServerError> {
     {
         println!("Tycho is ready: open {}", local_url(addr));
     }
-    if let Some(oidc) = settings.oidc.clone() {
-        // The issuer's keys before the first token: a failure is logged, and tried again later.
-        tokio::spawn(async move { oidc.keys.refresh().await });
-    }
     serve(listener, state).await
 }
 

@@ -44,6 +44,10 @@ impl AppState {
             // Incomplete systems left by a crash are removed at start-up and then periodically.
             crate::executor::spawn_sweeper(executor.clone(), lease.clone());
         }
+        if let Some(oidc) = &settings.oidc {
+            // The issuer's keys before the first token, and again every so often.
+            oidc.spawn_refresher();
+        }
         let lifetimes = lifetimes(&settings, executor.as_ref(), lease, &identity);
         let events = EventHub::new(executor.clone(), settings.events_interval);
         let proxy = settings

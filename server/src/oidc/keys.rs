@@ -1,8 +1,10 @@
-//! The issuer's discovery document and signing keys, cached. Refreshed when older than
-//! [`Timings::max_age`] and when a token names an unknown `kid` (a key rotation), but never more
-//! often than every [`Timings::min_interval`], so a flood of made-up `kid`s costs the issuer one
-//! request per interval. One fetch at a time; every fetch has short timeouts. When the issuer is
-//! down the cached keys keep working; with none cached, requests get a 503 saying so at once.
+//! The issuer's discovery document and signing keys, cached. Refreshed every
+//! [`Timings::max_age`] in the background ([`super::Oidc::spawn_refresher`]; a key the issuer
+//! drops stops working then) and when a token names an unknown `kid` (a key rotation), but never
+//! more often than every [`Timings::min_interval`], so a flood of made-up `kid`s costs the issuer
+//! one request per interval. One fetch at a time; every fetch has short timeouts. When the
+//! issuer is down the cached keys keep working; with none cached, requests get a 503 saying so
+//! at once. Requests with a known `kid` never wait for the issuer.
 
 use crate::error::ApiError;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, PublicKeyUse};
@@ -45,7 +47,6 @@ pub struct Discovery {
 struct Cached {
     discovery: Option<Arc<Discovery>>,
     keys: Arc<Vec<Jwk>>,
-    fetched: Option<Instant>,
     attempted: Option<Instant>,
     last_error: Option<String>,
 }
@@ -93,6 +94,10 @@ impl KeyCache {
         &self.http
     }
 
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+
     /// How many times the issuer's keys were fetched (or tried), for tests and metrics.
     pub fn fetches(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
@@ -105,14 +110,8 @@ impl KeyCache {
 
     /// The signing key `kid` names (without a `kid`: the only signing key).
     pub async fn key(&self, kid: Option<&str>) -> Result<Jwk, ApiError> {
-        let (keys, fresh) = {
-            let c = self.lock();
-            let fresh = c
-                .fetched
-                .is_some_and(|t| t.elapsed() < self.timings.max_age);
-            (c.keys.clone(), fresh)
-        };
-        if fresh && let Some(key) = find(&keys, kid) {
+        let keys = self.lock().keys.clone();
+        if let Some(key) = find(&keys, kid) {
             return Ok(key);
         }
         self.refresh().await;
@@ -169,7 +168,6 @@ impl KeyCache {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "OIDC keys fetched");
                 c.discovery = Some(Arc::new(discovery));
                 c.keys = Arc::new(keys);
-                c.fetched = Some(Instant::now());
                 c.last_error = None;
             }
             Err(e) => {

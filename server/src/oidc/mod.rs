@@ -124,6 +124,27 @@ impl Oidc {
         Ok(Oidc { settings, keys })
     }
 
+    /// Refreshes the keys every `max_age` for as long as this verifier exists (it holds it
+    /// weakly), starting now. Needs a Tokio runtime; without one nothing is spawned (and
+    /// unknown `kid`s still fetch).
+    pub fn spawn_refresher(self: &std::sync::Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let verifier = std::sync::Arc::downgrade(self);
+        let every = self.keys.timings().max_age;
+        runtime.spawn(async move {
+            loop {
+                let Some(oidc) = verifier.upgrade() else {
+                    return;
+                };
+                oidc.keys.refresh().await;
+                drop(oidc);
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
     /// Every `aud` this server accepts.
     fn audiences(&self) -> Vec<&str> {
         let mut all: Vec<&str> = self.settings.audiences.iter().map(String::as_str).collect();
