@@ -589,6 +589,62 @@ mod tests {
         assert!(parse_tokens(&long).is_err());
     }
 
+    fn args(flags: &[&str]) -> ApiArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            api: ApiArgs,
+        }
+        let argv = std::iter::once("tycho").chain(flags.iter().copied());
+        <Cli as clap::Parser>::try_parse_from(argv)
+            .expect("valid flags")
+            .api
+    }
+
+    #[test]
+    fn oidc_flags() {
+        let s = Settings::from_args(
+            &args(&[
+                "--oidc-issuer=https://id.example.org/realms/lab",
+                "--oidc-client-id=tycho",
+                "--oidc-admin-group=ops,root",
+                "--oidc-groups-claim=roles",
+            ]),
+            "ns".into(),
+        )
+        .unwrap();
+        let oidc = s.oidc.expect("OIDC on");
+        assert_eq!(oidc.settings.admin_groups, ["ops", "root"]);
+        assert_eq!(oidc.settings.groups_claim, "roles");
+        assert_eq!(oidc.settings.username_claim, "preferred_username");
+        assert!(!oidc.settings.sub_fallback);
+        assert_eq!(oidc.settings.display_name, "id.example.org");
+        assert_eq!(oidc.settings.client.as_ref().unwrap().id, "tycho");
+        // OIDC alone: no tokens file holds any bearer.
+        assert!(matches!(&s.auth, Auth::Tokens(t) if t.is_empty()));
+
+        let refused = |flags: &[&str], words: &str| {
+            let e = Settings::from_args(&args(flags), "ns".into()).unwrap_err();
+            assert!(e.to_string().contains(words), "{e}");
+        };
+        refused(&["--oidc-issuer=https://id.example.org"], "--oidc-audience");
+        refused(
+            &["--oidc-issuer=id.example.org", "--oidc-audience=tycho"],
+            "https://",
+        );
+        refused(
+            &[
+                "--oidc-issuer=https://id.example.org",
+                "--oidc-audience=tycho",
+                "--insecure-no-auth",
+            ],
+            "choose one",
+        );
+        // Without an issuer nothing changes.
+        let plain = Settings::from_args(&args(&["--insecure-no-auth"]), "ns".into()).unwrap();
+        assert!(plain.oidc.is_none() && matches!(plain.auth, Auth::Insecure));
+    }
+
     #[test]
     fn proxy_secrets() {
         assert_eq!(

@@ -5,202 +5,22 @@
 //! down leaves the cached keys working and, with none, answers a clear 503; the dashboard's
 //! sign-in (authorization code with PKCE) signs the browser in, and a wrong `state` does not.
 
-use axum::extract::{Form, Query, State};
-use axum::http::StatusCode as AxumStatus;
-use axum::response::{IntoResponse, Redirect};
-use axum::{Json, Router, routing::get, routing::post};
+#[path = "support/oidc_issuer.rs"]
+mod issuer;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use issuer::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 use tycho_server::Settings;
-use tycho_server::oidc::{Oidc, OidcClient, OidcSettings, keys::Timings};
+use tycho_server::oidc::{Oidc, keys::Timings};
 use tycho_test_server::*;
-
-const ISSUER_KEY: &str = include_str!("fixtures/oidc/issuer.pem");
-const ISSUER_N: &str = include_str!("fixtures/oidc/issuer.n");
-const OTHER_KEY: &str = include_str!("fixtures/oidc/other.pem");
-const OTHER_N: &str = include_str!("fixtures/oidc/other.n");
-const AUDIENCE: &str = "tycho";
-const CLIENT_ID: &str = "tycho-dashboard";
-const CODE: &str = "the-one-code";
-
-fn jwk(kid: &str, n: &str) -> Value {
-    json!({"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": n.trim(), "e": "AQAB"})
-}
-
-/// The fake issuer's state: its keys, whether its JWKS answers, what it was asked.
-#[derive(Default)]
-struct IssuerState {
-    base: Mutex<String>,
-    keys: Mutex<Vec<Value>>,
-    jwks_down: AtomicBool,
-    jwks_hits: AtomicU64,
-    /// The last authorize request's query (state, nonce, code_challenge, redirect_uri…).
-    authorize: Mutex<HashMap<String, String>>,
-}
-
-struct Issuer {
-    base: String,
-    state: Arc<IssuerState>,
-}
-
-impl Issuer {
-    async fn start() -> Issuer {
-        let state = Arc::new(IssuerState::default());
-        *state.keys.lock().unwrap() = vec![jwk("k1", ISSUER_N)];
-        let app = Router::new()
-            .route("/.well-known/openid-configuration", get(discovery))
-            .route("/jwks", get(jwks))
-            .route("/authorize", get(authorize))
-            .route("/token", post(token))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        *state.base.lock().unwrap() = base.clone();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Issuer { base, state }
-    }
-
-    fn hits(&self) -> u64 {
-        self.state.jwks_hits.load(Ordering::SeqCst)
-    }
-}
-
-async fn discovery(State(s): State<Arc<IssuerState>>) -> Json<Value> {
-    let base = s.base.lock().unwrap().clone();
-    Json(json!({
-        "issuer": base,
-        "jwks_uri": format!("{base}/jwks"),
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-    }))
-}
-
-async fn jwks(State(s): State<Arc<IssuerState>>) -> axum::response::Response {
-    s.jwks_hits.fetch_add(1, Ordering::SeqCst);
-    if s.jwks_down.load(Ordering::SeqCst) {
-        return AxumStatus::SERVICE_UNAVAILABLE.into_response();
-    }
-    Json(json!({"keys": *s.keys.lock().unwrap()})).into_response()
-}
-
-/// Signs the user in at once: back to `redirect_uri` with the code and the state.
-async fn authorize(
-    State(s): State<Arc<IssuerState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Redirect {
-    let back = format!(
-        "{}?code={CODE}&state={}",
-        q["redirect_uri"],
-        urlencode(&q["state"])
-    );
-    *s.authorize.lock().unwrap() = q;
-    Redirect::to(&back)
-}
-
-/// The ID token for the code, when the PKCE verifier fits the challenge.
-async fn token(
-    State(s): State<Arc<IssuerState>>,
-    Form(f): Form<HashMap<String, String>>,
-) -> axum::response::Response {
-    let asked = s.authorize.lock().unwrap().clone();
-    let verifier_fits = f
-        .get("code_verifier")
-        .is_some_and(|v| B64.encode(Sha256::digest(v.as_bytes())) == asked["code_challenge"]);
-    let right = f.get("code").map(String::as_str) == Some(CODE)
-        && f.get("grant_type").map(String::as_str) == Some("authorization_code")
-        && f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-        && f.get("redirect_uri") == asked.get("redirect_uri");
-    if !(verifier_fits && right) {
-        return (
-            AxumStatus::BAD_REQUEST,
-            Json(json!({"error": "invalid_grant"})),
-        )
-            .into_response();
-    }
-    let base = s.base.lock().unwrap().clone();
-    let mut c = claims(&base, CLIENT_ID, "alice", &["staff"]);
-    c["nonce"] = json!(asked["nonce"]);
-    Json(json!({"id_token": sign(&c, "k1", ISSUER_KEY), "token_type": "Bearer"})).into_response()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn claims(issuer: &str, audience: &str, user: &str, groups: &[&str]) -> Value {
-    json!({
-        "iss": issuer, "aud": audience, "sub": format!("id-{user}"),
-        "preferred_username": user, "groups": groups,
-        "iat": now(), "exp": now() + 300,
-    })
-}
-
-fn sign(claims: &Value, kid: &str, pem: &str) -> String {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.into());
-    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("a test key");
-    jsonwebtoken::encode(&header, claims, &key).expect("a signed token")
-}
-
-fn oidc_settings(issuer: &str, timings: Timings) -> OidcSettings {
-    let mut s = OidcSettings::new(issuer, vec![AUDIENCE.into()]);
-    s.admin_groups = vec!["ops".into()];
-    s.key_timings = timings;
-    s.client = Some(OidcClient {
-        id: CLIENT_ID.into(),
-        secret: None,
-        scopes: "openid profile".into(),
-    });
-    s
-}
-
-fn with_oidc(settings: Settings, issuer: &str, timings: Timings) -> Settings {
-    Settings {
-        oidc: Some(Arc::new(Oidc::new(oidc_settings(issuer, timings)).unwrap())),
-        ..settings
-    }
-}
-
-/// A server without a cluster, with the usual tokens file and the fake issuer.
-async fn server(issuer: &Issuer, timings: Timings) -> TestServer {
-    let settings = Settings {
-        auth: tokens(),
-        ..Settings::default()
-    };
-    TestServer::without_cluster(with_oidc(settings, &issuer.base, timings)).await
-}
-
-async fn whoami(s: &TestServer, token: &str) -> (StatusCode, Value) {
-    s.json(reqwest::Method::GET, "/api/v1/whoami", Some(token), None)
-        .await
-}
-
-fn detail(body: &Value) -> String {
-    body["detail"].as_str().unwrap_or_default().to_string()
-}
-
 #[tokio::test]
 async fn a_good_token_names_the_user_and_the_admin_group_makes_an_admin() {
     let issuer = Issuer::start().await;
@@ -242,6 +62,57 @@ async fn a_good_token_names_the_user_and_the_admin_group_makes_an_admin() {
         .await
         .unwrap();
     assert_ne!(stream.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn with_a_trusted_proxy_the_header_works_as_before_and_a_jwt_beside_it() {
+    use tycho_server::auth::{Auth, PROXY_SECRET_HEADER, ProxyTrust};
+    const SECRET: &str = "proxy-secret-0123456789";
+    let issuer = Issuer::start().await;
+    let trust = ProxyTrust {
+        cidrs: Vec::new(),
+        secret: Some(SECRET.into()),
+    };
+    let settings = Settings {
+        auth: Auth::trusted_proxy("x-remote-user", &["root".into()], trust).unwrap(),
+        ..Settings::default()
+    };
+    let s =
+        TestServer::without_cluster(with_oidc(settings, &issuer.base, Timings::default())).await;
+    let me = |headers: Vec<(&'static str, String)>| {
+        let mut r = s.http.get(format!("{}/api/v1/whoami", s.base));
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, body) = me(vec![
+        ("x-remote-user", "root".into()),
+        (PROXY_SECRET_HEADER, SECRET.into()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"username": "root", "admin": true}));
+    let jwt = sign(
+        &claims(&issuer.base, AUDIENCE, "alice", &[]),
+        "k1",
+        ISSUER_KEY,
+    );
+    let (status, body) = me(vec![("authorization", format!("Bearer {jwt}"))]).await;
+    assert_eq!(
+        (status, body["username"].clone()),
+        (StatusCode::OK, json!("alice"))
+    );
+    // The header without the proxy's secret is refused, a good JWT beside it or not.
+    let (status, _) = me(vec![
+        ("x-remote-user", "root".into()),
+        ("authorization", format!("Bearer {jwt}")),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -495,28 +366,6 @@ async fn a_key_the_issuer_drops_stops_verifying_at_the_next_refresh() {
     let (status, body) = whoami(&s, &alice).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(detail(&body).contains("no key \"k1\""), "{body}");
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_string()
-}
-
-/// `name=value` of the response's `Set-Cookie` for `name`.
-fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap_or_default().to_string())
 }
 
 #[tokio::test]
