@@ -310,8 +310,9 @@ preferences: {{}}
     }
 
     /// Every stored object of every kind, including namespaces ("default" exists from the
-    /// start, so a fresh server has 1), but not Events: like the real API server's, they stay
-    /// after the objects they are about are gone, until they expire.
+    /// start, so a fresh server has 1), but not Events (like the real API server's, they stay
+    /// after the objects they are about are gone, until they expire) and not Leases (servers
+    /// take and give them back on their own schedule: the singleton Lease, start locks).
     pub fn object_count(&self) -> usize {
         let mut g = self.shared.lock();
         g.refresh();

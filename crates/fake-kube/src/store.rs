@@ -156,7 +156,7 @@ impl Store {
     pub(crate) fn count(&self) -> usize {
         self.objects
             .keys()
-            .filter(|k| k.0 != "events" && k.0 != kinds::STORAGECLASSES.plural)
+            .filter(|k| !["events", "leases", kinds::STORAGECLASSES.plural].contains(&k.0))
             .count()
     }
 
