@@ -198,8 +198,11 @@ pub async fn state_from_args(args: &ApiArgs) -> Result<AppState, ServerError> {
     let (executor, namespace, reason): (Option<KubeExecutor>, String, String) = match clients {
         Ok((kube, streams, default_ns)) => {
             let ns = args.namespace.clone().unwrap_or(default_ns);
+            // Watches stay open for minutes with nothing to say: not on the client whose read
+            // timeout would cut them every 30 s.
+            let executor = KubeExecutor::new(kube, ns.clone()).with_watch_client(streams.clone());
             client = Some(streams);
-            (Some(KubeExecutor::new(kube, ns.clone())), ns, String::new())
+            (Some(executor), ns, String::new())
         }
         Err(reason) => {
             tracing::warn!(%reason, "no Kubernetes cluster: validate and compile work, starting systems answers 503");

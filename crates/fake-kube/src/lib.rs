@@ -305,6 +305,17 @@ preferences: {{}}
         self.shared.lock().log.clone()
     }
 
+    /// Watch streams open now, as `(plural, how many)`, sorted by plural.
+    pub fn open_watches(&self) -> Vec<(String, usize)> {
+        let mut g = self.shared.lock();
+        g.watchers.retain(|w| !w.tx.is_closed());
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for w in &g.watchers {
+            *counts.entry(w.plural.to_string()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
     pub fn reset_requests(&self) {
         self.shared.lock().log.clear();
     }

@@ -162,10 +162,13 @@ impl Store {
 
     /// Removes Events last written more than `ttl` ago, as the API server does (1 h by default).
     pub(crate) fn expire_events(&mut self, ttl: std::time::Duration) {
+        // Only the Events' range of the map: a store of many systems is not walked per request.
+        let start: Key = (kinds::EVENTS.plural, String::new(), String::new());
         let expired: Vec<Key> = self
             .objects
-            .iter()
-            .filter(|(k, e)| k.0 == "events" && e.written.elapsed() > ttl)
+            .range(start..)
+            .take_while(|(k, _)| k.0 == kinds::EVENTS.plural)
+            .filter(|(_, e)| e.written.elapsed() > ttl)
             .map(|(k, _)| k.clone())
             .collect();
         for key in expired {

@@ -109,6 +109,8 @@ pub struct KubeExecutor {
     cache: Arc<OnceLock<Cache>>,
     /// The start locks shared with the other replicas.
     locks: Arc<ClusterLocks>,
+    /// The client the watches use (by default `client`); see [`KubeExecutor::with_watch_client`].
+    watch_client: Client,
 }
 
 impl KubeExecutor {
@@ -116,6 +118,7 @@ impl KubeExecutor {
         let namespace = namespace.into();
         let locks = ClusterLocks::new(client.clone(), &namespace, crate::lease::identity());
         KubeExecutor {
+            watch_client: client.clone(),
             client,
             namespace,
             deadline: DEFAULT_DEADLINE,
@@ -130,6 +133,13 @@ impl KubeExecutor {
     /// Kept claims are removed by the sweep this long after their system was deleted.
     pub fn with_volume_ttl(mut self, ttl: Option<Duration>) -> Self {
         self.volume_ttl = ttl;
+        self
+    }
+
+    /// Watches through `client`: one without a read timeout, since a watch of a quiet namespace
+    /// sends nothing for minutes (the calls' client would cut it and the watch reconnect).
+    pub fn with_watch_client(mut self, client: Client) -> Self {
+        self.watch_client = client;
         self
     }
 
@@ -444,7 +454,7 @@ impl KubeExecutor {
     /// The watch cache, its watches started on first use (they fill it in the background).
     fn started_cache(&self) -> &Cache {
         self.cache
-            .get_or_init(|| Cache::start(&self.client, &self.namespace))
+            .get_or_init(|| Cache::start(&self.watch_client, &self.namespace))
     }
 
     /// [`KubeExecutor::settle`] until the cache holds Deployment `name` at `version` or later.
