@@ -29,6 +29,7 @@ pub mod quota;
 pub mod resources_report;
 mod shell_words;
 mod strict_keys;
+mod syntax_words;
 mod variables;
 mod x_tycho;
 
@@ -221,7 +222,10 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
 /// Reads an operator policy written as YAML or JSON (every key optional).
 pub fn parse_policy(text: &str) -> Result<Policy, String> {
     let (root, _) = yaml::parse(text);
-    let root = root.map_err(|e| format!("{}:{}: {}", e.line, e.column, e.message))?;
+    let root = root.map_err(|e| {
+        let message = syntax_words::message(&e, text);
+        format!("{}:{}: {message}", e.line, e.column)
+    })?;
     let json = root
         .map(|node| node.to_json())
         .unwrap_or_else(|| serde_json::json!({}));

@@ -115,6 +115,10 @@ pub struct YamlError {
     pub message: String,
     pub line: usize,
     pub column: usize,
+    /// The YAML parser's own words, for a syntax error the parser found (`message` is then
+    /// "YAML syntax: " and these words). The compiler turns them into a sentence for people;
+    /// `None` for the problems this crate words itself.
+    pub parser_text: Option<String>,
 }
 
 /// The root node (None for an empty stream), or the first fatal error; plus non-fatal findings
@@ -154,6 +158,7 @@ fn error_at(code: &'static str, message: impl Into<String>, span: &Span) -> Yaml
         message: message.into(),
         line: span.start.line(),
         column: span.start.col() + 1,
+        parser_text: None,
     }
 }
 
@@ -178,6 +183,7 @@ impl Builder {
                 ),
                 line: 1,
                 column: 1,
+                parser_text: None,
             });
         }
         let mut root = None;
@@ -185,17 +191,23 @@ impl Builder {
         for event in Parser::new_from_str(text) {
             let (event, span) = event.map_err(|e| {
                 // The scanner bounds flow nesting itself; report that as the nesting limit.
-                let (code, message) = if e.info() == "recursion limit exceeded" {
+                let (code, message, parser_text) = if e.info() == "recursion limit exceeded" {
                     (
                         codes::NESTING_TOO_DEEP,
                         format!("nesting is deeper than {MAX_DEPTH} levels"),
+                        None,
                     )
                 } else {
-                    (codes::YAML_SYNTAX, format!("YAML syntax: {}", e.info()))
+                    (
+                        codes::YAML_SYNTAX,
+                        format!("YAML syntax: {}", e.info()),
+                        Some(e.info().to_string()),
+                    )
                 };
                 YamlError {
                     code,
                     message,
+                    parser_text,
                     line: e.marker().line(),
                     column: e.marker().col() + 1,
                 }
@@ -353,12 +365,13 @@ impl Builder {
                             self.findings.push(YamlError {
                                 code: codes::DUPLICATE_KEY,
                                 message: format!(
-                                    "duplicate key `{}` (first defined at line {})",
+                                    "duplicate key `{}` (first defined at line {}): a key is written once per mapping; remove one of the two",
                                     k.text(),
                                     first.line
                                 ),
                                 line: k.line,
                                 column: k.column,
+                                parser_text: None,
                             });
                         } else {
                             entries.push((k, node));
@@ -390,6 +403,7 @@ fn merge(
                     message: format!("`<<` merges mappings, but this is {}", source.kind()),
                     line: source.line,
                     column: source.column,
+                    parser_text: None,
                 });
                 continue;
             };

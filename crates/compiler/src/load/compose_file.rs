@@ -64,7 +64,7 @@ pub(super) fn read(
     let outer_file = std::mem::replace(&mut r.file, path.to_string());
     let (parsed, findings) = yaml::parse(text);
     for finding in findings {
-        r.push_yaml(finding);
+        r.push_yaml(&finding, text);
     }
     let root = match parsed {
         Ok(Some(mut root)) => {
@@ -83,7 +83,7 @@ pub(super) fn read(
             None
         }
         Err(e) => {
-            r.push_yaml(e);
+            r.push_yaml(&e, text);
             None
         }
     };

@@ -61,7 +61,10 @@ pub fn load(
     project: &dyn Fn(Option<&str>) -> Project,
 ) -> Loaded {
     let (parsed, findings) = yaml::parse(text);
-    let mut diagnostics: Vec<Diagnostic> = findings.into_iter().map(yaml_diagnostic).collect();
+    let mut diagnostics: Vec<Diagnostic> = findings
+        .iter()
+        .map(|finding| yaml_diagnostic(finding, text))
+        .collect();
     let root = match parsed {
         Ok(Some(root)) => root,
         Ok(None) => {
@@ -82,7 +85,7 @@ pub fn load(
             };
         }
         Err(error) => {
-            diagnostics.push(yaml_diagnostic(error));
+            diagnostics.push(yaml_diagnostic(&error, text));
             return Loaded {
                 system: None,
                 diagnostics,
@@ -112,11 +115,12 @@ pub fn load(
     }
 }
 
-fn yaml_diagnostic(e: yaml::YamlError) -> Diagnostic {
+/// A YAML reader's finding in `text` (a syntax error worded for people: see `syntax_words`).
+fn yaml_diagnostic(e: &yaml::YamlError, text: &str) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         code: e.code.into(),
-        message: e.message,
+        message: crate::syntax_words::message(e, text),
         path: String::new(),
         line: e.line,
         column: e.column,

@@ -94,11 +94,11 @@ impl<'f> Reader<'f> {
         });
     }
 
-    /// A YAML reader's finding, in the file being read.
-    pub fn push_yaml(&mut self, e: crate::yaml::YamlError) {
+    /// A YAML reader's finding in `text`, the file being read.
+    pub fn push_yaml(&mut self, e: &crate::yaml::YamlError, text: &str) {
         self.diagnostics.push(Diagnostic {
             file: self.file.clone(),
-            ..super::yaml_diagnostic(e)
+            ..super::yaml_diagnostic(e, text)
         });
     }
 
