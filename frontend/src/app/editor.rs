@@ -220,12 +220,41 @@ fn EnvTable() -> impl IntoView {
                     let key = v.name.clone();
                     let key2 = v.name.clone();
                     let id = format!("env-{}", v.name);
+                    // `${NAME:?message}` / `${NAME?message}`: the file cannot launch without it,
+                    // so it is marked (not "(empty)") and its message is said under the field.
+                    let required = v.required.clone();
+                    let note_id = format!("env-{}-required", v.name);
+                    let placeholder = match (&v.default, &required) {
+                        (Some(d), _) => format!("default: {d}"),
+                        (None, Some(_)) => "required: set a value".to_string(),
+                        (None, None) => "(empty)".to_string(),
+                    };
+                    let key3 = v.name.clone();
+                    let missing = move || {
+                        required.is_some() && state.env.with(|e| !e.contains_key(&key3))
+                    };
+                    let mark = v.required.is_some().then(|| {
+                        view! { " " <span class="required-mark">"required"</span> }
+                    });
+                    let note = v.required.clone().map(|message| {
+                        let text = if message.trim().is_empty() {
+                            "The file needs this variable to launch.".to_string()
+                        } else {
+                            format!("The file needs this variable: {}", message.trim())
+                        };
+                        view! { <p class="required-note" id=note_id.clone()>{text}</p> }
+                    });
+                    let described = v.required.is_some().then(|| note_id.clone());
                     view! {
-                        <tr>
-                            <th scope="row"><label for=id.clone()><code>{v.name.clone()}</code></label></th>
+                        <tr class:required=v.required.is_some() class:missing=missing data-var-row=v.name.clone()>
+                            <th scope="row">
+                                <label for=id.clone()><code>{v.name.clone()}</code>{mark}</label>
+                            </th>
                             <td>
                                 <input id=id type="text" data-var=v.name.clone()
-                                    placeholder=v.default.clone().map_or("(empty)".to_string(), |d| format!("default: {d}"))
+                                    placeholder=placeholder
+                                    required=v.required.is_some()
+                                    aria-describedby=described
                                     prop:value=move || state.env.with(|e| e.get(&key).cloned().unwrap_or_default())
                                     on:input=move |ev| {
                                         let value = event_target_value(&ev);
@@ -237,6 +266,7 @@ fn EnvTable() -> impl IntoView {
                                             }
                                         });
                                     } />
+                                {note}
                             </td>
                         </tr>
                     }
@@ -253,6 +283,18 @@ fn EnvTable() -> impl IntoView {
     }
 }
 
+/// The required variables (`${NAME:?…}`) the user has not set yet, in order of first use.
+fn missing_required(state: State) -> Vec<String> {
+    state.variables.with(|vars| {
+        state.env.with(|env| {
+            vars.iter()
+                .filter(|v| v.required.is_some() && !env.contains_key(&v.name))
+                .map(|v| v.name.clone())
+                .collect()
+        })
+    })
+}
+
 #[component]
 fn LaunchBar() -> impl IntoView {
     let state = expect_context::<State>();
@@ -262,7 +304,18 @@ fn LaunchBar() -> impl IntoView {
         let (errors, empty, asked) = state
             .analysis
             .with(|a| (a.errors(), a.documents.is_empty(), a.asked));
-        if errors > 0 {
+        let unset = missing_required(state);
+        if !unset.is_empty() {
+            let (s, them) = if unset.len() == 1 {
+                ("", "it")
+            } else {
+                ("s", "them")
+            };
+            Some(format!(
+                "Set the required variable{s} {} under Variables to launch (the file cannot start without {them}).",
+                unset.join(", ")
+            ))
+        } else if errors > 0 {
             let s = if errors == 1 { "" } else { "s" };
             Some(format!("Fix the {errors} error{s} above to launch."))
         } else if empty {

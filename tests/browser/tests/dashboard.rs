@@ -852,3 +852,67 @@ async fn edits_are_kept_per_card_and_across_reloads() {
     })
     .await;
 }
+
+/// A `${VAR:?message}` with no value is marked required in the variables table with its
+/// message, and Launch says to set it; once set, the mark and the reason go. A YAML syntax error
+/// is said in words at its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_variables_are_marked_and_syntax_errors_are_worded() {
+    let server = TestServer::without_cluster(settings("default")).await;
+    let base = server.base.clone();
+    with_browser(async |b: &Browser| {
+        b.open(&base).await;
+        b.client.set_window_size(1280, 800).await.expect("resize");
+        b.type_into(
+            "#compose",
+            "services:\n  web:\n    image: ${IMAGE:?name the image to run}\n    environment:\n      TOKEN: ${TOKEN?}\n",
+        )
+        .await;
+        let mark = b
+            .wait_text("tr[data-var-row=IMAGE].required.missing .required-mark", WAIT)
+            .await;
+        assert_eq!(mark.to_lowercase(), "required");
+        let note = b.wait_text("tr[data-var-row=IMAGE] .required-note", WAIT).await;
+        assert_eq!(note, "The file needs this variable: name the image to run");
+        let token_note = b.wait_text("tr[data-var-row=TOKEN] .required-note", WAIT).await;
+        assert_eq!(token_note, "The file needs this variable to launch.");
+        let placeholder = b
+            .js("return document.querySelector('input[data-var=IMAGE]').placeholder")
+            .await;
+        assert_eq!(placeholder, serde_json::json!("required: set a value"));
+        let why = b.wait_text("#launch-why", WAIT).await;
+        assert_eq!(
+            why,
+            "Set the required variables IMAGE, TOKEN under Variables to launch (the file cannot start without them)."
+        );
+        assert_eq!(
+            b.js("return document.getElementById('launch').disabled").await,
+            serde_json::json!(true)
+        );
+        b.scroll_to("table.env").await;
+        b.screenshot("23-required-variables").await;
+
+        b.type_into("input[data-var=IMAGE]", "nginx:1.27").await;
+        b.type_into("input[data-var=TOKEN]", "t0ken").await;
+        b.wait_js(
+            "return document.querySelector('tr[data-var-row=IMAGE].missing') === null
+                 && !document.getElementById('launch-why').textContent.includes('required')",
+            WAIT,
+        )
+        .await;
+
+        // A tab in the indentation (set as a paste would: a typed Tab moves the focus): a
+        // sentence at line 3 with what to do.
+        b.js("const t = document.getElementById('compose');
+              t.value = 'services:\\n  web:\\n\\timage: nginx\\n';
+              t.dispatchEvent(new Event('input', {bubbles: true})); return true")
+            .await;
+        let diag = b.wait_text("li.diag.error[data-line='3']", WAIT).await;
+        assert!(
+            diag.contains("line 3 is indented with a tab; YAML indents with spaces only. Replace the tab with spaces"),
+            "{diag}"
+        );
+        b.screenshot("24-syntax-in-words").await;
+    })
+    .await;
+}
