@@ -1,5 +1,6 @@
 //! The shell: the signals every component shares ([`State`], through context), the page layout
-//! and the hash route (`#/` the workbench, `#/systems/<guid>` one system).
+//! and the hash route (`#/` the workbench, `#/systems` My systems, `#/systems/<guid>` one
+//! system).
 //!
 //! One module per component: [`account`] (sign-in, banners), [`catalog`], [`editor`] (compose
 //! text, problems, resources against the policy, launch), [`preview`], [`systems`] (the table),
@@ -65,7 +66,10 @@ enum PolicySource {
 /// What the page shows, from `location.hash`.
 #[derive(Debug, Clone, PartialEq)]
 enum Route {
+    /// Choose, edit, launch: the three steps (with the user's systems below, to follow a launch).
     Workbench,
+    /// My systems (All systems for admins) and My volumes, on their own.
+    Systems,
     System(String),
 }
 
@@ -74,6 +78,7 @@ impl Route {
         let hash = window().location().hash().unwrap_or_default();
         match model::system_route(&hash) {
             Some(guid) => Route::System(guid),
+            None if model::is_systems_route(&hash) => Route::Systems,
             None => Route::Workbench,
         }
     }
@@ -296,30 +301,95 @@ fn App() -> impl IntoView {
     // Tell tests and people measuring: the editor is on screen and answering.
     request_animation_frame(mark_interactive);
     let on_workbench = move || state.route.with(|r| *r == Route::Workbench);
+    let on_systems = move || state.route.with(|r| *r == Route::Systems);
     view! {
         <header class="top">
             <div class="brand">
                 <img src="logo.svg" alt="" width="28" height="28" />
                 <h1><a href="#/" class="home">"Tycho"</a></h1>
             </div>
+            <Views />
             <account::Account />
         </header>
         <account::Banner />
-        // The workbench stays mounted while a system page is open, so the text, the preview tab
-        // and the scroll position are where they were after Back.
-        <main hidden=move || !on_workbench()>
+        // The workbench and My systems stay mounted while a system page is open, so the text,
+        // the preview tab and the scroll position are where they were after Back; they are one
+        // <main>, so the list of systems is one list under both views.
+        <main hidden=move || !on_workbench() && !on_systems() class:systems-view=on_systems>
+            <Show when=on_workbench>
+                <Intro />
+            </Show>
             <catalog::Catalog />
-            <section class="workbench">
+            <section class="workbench" hidden=on_systems>
                 <editor::EditorPane />
                 <preview::PreviewPane />
             </section>
             <systems::Systems />
-            <volumes::Volumes />
+            <Show when=on_systems>
+                <volumes::Volumes />
+            </Show>
         </main>
         {move || match state.route.get() {
             Route::System(guid) => Some(view! { <main><system_page::SystemPage guid /></main> }),
-            Route::Workbench => None,
+            Route::Workbench | Route::Systems => None,
         }}
+    }
+}
+
+/// The views, as links in the header: where a person is, and the other one a click away.
+#[component]
+fn Views() -> impl IntoView {
+    let state = expect_context::<State>();
+    let current = move |view: Route| {
+        let here = state
+            .route
+            .with(|r| *r == view || (view == Route::Systems && matches!(r, Route::System(_))));
+        here.then_some("page")
+    };
+    let count = move || state.systems.with(Vec::len);
+    let systems_label = move || {
+        if state.admin.get() {
+            "All systems"
+        } else {
+            "My systems"
+        }
+    };
+    view! {
+        <nav class="views" aria-label="Views">
+            <a href="#/" id="nav-launch" aria-current=move || current(Route::Workbench)>"Launch"</a>
+            <a href="#/systems" id="nav-systems" aria-current=move || current(Route::Systems)>
+                {systems_label} " " <span class="count">{count}</span>
+            </a>
+        </nav>
+    }
+}
+
+/// The first screen's few words: what Tycho is for, and the three steps (which are also the
+/// numbered headings below).
+#[component]
+fn Intro() -> impl IntoView {
+    view! {
+        <section class="intro" aria-labelledby="intro-h">
+            <h2 id="intro-h" class="intro-title">
+                "Run a docker-compose file as your own system on Kubernetes"
+            </h2>
+            <ol class="steps">
+                <li><a href="#catalog-h" class="step-link" on:click=move |ev| scroll_to_step(ev, "catalog-h")>"Choose a starting point"</a></li>
+                <li><a href="#editor-h" class="step-link" on:click=move |ev| scroll_to_step(ev, "editor-h")>"Check the compose file"</a></li>
+                <li><a href="#launch-h" class="step-link" on:click=move |ev| scroll_to_step(ev, "launch-h")>"Launch it, then open it from My systems"</a></li>
+            </ol>
+        </section>
+    }
+}
+
+/// A step's link: scrolls its heading into view without changing the hash (which is the route).
+fn scroll_to_step(ev: leptos::ev::MouseEvent, id: &str) {
+    ev.prevent_default();
+    if let Some(heading) = document().get_element_by_id(id) {
+        heading.scroll_into_view();
+        if let Ok(heading) = heading.dyn_into::<web_sys::HtmlElement>() {
+            let _ = heading.focus();
+        }
     }
 }
 
@@ -331,7 +401,7 @@ fn follow_hash(state: State) {
         return;
     }
     state.route.set(next.clone());
-    if let (Route::System(guid), Route::Workbench) = (previous, next) {
+    if let (Route::System(guid), Route::Workbench | Route::Systems) = (previous, next) {
         request_animation_frame(move || {
             // The row's link: the launch outcome may link to the same page.
             let selector = format!("tr[data-guid='{guid}'] a[href='#/systems/{guid}']");

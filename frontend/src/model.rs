@@ -306,6 +306,11 @@ pub fn system_route(hash: &str) -> Option<String> {
     valid.then(|| guid.to_string())
 }
 
+/// Whether `hash` is My systems' own view (`#/systems`).
+pub fn is_systems_route(hash: &str) -> bool {
+    matches!(hash, "#/systems" | "#/systems/")
+}
+
 /// The GUIDs of the systems table in its order: newest first, then by name. The table keys its
 /// rows by these, so a refresh only inserts, moves or removes the rows whose systems came, went
 /// or moved.
@@ -672,6 +677,8 @@ mod tests {
         assert_eq!(system_route("#/systems/"), None);
         assert_eq!(system_route("#/systems/a\"b"), None);
         assert_eq!(system_route("#/"), None);
+        assert!(is_systems_route("#/systems") && is_systems_route("#/systems/"));
+        assert!(!is_systems_route("#/") && !is_systems_route("#/systems/abc123"));
         let about =
             tycho_compiler::x_tycho("x-tycho:\n  title: \"T\"\n  description: D d\nservices: {}\n");
         let (t, d) = (about.title, about.description);

@@ -102,7 +102,7 @@ pub(super) fn Catalog() -> impl IntoView {
     });
     view! {
         <section class="catalog" aria-labelledby="catalog-h">
-            <h2 id="catalog-h">"Start from"</h2>
+            <h2 id="catalog-h" tabindex="-1"><span class="step" aria-hidden="true">"1"</span>"Choose a starting point"</h2>
             <ul class="cards">
                 {cards}
                 <li>

@@ -73,7 +73,7 @@ pub(super) fn EditorPane() -> impl IntoView {
     view! {
         <div class="pane editor-pane">
             <div class="pane-head">
-                <h2 id="editor-h">"Compose file"</h2>
+                <h2 id="editor-h" tabindex="-1"><span class="step" aria-hidden="true">"2"</span>"Compose file"</h2>
                 {move || state.edited().then(|| view! {
                     <span class="draft" id="draft">
                         "Your edits are kept. "
@@ -391,6 +391,7 @@ fn LaunchBar() -> impl IntoView {
         Launch::Failed(p) => Some(problem_view(state, p, "launch-problem").into_any()),
     };
     view! {
+        <h3 id="launch-h" class="launch-h" tabindex="-1"><span class="step" aria-hidden="true">"3"</span>"Launch"</h3>
         <div class="launch">
             <label for="system-name">"Name"</label>
             <input id="system-name" type="text" maxlength="30" pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"

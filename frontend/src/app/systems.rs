@@ -303,9 +303,9 @@ pub(super) fn Systems() -> impl IntoView {
                 fallback=move || view! {
                     <p class="empty" id="no-systems">
                         {move || if state.cluster.with(|c| c.as_ref().is_some_and(|c| c.0)) {
-                            "Nothing is running. Launch a system above."
+                            view! { "Nothing is running yet. " <a href="#/">"Launch a system"</a> " to see it here." }.into_any()
                         } else {
-                            "Nothing to show without a cluster."
+                            "Nothing to show without a cluster.".into_any()
                         }}
                     </p>
                 }>

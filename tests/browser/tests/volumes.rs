@@ -80,6 +80,8 @@ async fn a_delete_keeps_the_data_unless_asked_and_kept_volumes_are_listed() {
         b.open(&base).await;
         b.type_into("#token", ALICE).await;
         b.click("form.sign-in button[type=submit]").await;
+        // My volumes is part of My systems' own view.
+        b.click("#nav-systems").await;
         // Both systems' volumes are listed, in use by them.
         b.wait_js(
             "return [...document.querySelectorAll('#volumes tr[data-volume]')]
