@@ -8,10 +8,11 @@
 #              wasm-opt (npm binaryen), trunk
 #   wasm       what scripts/build-wasm.sh needs: wasm32 target, wasm-bindgen, wasm-snip, wasm-opt
 #   test       what scripts/test.sh needs: both of the above, clippy and rustfmt, Chromium and
-#              chromedriver (browser tests), kubernetes-validate (scripts/check-manifests.sh)
+#              chromedriver (browser tests), axe-core (npm; the browser tests' accessibility
+#              check), kubernetes-validate (scripts/check-manifests.sh)
 #   fuzz       cargo-fuzz (scripts/fuzz.sh)
 #   or single tools: wasm32-target rust-lints wasm-bindgen wasm-snip wasm-opt trunk chromium
-#                    kubernetes-validate cargo-fuzz
+#                    axe-core kubernetes-validate cargo-fuzz
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +22,7 @@ tools_of() {
     case $1 in
         dashboard) echo wasm32-target wasm-bindgen wasm-opt trunk ;;
         wasm) echo wasm32-target wasm-bindgen wasm-snip wasm-opt ;;
-        test) echo rust-lints wasm32-target wasm-bindgen wasm-snip wasm-opt trunk chromium kubernetes-validate ;;
+        test) echo rust-lints wasm32-target wasm-bindgen wasm-snip wasm-opt trunk chromium axe-core kubernetes-validate ;;
         fuzz) echo cargo-fuzz ;;
         *) echo "$1" ;;
     esac
@@ -46,6 +47,15 @@ cargo_install_quick() {
     CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install --quiet --locked "$@"
 }
 
+# An npm package into $TOOLS, beside the others there.
+npm_install_tool() {
+    command -v npm >/dev/null || apt_install npm
+    echo "installing $1 (npm) into $TOOLS"
+    mkdir -p "$TOOLS"
+    [ -f "$TOOLS/package.json" ] || echo '{"name":"tycho-tools","private":true}' >"$TOOLS/package.json"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "$1"
+}
+
 install_tool() {
     case $1 in
         wasm32-target)
@@ -62,13 +72,8 @@ install_tool() {
             echo "installing wasm-snip $WASM_SNIP_VERSION"
             cargo_install_quick --force wasm-snip --version "$WASM_SNIP_VERSION"
             ;;
-        wasm-opt)
-            command -v npm >/dev/null || apt_install npm
-            echo "installing binaryen@$BINARYEN_VERSION (npm) into $TOOLS"
-            mkdir -p "$TOOLS"
-            [ -f "$TOOLS/package.json" ] || echo '{"name":"tycho-tools","private":true}' >"$TOOLS/package.json"
-            npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION"
-            ;;
+        wasm-opt) npm_install_tool "binaryen@$BINARYEN_VERSION" ;;
+        axe-core) npm_install_tool "axe-core@$AXE_CORE_VERSION" ;;
         trunk)
             echo "installing trunk $TRUNK_VERSION"
             cargo_install_quick trunk --version "$TRUNK_VERSION"

@@ -10,7 +10,7 @@ cd "$REPO" || exit 1
 
 # Caches live outside the clone, so a fresh clone reuses them and `git clean` keeps them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tycho-target}"
-TOOLS="${TYCHO_TOOLS_DIR:-$HOME/.cache/tycho-tools}" # npm packages (binaryen)
+TOOLS="${TYCHO_TOOLS_DIR:-$HOME/.cache/tycho-tools}" # npm packages (binaryen, axe-core)
 WASM_OPT="$TOOLS/node_modules/.bin/wasm-opt"
 # cargo-installed tools first, then the npm ones, so Debian's binaryen 108 (which silently
 # produces broken wasm) is never the wasm-opt Trunk finds.
@@ -22,6 +22,9 @@ export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 WASM_SNIP_VERSION=0.4.0
 BINARYEN_VERSION=132.0.0 # npm's binaryen; wasm-opt reports only the major ("version 132")
+# axe-core (npm): the accessibility checker the browser tests load into the dashboard's page
+# (tests/browser/tests/accessibility.rs reads $TOOLS/node_modules/axe-core/axe.min.js).
+AXE_CORE_VERSION=4.14.1
 TRUNK_VERSION=0.21.14
 KUBERNETES_VALIDATE_VERSION=1.37.0 # PyPI
 CARGO_FUZZ_VERSION=0.13.2
@@ -51,6 +54,7 @@ installed_version() {
         wasm-opt) version_field "$WASM_OPT" 3 ;;
         kubernetes-validate) version_field kubernetes-validate 1 ;;
         cargo-fuzz) { cargo fuzz --version 2>/dev/null || true; } | awk 'NR == 1 { print $2 }' ;;
+        axe-core) sed -n 's/^  "version": "\(.*\)",$/\1/p' "$TOOLS/node_modules/axe-core/package.json" 2>/dev/null ;;
         *) return 1 ;;
     esac
 }
@@ -64,6 +68,7 @@ wanted_version() {
         trunk) echo "$TRUNK_VERSION" ;;
         kubernetes-validate) echo "$KUBERNETES_VALIDATE_VERSION" ;;
         cargo-fuzz) echo "$CARGO_FUZZ_VERSION" ;;
+        axe-core) echo "$AXE_CORE_VERSION" ;;
         *) return 1 ;;
     esac
 }

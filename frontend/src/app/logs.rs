@@ -244,7 +244,7 @@ pub(super) fn LogPane(guid: String, system: Memo<Option<SystemStatus>>) -> impl 
                     title=format!("Save the last {DOWNLOAD_TAIL} lines as a file")>"Download"</button>
             </div>
             <p class="log-state" id="log-state" aria-live="polite">{state_line}</p>
-            <pre id="log" class="log" tabindex="0" node_ref=pre on:scroll=on_scroll
+            <pre id="log" class="log" tabindex="0" role="region" node_ref=pre on:scroll=on_scroll
                 hidden=move || matches!(reading.get(), Reading::Refused(_)) && text.with(String::is_empty)
                 aria-label=move || format!("Log of {}", chosen.get())>{move || text.get()}</pre>
         </section>
