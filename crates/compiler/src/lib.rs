@@ -51,6 +51,7 @@ pub use plan::{HttpRoute, KubeObject, NotTranslated, Plan, PublishedPort};
 /// Kubernetes quantities as numbers (millicores, bytes), as the policy's caps and quotas read them.
 pub use quantity::{parse_cpus, parse_kube_bytes};
 pub use resources_report::{ResourcesReport, resources_report};
+pub use syntax_words::parser_detail;
 use tycho_yaml as yaml;
 pub use variables::{Variable, variables};
 pub use x_tycho::{XTycho, x_tycho};

@@ -9,15 +9,30 @@
 
 use crate::yaml::YamlError;
 
+/// What opens the parser's own words at the end of a syntax error's message (closed by `)`).
+const DETAIL_OPEN: &str = " (YAML parser: ";
+
 /// The message for a YAML reader's finding: for a syntax error the parser found, a sentence and
 /// the next step followed by the parser's text; otherwise the reader's own message.
 pub fn message(e: &YamlError, text: &str) -> String {
     match &e.parser_text {
         Some(raw) => format!(
-            "{} (YAML parser: {raw})",
+            "{}{DETAIL_OPEN}{raw})",
             explain(raw, text, e.line, e.column)
         ),
         None => e.message.clone(),
+    }
+}
+
+/// A diagnostic's message split into what people read first and, for a YAML syntax error, the
+/// parser's own words kept after it (a dashboard shows them as detail).
+pub fn parser_detail(message: &str) -> (&str, Option<&str>) {
+    match message
+        .strip_suffix(')')
+        .and_then(|m| m.split_once(DETAIL_OPEN))
+    {
+        Some((sentence, detail)) => (sentence, Some(detail)),
+        None => (message, None),
     }
 }
 
@@ -177,6 +192,15 @@ mod tests {
     #[test]
     fn the_parser_text_stays_as_the_detail() {
         let m = words("a:\n\tb: 1\n");
-        assert!(m.ends_with(")") && m.contains("(YAML parser: "), "{m}");
+        let (sentence, detail) = parser_detail(&m);
+        assert!(sentence.starts_with("line 2 is indented with a tab"), "{m}");
+        assert_eq!(
+            detail,
+            Some("tabs disallowed within this context (block indentation)")
+        );
+        assert_eq!(
+            parser_detail("no detail (here)"),
+            ("no detail (here)", None)
+        );
     }
 }

@@ -15,6 +15,9 @@ pub(super) fn severity_class(s: Severity) -> &'static str {
 /// One diagnostic as a button that jumps to its line.
 pub(super) fn diagnostic_item(state: State, d: Diagnostic) -> impl IntoView {
     let (line, column) = (d.line, d.column);
+    // A YAML syntax error's sentence first; the parser's own words after it, quieter.
+    let (sentence, detail) = tycho_compiler::parser_detail(&d.message);
+    let (sentence, detail) = (sentence.to_string(), detail.map(str::to_string));
     let place = if line > 0 {
         format!("{line}:{column}")
     } else {
@@ -28,7 +31,8 @@ pub(super) fn diagnostic_item(state: State, d: Diagnostic) -> impl IntoView {
                 <span class="sev">{severity_class(d.severity)}</span>
                 <code>{d.code.clone()}</code>
                 " "
-                <span class="msg">{d.message.clone()}</span>
+                <span class="msg">{sentence}</span>
+                {detail.map(|d| view! { <span class="detail">" · YAML parser: " {d}</span> })}
             </button>
         </li>
     }
