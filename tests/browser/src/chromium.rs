@@ -274,6 +274,29 @@ impl Browser {
             .unwrap_or_else(|| panic!("no log in chromedriver's answer: {answer}"))
     }
 
+    /// Emulates a CSS media feature, e.g. `prefers-color-scheme: dark` (Chromium's DevTools
+    /// command through chromedriver; WebDriver has none).
+    pub async fn emulate_media(&self, feature: &str, value: &str) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("the session id")
+            .expect("a session");
+        let path = format!("/session/{session}/goog/cdp/execute");
+        let body = serde_json::json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": { "features": [{ "name": feature, "value": value }] },
+        });
+        let answer = post_json(self.driver.port, &path, &body.to_string()).await;
+        assert!(
+            answer
+                .get("value")
+                .is_some_and(|v| v.get("error").is_none()),
+            "emulate {feature}: {value}: {answer}"
+        );
+    }
+
     /// Saves a PNG screenshot as `artifacts/browser/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

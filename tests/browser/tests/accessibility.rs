@@ -372,6 +372,23 @@ async fn the_first_visit_without_a_cluster_is_accessible_on_a_phone() {
         assert_fits_a_phone(b, "My systems without a cluster", "#systems-h").await;
         b.screenshot("82-phone-my-systems-empty").await;
         assert_accessible(b, "My systems without a cluster", &axe).await;
+
+        // The dark theme (prefers-color-scheme) passes the same checks.
+        b.emulate_media("prefers-color-scheme", "dark").await;
+        assert_eq!(
+            b.js("return matchMedia('(prefers-color-scheme: dark)').matches")
+                .await,
+            serde_json::json!(true)
+        );
+        b.screenshot("83-phone-my-systems-dark").await;
+        assert_accessible(b, "My systems, dark", &axe).await;
+        b.client
+            .goto(&format!("{base}/#/"))
+            .await
+            .expect("the workbench");
+        b.wait_text("li.diag.error", WAIT).await;
+        b.screenshot("84-phone-editor-dark").await;
+        assert_accessible(b, "the editor with errors, dark", &axe).await;
     })
     .await;
 }
