@@ -74,6 +74,15 @@ enum Route {
 }
 
 impl Route {
+    /// The hash of a view (the system page's own is its GUID's).
+    fn hash(&self) -> String {
+        match self {
+            Route::Workbench => "#/".into(),
+            Route::Systems => "#/systems".into(),
+            Route::System(guid) => format!("#/systems/{guid}"),
+        }
+    }
+
     fn current() -> Route {
         let hash = window().location().hash().unwrap_or_default();
         match model::system_route(&hash) {
@@ -121,6 +130,9 @@ struct State {
     list_problem: RwSignal<Option<Problem>>,
     now_ms: RwSignal<f64>,
     route: RwSignal<Route>,
+    /// The view a system's page goes back to: the one it was opened from (My systems when the
+    /// page was opened directly).
+    back_to: RwSignal<Route>,
     textarea: NodeRef<leptos::html::Textarea>,
 }
 
@@ -175,6 +187,7 @@ impl State {
             list_problem: RwSignal::new(None),
             now_ms: RwSignal::new(js_sys::Date::now()),
             route: RwSignal::new(Route::current()),
+            back_to: RwSignal::new(Route::Systems),
             textarea: NodeRef::new(),
         }
     }
@@ -399,6 +412,9 @@ fn follow_hash(state: State) {
     let next = Route::current();
     if previous == next {
         return;
+    }
+    if matches!(next, Route::System(_)) && matches!(previous, Route::Workbench | Route::Systems) {
+        state.back_to.set(previous.clone());
     }
     state.route.set(next.clone());
     if let (Route::System(guid), Route::Workbench | Route::Systems) = (previous, next) {

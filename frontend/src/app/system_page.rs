@@ -107,7 +107,11 @@ pub(super) fn SystemPage(guid: String) -> impl IntoView {
     };
     view! {
         <section class="system-page" aria-labelledby="system-h" data-guid=guid>
-            <nav><a href="#/" class="back">"← Back"</a></nav>
+            <nav aria-label="Back">
+                <a href=move || state.back_to.with(|r| r.hash()) class="back">
+                    {move || state.back_to.with(|r| if *r == super::Route::Workbench { "← Launch" } else { "← My systems" })}
+                </a>
+            </nav>
             <h2 id="system-h" tabindex="-1" node_ref=heading>{move || name.get()}</h2>
             <Show when=move || system.with(Option::is_some) fallback=absent>
                 {present.clone()}

@@ -265,9 +265,15 @@ async fn keyboard_only_launch_and_delete_on_accessible_views() {
         b.screenshot("73-system-page").await;
         assert_accessible(b, "the system page", &axe).await;
         assert_every_control_labelled(b, "the system page").await;
-        b.client.back().await.expect("back");
+        // Back to where it was opened from, with Shift+Tab and Enter.
+        tab_to(b, "a.back", true).await;
+        assert_eq!(
+            b.js("return document.activeElement.textContent").await,
+            serde_json::json!("← My systems")
+        );
+        press(b, &Key::Enter).await;
         b.wait_js(
-            "return document.querySelector('.system-page') === null
+            "return document.querySelector('.system-page') === null && location.hash === '#/systems'
                  && document.activeElement.matches('tr[data-guid] a.name')",
             WAIT,
         )
