@@ -109,7 +109,11 @@ pub(super) fn SystemPage(guid: String) -> impl IntoView {
         <section class="system-page" aria-labelledby="system-h" data-guid=guid>
             <nav aria-label="Back">
                 <a href=move || state.back_to.with(|r| r.hash()) class="back">
-                    {move || state.back_to.with(|r| if *r == super::Route::Workbench { "← Launch" } else { "← My systems" })}
+                    {move || match (state.back_to.with(|r| *r == super::Route::Workbench), state.admin.get()) {
+                        (true, _) => "← Launch",
+                        (false, true) => "← All systems",
+                        (false, false) => "← My systems",
+                    }}
                 </a>
             </nav>
             <h2 id="system-h" tabindex="-1" node_ref=heading>{move || name.get()}</h2>

@@ -7,7 +7,9 @@ use fantoccini::key::Key;
 use std::path::PathBuf;
 use std::time::Duration;
 use tycho_browser_tests::{Browser, settings, with_browser};
-use tycho_test_server::{TestCluster, TestServer};
+use tycho_test_server::{
+    ADMIN, BAD_IMAGE, BOB, TestCluster, TestServer, compose, make_bad_image_fail, tokens,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// For a pod to become ready or go away (longer on a real cluster, as in dashboard.rs).
@@ -397,4 +399,66 @@ async fn the_first_visit_without_a_cluster_is_accessible_on_a_phone() {
         assert_accessible(b, "the editor with errors, dark", &axe).await;
     })
     .await;
+}
+
+/// Signed out (the sign-in form), then an admin with a failed system: the filters, the owner
+/// column and the failed system's page with its folded details pass the same checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_a_failed_system_are_accessible() {
+    let cluster = TestCluster::start("browser-a11y-failed").await;
+    make_bad_image_fail(&cluster);
+    let mut settings = settings(&cluster.namespace);
+    settings.auth = tokens();
+    let server = TestServer::start(&cluster, settings).await;
+    let base = server.base.clone();
+    let broken = server
+        .start_system(BOB, &compose(BAD_IMAGE), "broken")
+        .await;
+    server
+        .wait_until(BOB, &broken, POD_WAIT, |s| {
+            s.phase == tycho_api::Phase::Failed
+        })
+        .await;
+    let axe = axe_source();
+    with_browser(async |b: &Browser| {
+        resize(b, DESKTOP).await;
+        b.open(&base).await;
+        b.wait_text("form.sign-in", WAIT).await;
+        assert_accessible(b, "signed out", &axe).await;
+        assert_every_control_labelled(b, "signed out").await;
+
+        // Sign in with the keyboard: Tab to the token, type it, Enter.
+        tab_to(b, "#token", false).await;
+        assert_focus_visible(b, "the token field").await;
+        press(b, ADMIN).await;
+        press(b, &Key::Enter).await;
+        b.wait_js(
+            "return document.querySelectorAll('tr[data-guid]').length === 1",
+            WAIT,
+        )
+        .await;
+        b.client
+            .goto(&format!("{base}/#/systems"))
+            .await
+            .expect("All systems");
+        b.wait_text("button.filter[data-filter=failed]", WAIT).await;
+        b.screenshot("85-admin-all-systems").await;
+        assert_accessible(b, "All systems, as an admin", &axe).await;
+        assert_every_control_labelled(b, "All systems, as an admin").await;
+
+        b.client
+            .goto(&format!("{base}/#/systems/{broken}"))
+            .await
+            .expect("the failed system's page");
+        b.wait_text("#plain-status", WAIT).await;
+        b.wait_text("#kube-events", POD_WAIT).await;
+        b.screenshot("86-failed-system-page").await;
+        assert_accessible(b, "a failed system's page", &axe).await;
+        resize(b, PHONE).await;
+        assert_fits_a_phone(b, "a failed system's page", "#system-h").await;
+        b.screenshot("87-phone-failed-system-page").await;
+    })
+    .await;
+    server.delete_gone(BOB, &broken).await;
+    cluster.cleanup().await;
 }
