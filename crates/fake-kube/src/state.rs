@@ -10,6 +10,9 @@ use crate::kubelet::SimConfig;
 use crate::store::{Change, Store};
 use crate::watch::{self, Watcher};
 
+/// How often Events are looked at for expiry.
+const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How many past changes a watch can resume from before it gets 410 Expired.
 const HISTORY_LIMIT: usize = 10_000;
 
@@ -49,14 +52,25 @@ pub(crate) struct Inner {
     pub history: VecDeque<Change>,
     /// resourceVersion of the newest change dropped from `history`.
     pub history_floor: u64,
+    /// When Events were last looked at for expiry (see `refresh`).
+    pub events_expired_at: Option<Instant>,
 }
 
 impl Inner {
     /// Runs simulated-controller work whose time has come (pods turning Ready, deadlines).
     /// Called on every request so state is right whenever it is read, timers or not.
     pub(crate) fn refresh(&mut self) {
-        let ttl = self.sim.event_ttl.unwrap_or(crate::kubelet::EVENT_TTL);
-        self.store.expire_events(ttl);
+        // Events expire by the second: looking at every Event on every request would make a
+        // store of many systems slow to answer.
+        let now = Instant::now();
+        if self
+            .events_expired_at
+            .is_none_or(|at| now.duration_since(at) >= EXPIRY_EVERY)
+        {
+            self.events_expired_at = Some(now);
+            let ttl = self.sim.event_ttl.unwrap_or(crate::kubelet::EVENT_TTL);
+            self.store.expire_events(ttl);
+        }
         for timer in self.store.due_timers(Instant::now()) {
             controller::fire(&mut self.store, &self.sim, timer);
         }
@@ -107,6 +121,7 @@ impl Shared {
                 watchers: Vec::new(),
                 history: VecDeque::new(),
                 history_floor: 0,
+                events_expired_at: None,
             }),
             forwards: Default::default(),
             logs: Default::default(),

@@ -27,7 +27,7 @@ pub(crate) struct Change {
 }
 
 /// Work the simulated controllers must do later (a pod turning Ready, a rollout deadline).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Timer {
     PodReady {
         namespace: String,
@@ -76,7 +76,8 @@ pub(crate) struct Store {
     pub rng: Rng,
     next_cluster_ip: u32,
     next_pod_ip: u32,
-    pub timers: Vec<(Instant, Timer)>,
+    /// By due time: finding what is due (on every request) does not walk the rest.
+    pub timers: std::collections::BTreeSet<(Instant, Timer)>,
     /// Deadlines added since the last drain; the server spawns a wake-up task for each.
     pub new_deadlines: Vec<Instant>,
     /// When each ReplicaSet (by uid) started rolling out, for progressDeadlineSeconds.
@@ -121,7 +122,7 @@ impl Store {
             rng: Rng::seeded(),
             next_cluster_ip: 10,
             next_pod_ip: 2,
-            timers: Vec::new(),
+            timers: Default::default(),
             new_deadlines: Vec::new(),
             rollout_start: HashMap::new(),
             changes: Vec::new(),
@@ -404,16 +405,19 @@ impl Store {
     }
 
     pub(crate) fn add_timer(&mut self, at: Instant, timer: Timer) {
-        if !self.timers.iter().any(|(t, x)| *t == at && *x == timer) {
-            self.timers.push((at, timer));
+        if self.timers.insert((at, timer)) {
             self.new_deadlines.push(at);
         }
     }
 
     /// Removes and returns the timers that are due.
     pub(crate) fn due_timers(&mut self, now: Instant) -> Vec<Timer> {
-        let (due, later): (Vec<_>, Vec<_>) = self.timers.drain(..).partition(|(t, _)| *t <= now);
-        self.timers = later;
-        due.into_iter().map(|(_, t)| t).collect()
+        let mut due = Vec::new();
+        while self.timers.first().is_some_and(|(t, _)| *t <= now) {
+            if let Some((_, timer)) = self.timers.pop_first() {
+                due.push(timer);
+            }
+        }
+        due
     }
 }

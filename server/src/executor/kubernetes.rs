@@ -819,15 +819,27 @@ impl KubeExecutor {
     /// Removes systems whose start did not finish (the incomplete mark is older than
     /// [`KubeExecutor::sweep_grace`]) and logs each.
     async fn sweep_incomplete(&self) -> Result<Vec<String>, ExecError> {
-        let lp = ListParams::default().labels(&labels::all_systems_selector());
-        let deployments = self
-            .api::<Deployment>()
-            .list_metadata(&lp)
-            .await
-            .map_err(exec_error)?;
+        // Candidates from the cache (no list a minute), each read again before it goes: a
+        // removal must not act on a cache that lags behind the start's last step.
+        let candidates = self.cache().await?.deployments.state_filter(|d| {
+            d.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(super::ANNOTATION_COMPLETE))
+                == Some(&"false".to_string())
+        });
         let now = k8s_openapi::jiff::Timestamp::now();
         let mut removed = Vec::new();
-        for d in deployments.items {
+        for candidate in candidates {
+            let name = candidate.metadata.name.clone().unwrap_or_default();
+            let Some(d) = self
+                .api::<Deployment>()
+                .get_metadata_opt(&name)
+                .await
+                .map_err(exec_error)?
+            else {
+                continue;
+            };
             let meta = &d.metadata;
             let incomplete = meta
                 .annotations
