@@ -31,7 +31,8 @@ enum Command {
     #[command(
         after_help = "Examples:\n  tycho api --insecure-no-auth            # local planning, no sign-in\n  tycho api --tokens tokens.csv --namespace tycho --policy policy.yaml"
     )]
-    Api(tycho_server::ApiArgs),
+    // Boxed: the server has many flags, the other commands few.
+    Api(Box<tycho_server::ApiArgs>),
     /// Write the Kubernetes manifests for a compose file (for `kubectl apply -f -`).
     #[command(
         after_help = "Example:\n  tycho compile -f docker-compose.yaml --env HOST_PORT=8080 | kubectl apply -f -"
@@ -84,7 +85,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Api(args) => api::run(args),
+        Command::Api(args) => api::run(*args),
         Command::Compile(args) => compile::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Up(args) => up::run(&args),
