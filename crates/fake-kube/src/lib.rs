@@ -295,7 +295,9 @@ preferences: {{}}
 
     /// Keeps Events for `ttl` after their last write instead of the API server's hour.
     pub fn set_event_ttl(&self, ttl: Duration) {
-        self.shared.lock().sim.event_ttl = Some(ttl);
+        let mut g = self.shared.lock();
+        g.sim.event_ttl = Some(ttl);
+        g.events_expired_at = None; // the new TTL applies from the next request
     }
 
     /// Deletes from now on finish asynchronously, as on a real cluster: dependents are
