@@ -317,7 +317,23 @@ impl KubeExecutor {
             self.create_http_route(&pp, plan, route, &owner).await?;
         }
         let version = self.complete(&owner.name, replicas).await?;
-        self.settle_deployment("start", &owner.name, version).await;
+        // The next read sees the whole system: its Deployment as last patched, and its Service
+        // (another watch, which may report it later), whose address status shows.
+        let deployment = ObjectRef::<view::Deployment>::new(&owner.name).within(&self.namespace);
+        let service_key = service
+            .as_ref()
+            .and_then(|s| s.metadata.name.as_deref())
+            .map(|name| ObjectRef::<view::Service>::new(name).within(&self.namespace));
+        self.settle("start", |cache| {
+            let deployment_seen = cache.deployments.get(&deployment).is_some_and(|d| {
+                at_least(d.metadata.resource_version.as_deref(), version.as_deref())
+            });
+            let service_seen = service_key
+                .as_ref()
+                .is_none_or(|key| cache.services.get(key).is_some());
+            deployment_seen && service_seen
+        })
+        .await;
         Ok(self.started(plan, service.as_ref()))
     }
 
