@@ -715,13 +715,20 @@ impl KubeExecutor {
     /// may briefly have two), the newest that is not terminating, else the newest terminating.
     async fn log_pod(&self, object_name: &str) -> Result<(String, Option<String>), ExecError> {
         let cache = self.cache().await?;
-        let pods = cache.pods.state_filter(|p| {
+        let mut pods = cache.pods.state_filter(|p| {
             p.metadata
                 .labels
                 .as_ref()
                 .and_then(|l| l.get(labels::INSTANCE))
                 == Some(&object_name.to_string())
         });
+        if pods.is_empty() {
+            // A pod created a moment ago may not have reached the watch yet; a log is read
+            // from the API server anyway, so one list of the system's pods costs little.
+            let instance = format!("{}={object_name}", labels::INSTANCE);
+            let lp = ListParams::default().labels(&instance);
+            pods = shared(self.list_view::<Pod, view::Pod>(&lp).await?);
+        }
         pods.iter()
             .max_by_key(|p| {
                 (
