@@ -16,23 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tycho_server::executor::{Executor, Filter};
 
-#[derive(clap::Parser)]
-struct Child_ {
-    #[command(flatten)]
-    args: tycho_server::ApiArgs,
-}
-
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    if argv.get(1).map(String::as_str) == Some("--serve") {
-        // Child: just the server.
-        use clap::Parser;
-        let child = Child_::parse_from(argv.iter().filter(|a| *a != "--serve"));
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        if let Err(e) = rt.block_on(tycho_server::run(child.args)) {
-            eprintln!("server: {e}");
-            std::process::exit(1);
-        }
+    if common::serve_if_child(&argv) {
         return;
     }
     let total: usize = argv.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);

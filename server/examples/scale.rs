@@ -26,22 +26,9 @@ const STREAMS: usize = 1_000;
 /// The streams' owners (`user-0`…), each within the per-user limit of event streams.
 const STREAM_USERS: usize = 100;
 
-#[derive(clap::Parser)]
-struct Child_ {
-    #[command(flatten)]
-    args: tycho_server::ApiArgs,
-}
-
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    if argv.get(1).map(String::as_str) == Some("--serve") {
-        use clap::Parser;
-        let child = Child_::parse_from(argv.iter().filter(|a| *a != "--serve"));
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        if let Err(e) = rt.block_on(tycho_server::run(child.args)) {
-            eprintln!("server: {e}");
-            std::process::exit(1);
-        }
+    if common::serve_if_child(&argv) {
         return;
     }
     let total: usize = argv.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
@@ -109,6 +96,12 @@ fn running_system(
         s
     });
     (d, pod, service)
+}
+
+/// The JSON answer of a GET with `token`.
+async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let r = http.get(url).bearer_auth(token).send().await.expect("GET");
+    r.json().await.expect("a JSON answer")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -211,15 +204,7 @@ async fn parent(total: usize) {
     println!(
         "GET /api/v1/systems as a user with {n} systems: p50 {p50:.2} ms, p99 {p99:.2} ms (1,000 requests)"
     );
-    let mine: serde_json::Value = http
-        .get(&url)
-        .bearer_auth(ALICE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: serde_json::Value = get_json(&http, &url, ALICE).await;
     let guids: Vec<String> = mine["systems"]
         .as_array()
         .unwrap()
@@ -338,15 +323,7 @@ async fn parent(total: usize) {
     println!(
         "GET /api/v1/systems as an admin, all {n} systems: p50 {p50:.1} ms, p99 {p99:.1} ms (50 requests)"
     );
-    let all: serde_json::Value = http
-        .get(&url)
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: serde_json::Value = get_json(&http, &url, ADMIN).await;
     let running = all["systems"]
         .as_array()
         .unwrap()

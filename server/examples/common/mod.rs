@@ -58,3 +58,25 @@ impl Drop for Kill {
         let _ = self.0.wait();
     }
 }
+
+#[derive(clap::Parser)]
+struct ServerArgs {
+    #[command(flatten)]
+    args: tycho_server::ApiArgs,
+}
+
+/// In the child process a benchmark starts with `--serve` (then the server's own flags): runs
+/// just the server until it is killed, and answers `true`; in the benchmark itself, `false`.
+pub fn serve_if_child(argv: &[String]) -> bool {
+    if argv.get(1).map(String::as_str) != Some("--serve") {
+        return false;
+    }
+    use clap::Parser;
+    let child = ServerArgs::parse_from(argv.iter().filter(|a| *a != "--serve"));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    if let Err(e) = rt.block_on(tycho_server::run(child.args)) {
+        eprintln!("server: {e}");
+        std::process::exit(1);
+    }
+    true
+}
